@@ -1,0 +1,112 @@
+#include "cli.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
+#include <spdlog/cfg/env.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "faceid/error.hpp"
+
+namespace faceid::cli {
+
+int resolve_threads(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+
+static void setup_logging(const CommonOptions& o) {
+  // The library's logger goes to stderr; SPDLOG_LEVEL (e.g. "debug") overrides -v/-q.
+  auto log = spdlog::get("faceid");
+  if (!log) {
+    log = std::make_shared<spdlog::logger>("faceid", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    log->set_pattern("[%H:%M:%S] %^%l%$: %v");
+    spdlog::register_logger(log);
+  }
+  log->set_level(o.quiet ? spdlog::level::warn : o.verbose > 0 ? spdlog::level::debug : spdlog::level::info);
+  spdlog::cfg::load_env_levels();
+}
+
+int run_main(int argc, char** argv, const Tool& tool) {
+  CommonOptions common;
+  CLI::App app(tool.description, tool.name);
+  app.set_version_flag("--version", std::string(tool.name) + " (faceid) " FACEID_VERSION);
+  app.add_option("--device", common.device, "Compute device: auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  app.add_option("--threads", common.threads, "CPU threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--seed", common.seed, "Random seed")->capture_default_str();
+  app.add_flag("--json", common.json, "Print results as one JSON object on stdout");
+  app.add_flag("-v,--verbose", common.verbose, "More log detail (lists skipped files)");
+  app.add_flag("-q,--quiet", common.quiet, "Only warnings and errors on stderr");
+  try {
+    tool.setup(app, common);
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n(run " << tool.name << " --help for usage)" << std::endl;
+    return static_cast<int>(ErrorKind::Usage);
+  } catch (const faceid::Error& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return e.exit_code();
+  }
+  try {
+    setup_logging(common);
+    const int threads = resolve_threads(common.threads);
+    at::set_num_threads(threads);
+    cv::setNumThreads(threads);
+    return tool.run(common);
+  } catch (const faceid::Error& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << std::endl;
+    return static_cast<int>(ErrorKind::Internal);
+  }
+}
+
+ProgressBar::ProgressBar(std::string label, bool enabled)
+    : label_(std::move(label)), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void ProgressBar::update(std::size_t done, std::size_t total) {
+  if (!enabled_ || total == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = elapsed > 0 ? done / elapsed : 0;
+  const double eta = rate > 0 ? (total - done) / rate : 0;
+  const double frac = static_cast<double>(done) / total;
+  if (tty_) {
+    if (done != total && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    const int width = 30, filled = static_cast<int>(frac * width);
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu %5.1f/s ETA %4.0fs ", label_.c_str(),
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done, total,
+                 rate, eta);
+    std::fflush(stderr);
+  } else {
+    const int decile = static_cast<int>(frac * 10);
+    if (decile == last_decile_) return;
+    last_decile_ = decile;
+    std::fprintf(stderr, "%s: %zu/%zu (%.0f%%), %.1f/s, ETA %.0fs\n", label_.c_str(), done, total, frac * 100,
+                 rate, eta);
+  }
+}
+
+void ProgressBar::finish() {
+  if (enabled_ && tty_) std::fprintf(stderr, "\n");
+}
+
+}  // namespace faceid::cli

@@ -1,0 +1,30 @@
+#include "preprocess_options.hpp"
+
+#include "faceid/face_cache.hpp"
+
+namespace faceid::cli {
+
+void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip) {
+  app.add_option("--detector", o.preprocess.detector, "Face detector: auto (YuNet if its model is found, else Haar), yunet, haar")
+      ->check(CLI::IsMember({"auto", "yunet", "haar"}))
+      ->capture_default_str();
+  app.add_option("--yunet", o.yunet_model,
+                 "YuNet .onnx model (default: $FACEID_YUNET, $FACEID_DATA/models, ./models)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--det-score", o.preprocess.score_threshold, "Detector confidence threshold")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  if (with_chip)
+    app.add_option("--chip-size", o.preprocess.chip_size, "Side of the aligned face chip in pixels")
+        ->check(CLI::Range(32, 256))
+        ->capture_default_str();
+  app.add_option("--cache-dir", o.cache_dir, "Face cache folder (default: $FACEID_CACHE or ~/.cache/faceid)");
+}
+
+FacePipeline make_pipeline(const PipelineOptions& o) { return FacePipeline(o.preprocess, o.yunet_model); }
+
+std::filesystem::path cache_dir(const PipelineOptions& o) {
+  return o.cache_dir.empty() ? default_cache_dir() : std::filesystem::path(o.cache_dir);
+}
+
+}  // namespace faceid::cli

@@ -1,0 +1,31 @@
+#pragma once
+// Flags that choose the face pipeline (detector, chip) and the face cache, shared by the tools
+// that read images.
+
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "faceid/config.hpp"
+#include "faceid/face_pipeline.hpp"
+
+namespace faceid::cli {
+
+struct PipelineOptions {
+  PreprocessConfig preprocess;
+  std::string yunet_model;  ///< empty = search
+  std::string cache_dir;    ///< empty = default_cache_dir()
+};
+
+/// Adds --detector --yunet --chip-size --det-score --cache-dir (with defaults in --help).
+/// `with_chip` = false for tools whose chip settings come from a model bundle.
+void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip = true);
+
+/// The pipeline the options describe (detector resolved).
+FacePipeline make_pipeline(const PipelineOptions& o);
+
+/// The cache folder the options describe.
+std::filesystem::path cache_dir(const PipelineOptions& o);
+
+}  // namespace faceid::cli

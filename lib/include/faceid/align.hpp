@@ -1,0 +1,30 @@
+#pragma once
+// Face alignment (DESIGN.md §2): the 5 landmarks are mapped by a least-squares similarity
+// transform (rotation, uniform scale, shift) onto a fixed template, so that every chip has the
+// eyes, nose and mouth in the same places.
+
+#include <array>
+
+#include <opencv2/core/mat.hpp>
+
+#include "faceid/config.hpp"
+#include "faceid/detector.hpp"
+
+namespace faceid {
+
+/// Where the 5 landmarks go in a chip of `config.chip_size` (the ArcFace 112x112 template,
+/// normalised, with `config.padding` added around it).
+std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& config);
+
+/// The 2x3 similarity transform (CV_64F) that best maps `from` onto `to` (Umeyama, least squares).
+cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from, const std::array<cv::Point2f, 5>& to);
+
+/// The aligned chip of `face`: CV_8UC3 BGR, chip_size x chip_size.
+cv::Mat align_face(const cv::Mat& bgr, const Face& face, const PreprocessConfig& config);
+
+/// A chip cut from the centre of an image without detection (a disclosed fallback for
+/// pre-aligned sets such as LFW when the detector finds nothing): the central `fraction` of the
+/// image, resized to chip_size.
+cv::Mat centre_chip(const cv::Mat& bgr, const PreprocessConfig& config, double fraction = 0.45);
+
+}  // namespace faceid

@@ -1,0 +1,18 @@
+#pragma once
+// On-the-fly augmentation of one face chip (DESIGN.md §3): flip, small rotation / scale / shift
+// (one bilinear resampling), brightness / contrast, blur, noise. Deterministic for a given seed,
+// so training is reproducible with any number of loader threads.
+
+#include <cstdint>
+
+#include <torch/types.h>
+
+#include "faceid/config.hpp"
+
+namespace faceid {
+
+/// `image`: float [3, S, S] in [0, 1]. Returns a new tensor of the same shape, clamped to [0, 1];
+/// returns `image` itself when augmentation is disabled. Throws Error(Internal) on another shape.
+torch::Tensor augment(const torch::Tensor& image, const AugmentConfig& config, std::uint64_t seed);
+
+}  // namespace faceid

@@ -1,0 +1,48 @@
+#pragma once
+// All defaults in one place: the preprocessing that is part of a model bundle, and the
+// augmentation applied on the fly in training. Plain structs; JSON in config.cpp.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace faceid {
+
+/// How an image becomes a face chip (DESIGN.md §2). Stored in the model bundle so that training,
+/// evaluation and verification use the very same steps.
+struct PreprocessConfig {
+  int chip_size = 100;           ///< side of the square RGB chip the model sees
+  std::string detector = "auto"; ///< "auto" (YuNet when its model is found, else Haar), "yunet", "haar"
+  float score_threshold = 0.7f;  ///< detector confidence below which a box is dropped
+  int max_detect_side = 640;     ///< larger images are downscaled for detection (YuNet misses big faces)
+  int min_face_size = 20;        ///< boxes smaller than this (pixels, original image) are dropped
+  float padding = 0.15f;         ///< margin around the 5-point template, as a fraction of the chip
+
+  /// A short string that changes whenever a field that changes the chips changes (cache key).
+  std::string fingerprint() const;
+};
+
+/// On-the-fly augmentation of training chips (DESIGN.md §3), seeded per pair.
+struct AugmentConfig {
+  bool enabled = true;
+  float flip_prob = 0.5f;        ///< horizontal mirror
+  float max_rotation_deg = 10;   ///< uniform in [-r, r]
+  float max_scale = 0.08f;       ///< zoom factor uniform in [1-s, 1+s]
+  float max_shift = 0.05f;       ///< translation, fraction of the chip side
+  float brightness = 0.15f;      ///< additive, uniform in [-b, b] (pixel values in [0,1])
+  float contrast = 0.2f;         ///< multiplicative around the mean, uniform in [1-c, 1+c]
+  float blur_prob = 0.1f;        ///< 3x3 Gaussian blur
+  float noise_std = 0.01f;       ///< Gaussian pixel noise
+};
+
+void to_json(nlohmann::json& j, const PreprocessConfig& c);
+/// Throws Error(Model) on a missing or ill-typed field.
+void from_json(const nlohmann::json& j, PreprocessConfig& c);
+void to_json(nlohmann::json& j, const AugmentConfig& c);
+void from_json(const nlohmann::json& j, AugmentConfig& c);
+
+/// 64-bit FNV-1a of a string, as 16 hex digits (cache file names, fingerprints).
+std::string fnv1a_hex(const std::string& text);
+
+}  // namespace faceid

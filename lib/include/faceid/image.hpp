@@ -1,0 +1,24 @@
+#pragma once
+// Decoding an image file into what the rest of the vision layer expects: 8-bit BGR, upright.
+
+#include <cstdint>
+#include <filesystem>
+
+#include <opencv2/core/mat.hpp>
+
+namespace faceid {
+
+struct ImageLimits {
+  /// Images with more pixels are refused before decoding (decompression bombs).
+  std::int64_t max_pixels = 100'000'000;
+};
+
+/// Reads `file` as CV_8UC3 BGR: EXIF orientation applied, gray / RGBA / 16-bit normalised.
+/// Throws Error(Input) naming the file for: a missing or unreadable file, a zero-byte file, a
+/// truncated JPEG, bytes that no decoder understands, or more than `limits.max_pixels` pixels.
+cv::Mat read_image(const std::filesystem::path& file, const ImageLimits& limits = {});
+
+/// Width and height from a JPEG or PNG header without decoding, or {0, 0} when unknown.
+cv::Size sniff_image_size(const std::uint8_t* data, std::size_t size);
+
+}  // namespace faceid

@@ -1,0 +1,69 @@
+#include "faceid/align.hpp"
+
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace faceid {
+
+std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& c) {
+  static const float kArcFace[5][2] = {{38.2946f, 51.6963f}, {73.5318f, 51.5014f}, {56.0252f, 71.7366f},
+                                       {41.5493f, 92.3655f}, {70.7299f, 92.2041f}};
+  std::array<cv::Point2f, 5> t;
+  const float s = static_cast<float>(c.chip_size);
+  for (int k = 0; k < 5; ++k)
+    t[k] = {(kArcFace[k][0] / 112.f + c.padding) / (1 + 2 * c.padding) * s,
+            (kArcFace[k][1] / 112.f + c.padding) / (1 + 2 * c.padding) * s};
+  return t;
+}
+
+cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from, const std::array<cv::Point2f, 5>& to) {
+  // Closed form for 2-D: with centred points p (from) and q (to), the best scale*rotation is
+  // a = sum(p.q)/sum|p|^2, b = sum(p x q)/sum|p|^2, i.e. [a -b; b a].
+  cv::Point2d mp, mq;
+  for (int k = 0; k < 5; ++k) {
+    mp += cv::Point2d(from[k]);
+    mq += cv::Point2d(to[k]);
+  }
+  mp *= 0.2;
+  mq *= 0.2;
+  double dot = 0, cross = 0, norm = 0;
+  for (int k = 0; k < 5; ++k) {
+    const cv::Point2d p = cv::Point2d(from[k]) - mp, q = cv::Point2d(to[k]) - mq;
+    dot += p.x * q.x + p.y * q.y;
+    cross += p.x * q.y - p.y * q.x;
+    norm += p.x * p.x + p.y * p.y;
+  }
+  const double a = norm > 0 ? dot / norm : 1, b = norm > 0 ? cross / norm : 0;
+  cv::Mat m = (cv::Mat_<double>(2, 3) << a, -b, mq.x - (a * mp.x - b * mp.y), b, a, mq.y - (b * mp.x + a * mp.y));
+  return m;
+}
+
+cv::Mat align_face(const cv::Mat& bgr, const Face& face, const PreprocessConfig& config) {
+  const auto target = chip_template(config);
+  auto from = face.landmarks;
+  cv::Mat source = bgr;
+  cv::Mat m = similarity_transform(from, target);
+  // Bilinear warping aliases when it shrinks a lot: pre-shrink with area averaging first.
+  const double scale = std::hypot(m.at<double>(0, 0), m.at<double>(1, 0));
+  if (scale < 0.5) {
+    const double pre = scale * 2;
+    cv::resize(bgr, source, cv::Size(), pre, pre, cv::INTER_AREA);
+    for (auto& p : from) p *= static_cast<float>(pre);
+    m = similarity_transform(from, target);
+  }
+  cv::Mat chip;
+  cv::warpAffine(source, chip, m, cv::Size(config.chip_size, config.chip_size), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
+  return chip;
+}
+
+cv::Mat centre_chip(const cv::Mat& bgr, const PreprocessConfig& config, double fraction) {
+  const int side = static_cast<int>(std::min(bgr.cols, bgr.rows) * fraction);
+  const cv::Rect roi((bgr.cols - side) / 2, (bgr.rows - side) / 2, side, side);
+  cv::Mat chip;
+  cv::resize(bgr(roi), chip, cv::Size(config.chip_size, config.chip_size), 0, 0, cv::INTER_AREA);
+  return chip;
+}
+
+}  // namespace faceid

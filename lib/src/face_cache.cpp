@@ -1,0 +1,188 @@
+#include "faceid/face_cache.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "faceid/config.hpp"
+#include "faceid/error.hpp"
+#include "faceid/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace faceid {
+namespace {
+
+constexpr char kMagic[4] = {'F', 'I', 'D', 'C'};
+constexpr char kEnd[4] = {'E', 'N', 'D', '.'};
+constexpr std::uint32_t kVersion = 1;
+
+template <typename T>
+void put_pod(std::ostream& out, T v) {
+  out.write(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void put_str(std::ostream& out, const std::string& s) {
+  put_pod(out, static_cast<std::uint32_t>(s.size()));
+  out.write(s.data(), static_cast<std::streamsize>(s.size()));
+}
+
+// Reading throws a plain runtime_error on any inconsistency; load() turns it into "rebuild".
+struct Reader {
+  std::istream& in;
+  template <typename T>
+  T pod() {
+    T v{};
+    if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error("truncated");
+    return v;
+  }
+  std::string str() {
+    const auto n = pod<std::uint32_t>();
+    if (n > (1u << 20)) throw std::runtime_error("implausible string length");
+    std::string s(n, '\0');
+    if (n && !in.read(s.data(), n)) throw std::runtime_error("truncated");
+    return s;
+  }
+  void bytes(char* dst, std::size_t n) {
+    if (!in.read(dst, static_cast<std::streamsize>(n))) throw std::runtime_error("truncated");
+  }
+};
+
+}  // namespace
+
+FileKey file_key(const fs::path& file) {
+  std::error_code ec;
+  const auto abs = fs::absolute(file, ec).lexically_normal();
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw input_error(file.string() + ": " + ec.message());
+  const auto mtime = fs::last_write_time(file, ec);
+  if (ec) throw input_error(file.string() + ": " + ec.message());
+  return {abs.string(), static_cast<std::uint64_t>(size),
+          static_cast<std::int64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch())
+                  .count())};
+}
+
+FaceCache::FaceCache(int chip_size, std::string fingerprint)
+    : chip_size_(chip_size), fingerprint_(std::move(fingerprint)) {}
+
+FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string& fingerprint) {
+  FaceCache cache(chip_size, fingerprint);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return cache;
+  try {
+    Reader r{in};
+    char magic[4];
+    r.bytes(magic, 4);
+    if (std::memcmp(magic, kMagic, 4) != 0) throw std::runtime_error("not a faceid face cache");
+    if (r.pod<std::uint32_t>() != kVersion) throw std::runtime_error("other format version");
+    if (r.pod<std::uint32_t>() != static_cast<std::uint32_t>(chip_size) ||
+        r.str() != fingerprint) {
+      logger()->info("face cache {}: other preprocessing settings; rebuilding", file.string());
+      return cache;
+    }
+    const auto count = r.pod<std::uint64_t>();
+    const std::size_t chip_bytes = static_cast<std::size_t>(chip_size) * chip_size * 3;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      CachedFace f;
+      f.key.path = r.str();
+      f.key.size = r.pod<std::uint64_t>();
+      f.key.mtime_ns = r.pod<std::int64_t>();
+      f.status = static_cast<FaceStatus>(r.pod<std::uint8_t>());
+      if (f.status > FaceStatus::Unreadable) throw std::runtime_error("bad entry status");
+      f.faces_found = r.pod<std::uint32_t>();
+      f.score = r.pod<float>();
+      f.detector = r.str();
+      f.message = r.str();
+      if (f.status == FaceStatus::Face) {
+        f.chip.resize(chip_bytes);
+        r.bytes(reinterpret_cast<char*>(f.chip.data()), chip_bytes);
+      }
+      std::string path = f.key.path;
+      cache.entries_.emplace(std::move(path), std::move(f));
+    }
+    char end[4];
+    r.bytes(end, 4);
+    if (std::memcmp(end, kEnd, 4) != 0) throw std::runtime_error("missing end marker");
+  } catch (const std::exception& e) {
+    logger()->warn("face cache {}: {}; rebuilding", file.string(), e.what());
+    return FaceCache(chip_size, fingerprint);
+  }
+  return cache;
+}
+
+void FaceCache::save(const fs::path& file) const {
+  std::error_code ec;
+  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error(tmp.string() + ": cannot write face cache");
+    out.write(kMagic, 4);
+    put_pod(out, kVersion);
+    put_pod(out, static_cast<std::uint32_t>(chip_size_));
+    put_str(out, fingerprint_);
+    put_pod(out, static_cast<std::uint64_t>(entries_.size()));
+    for (const auto& [path, f] : entries_) {
+      put_str(out, f.key.path);
+      put_pod(out, f.key.size);
+      put_pod(out, f.key.mtime_ns);
+      put_pod(out, static_cast<std::uint8_t>(f.status));
+      put_pod(out, f.faces_found);
+      put_pod(out, f.score);
+      put_str(out, f.detector);
+      put_str(out, f.message);
+      if (f.status == FaceStatus::Face)
+        out.write(reinterpret_cast<const char*>(f.chip.data()),
+                  static_cast<std::streamsize>(f.chip.size()));
+    }
+    out.write(kEnd, 4);
+    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
+  }
+  fs::rename(tmp, file, ec);
+  if (ec) throw input_error(file.string() + ": cannot replace face cache: " + ec.message());
+}
+
+const CachedFace* FaceCache::find(const FileKey& key) const {
+  const auto it = entries_.find(key.path);
+  if (it == entries_.end() || !(it->second.key == key)) return nullptr;
+  return &it->second;
+}
+
+void FaceCache::put(CachedFace face) {
+  const std::size_t chip_bytes = static_cast<std::size_t>(chip_size_) * chip_size_ * 3;
+  if (face.status == FaceStatus::Face && face.chip.size() != chip_bytes)
+    throw internal_error("face cache: chip of " + std::to_string(face.chip.size()) +
+                         " bytes, expected " + std::to_string(chip_bytes));
+  if (face.status != FaceStatus::Face) face.chip.clear();
+  std::string path = face.key.path;
+  entries_[std::move(path)] = std::move(face);
+}
+
+void FaceCache::retain(const std::vector<std::string>& keep) {
+  std::unordered_map<std::string, CachedFace> kept;
+  for (const auto& path : keep) {
+    auto it = entries_.find(path);
+    if (it != entries_.end()) kept.emplace(path, std::move(it->second));
+  }
+  entries_ = std::move(kept);
+}
+
+fs::path default_cache_dir() {
+  if (const char* env = std::getenv("FACEID_CACHE"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "faceid";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return fs::path(home) / ".cache" / "faceid";
+  return fs::path(".faceid-cache");
+}
+
+fs::path cache_file_for(const fs::path& cache_dir, const fs::path& source,
+                        const std::string& fingerprint) {
+  std::error_code ec;
+  const auto abs = fs::absolute(source, ec).lexically_normal();
+  return cache_dir / ("faces-" + fnv1a_hex(abs.string() + "|" + fingerprint) + ".bin");
+}
+
+}  // namespace faceid

@@ -1,0 +1,80 @@
+#include "faceid/image.hpp"
+
+#include <fstream>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "faceid/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace faceid {
+namespace {
+
+bool is_jpeg(const std::vector<std::uint8_t>& b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+// A JPEG whose last scan (SOS, FF DA) is not followed by an end-of-image marker (FF D9) was cut
+// short: libjpeg would "decode" it into a half-grey picture with only a warning. Entropy-coded
+// data stuffs FF as FF 00, so these markers cannot occur inside a scan.
+bool jpeg_is_truncated(const std::vector<std::uint8_t>& b) {
+  std::size_t last_sos = 0;
+  for (std::size_t i = 0; i + 1 < b.size(); ++i)
+    if (b[i] == 0xFF && b[i + 1] == 0xDA) last_sos = i;
+  if (last_sos == 0) return true;
+  for (std::size_t i = last_sos; i + 1 < b.size(); ++i)
+    if (b[i] == 0xFF && b[i + 1] == 0xD9) return false;
+  return true;
+}
+
+}  // namespace
+
+cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
+  static const std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  auto be32 = [&](std::size_t i) { return (d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]; };
+  if (n >= 24 && std::equal(kPng, kPng + 8, d)) return {be32(16), be32(20)};
+  if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {
+    std::size_t i = 2;
+    while (i + 9 < n) {
+      if (d[i] != 0xFF) return {};
+      const std::uint8_t marker = d[i + 1];
+      const std::size_t len = (d[i + 2] << 8) | d[i + 3];
+      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) return {(d[i + 7] << 8) | d[i + 8], (d[i + 5] << 8) | d[i + 6]};
+      i += 2 + len;
+    }
+  }
+  return {};
+}
+
+cv::Mat read_image(const fs::path& file, const ImageLimits& limits) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw input_error(file.string() + ": no such file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw input_error(file.string() + ": cannot open");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw input_error(file.string() + ": empty file (0 bytes)");
+
+  const cv::Size header = sniff_image_size(bytes.data(), bytes.size());
+  if (static_cast<std::int64_t>(header.width) * header.height > limits.max_pixels)
+    throw input_error(file.string() + ": " + std::to_string(header.width) + "x" +
+                      std::to_string(header.height) + " pixels exceeds the limit of " +
+                      std::to_string(limits.max_pixels));
+  if (is_jpeg(bytes) && jpeg_is_truncated(bytes))
+    throw input_error(file.string() + ": truncated or corrupt JPEG (no end-of-image marker)");
+
+  cv::Mat image;
+  try {
+    // IMREAD_COLOR applies the EXIF orientation and converts gray, RGBA and 16-bit to 8-bit BGR.
+    image = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw input_error(file.string() + ": cannot decode image: " + e.err);
+  }
+  if (image.empty()) throw input_error(file.string() + ": not a decodable image");
+  if (static_cast<std::int64_t>(image.total()) > limits.max_pixels)
+    throw input_error(file.string() + ": " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+                      " pixels exceeds the limit of " + std::to_string(limits.max_pixels));
+  return image;
+}
+
+}  // namespace faceid
