@@ -4,9 +4,13 @@
 
 namespace faceid::cli {
 
-void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip) {
-  app.add_option("--detector", o.preprocess.detector, "Face detector: auto (YuNet if its model is found, else Haar), yunet, haar")
-      ->check(CLI::IsMember({"auto", "yunet", "haar"}))
+void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, bool allow_all) {
+  const std::vector<std::string> kinds =
+      allow_all ? std::vector<std::string>{"auto", "yunet", "haar", "all"} : std::vector<std::string>{"auto", "yunet", "haar"};
+  app.add_option("--detector", o.preprocess.detector,
+                 std::string("Face detector: auto (YuNet if its model is found, else Haar), yunet, haar") +
+                     (allow_all ? ", all (compare)" : ""))
+      ->check(CLI::IsMember(kinds))
       ->capture_default_str();
   app.add_option("--yunet", o.yunet_model,
                  "YuNet .onnx model (default: $FACEID_YUNET, $FACEID_DATA/models, ./models)")

@@ -19,8 +19,9 @@ struct PipelineOptions {
 };
 
 /// Adds --detector --yunet --chip-size --det-score --cache-dir (with defaults in --help).
-/// `with_chip` = false for tools whose chip settings come from a model bundle.
-void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip = true);
+/// `with_chip` = false for tools whose chip settings come from a model bundle; `allow_all` lets
+/// --detector take "all" (tools that compare detectors).
+void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip = true, bool allow_all = false);
 
 /// The pipeline the options describe (detector resolved).
 FacePipeline make_pipeline(const PipelineOptions& o);
