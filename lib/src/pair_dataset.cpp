@@ -64,8 +64,8 @@ torch::Tensor chip_to_float(const torch::Tensor& chips, int id) {
 }
 
 PairDataset::PairDataset(torch::Tensor chips, std::vector<Pair> pairs, AugmentConfig augment,
-                         std::uint64_t seed)
-    : chips_(std::move(chips)), pairs_(std::move(pairs)), augment_(augment), seed_(seed) {
+                         std::uint64_t seed, std::size_t index_offset)
+    : chips_(std::move(chips)), pairs_(std::move(pairs)), augment_(augment), seed_(seed), index_offset_(index_offset) {
   if (chips_.dim() != 4 || chips_.size(3) != 3 || chips_.scalar_type() != torch::kUInt8)
     throw internal_error("PairDataset: chips must be uint8 [N,S,S,3]");
   const auto n = chips_.size(0);
@@ -76,7 +76,7 @@ PairDataset::PairDataset(torch::Tensor chips, std::vector<Pair> pairs, AugmentCo
 
 torch::data::Example<> PairDataset::get(std::size_t index) {
   const Pair& p = pairs_.at(index);
-  const auto seed = mix_seed(seed_, index);
+  const auto seed = mix_seed(seed_, index + index_offset_);
   auto a = augment(chip_to_float(chips_, p.a), augment_, mix_seed(seed, 1));
   auto b = augment(chip_to_float(chips_, p.b), augment_, mix_seed(seed, 2));
   return {torch::stack({a, b}), torch::tensor(p.label)};

@@ -48,11 +48,12 @@ FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people
 torch::Tensor chip_to_float(const torch::Tensor& chips, int id);
 
 /// One example per pair: data = float [2, 3, S, S] (the two chips, augmented), target = float
-/// scalar label. Item i is augmented with seed mix_seed(seed, i), whatever thread loads it.
+/// scalar label. Item i is augmented with seed mix_seed(seed, i + index_offset), whatever thread
+/// loads it (the offset lets a resumed epoch continue with the very same augmentations).
 class PairDataset : public torch::data::datasets::Dataset<PairDataset> {
  public:
   PairDataset(torch::Tensor chips, std::vector<Pair> pairs, AugmentConfig augment,
-              std::uint64_t seed);
+              std::uint64_t seed, std::size_t index_offset = 0);
   torch::data::Example<> get(std::size_t index) override;
   torch::optional<std::size_t> size() const override;
   const std::vector<Pair>& pairs() const { return pairs_; }
@@ -62,6 +63,7 @@ class PairDataset : public torch::data::datasets::Dataset<PairDataset> {
   std::vector<Pair> pairs_;
   AugmentConfig augment_;
   std::uint64_t seed_;
+  std::size_t index_offset_;
 };
 
 }  // namespace faceid

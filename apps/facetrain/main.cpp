@@ -1,0 +1,307 @@
+// facetrain: train a Siamese face-verification model of the owner's face against LFW strangers
+// (DESIGN.md §3-§5). Detects and aligns faces once (face cache), trains, calibrates the owner
+// thresholds on held-out photos, and writes a run folder and the model bundle.
+
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "../common/cli.hpp"
+#include "../common/preprocess_options.hpp"
+#include "faceid/annotate.hpp"
+#include "faceid/bundle.hpp"
+#include "faceid/decision.hpp"
+#include "faceid/error.hpp"
+#include "faceid/lfw_pairs.hpp"
+#include "faceid/log.hpp"
+#include "faceid/metrics.hpp"
+#include "faceid/plot.hpp"
+#include "faceid/sources.hpp"
+#include "faceid/trainer.hpp"
+
+namespace fs = std::filesystem;
+using namespace faceid;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_sigint(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+struct Options {
+  std::string lfw, self, output = "models/me", run_dir;
+  std::vector<std::string> exclude_pairs;
+  std::string arch = "koch";
+  int embedding_size = 4096;
+  double val_fraction = 0.15;
+  int calibration_strangers = 1000;
+  double calibration_far = 1e-3;
+  int references = 50;
+  bool no_augment = false;
+  TrainConfig train;
+  cli::PipelineOptions pipeline;
+};
+
+constexpr std::size_t kMinOwnerPhotos = 5;
+
+std::string timestamp() {
+  char buf[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return buf;
+}
+
+// Loss and accuracy curves of the run so far, as one PNG.
+void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history) {
+  Series train_loss{"train loss", {}, {}, kRed}, val_loss{"val loss", {}, {}, cv::Scalar(200, 120, 0)};
+  Series train_acc{"train acc", {}, {}, kRed}, val_acc{"val acc", {}, {}, cv::Scalar(200, 120, 0)},
+      val_auc{"val AUC", {}, {}, kGreen};
+  for (const auto& m : history) {
+    for (Series* s : {&train_loss, &val_loss, &train_acc, &val_acc, &val_auc}) s->x.push_back(m.epoch);
+    train_loss.y.push_back(m.train_loss);
+    val_loss.y.push_back(m.val_loss);
+    train_acc.y.push_back(m.train_accuracy);
+    val_acc.y.push_back(m.val_accuracy);
+    val_auc.y.push_back(m.val_auc);
+  }
+  Chart loss{"Binary cross-entropy", "epoch", "loss", {train_loss, val_loss}};
+  loss.y_min = 0;
+  Chart acc{"Accuracy (P>=0.5) and AUC", "epoch", "", {train_acc, val_acc, val_auc}};
+  acc.y_min = 0.4;
+  acc.y_max = 1.0;
+  write_image(file, hconcat_charts({draw_chart(loss), draw_chart(acc)}));
+}
+
+// P(same) of each query chip against every reference chip: one row per query.
+std::vector<std::vector<float>> gallery_scores(SiameseNet& net, Trainer& trainer, const std::vector<int>& queries,
+                                               const torch::Tensor& refs) {
+  const auto q = trainer.embed_chips(queries).to(trainer.device());
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<float>> out;
+  for (long i = 0; i < q.size(0); ++i) {
+    const auto p = torch::sigmoid(net->head(q[i].unsqueeze(0), refs)).to(torch::kCPU).contiguous();
+    out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  }
+  return out;
+}
+
+int run(Options& o, const cli::CommonOptions& common) {
+  o.train.seed = common.seed;
+  o.train.device = common.device;
+  o.train.augment.enabled = !o.no_augment;
+  const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / timestamp() : fs::path(o.run_dir);
+  fs::create_directories(run_dir);
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(), true);
+  logger()->sinks().push_back(file_sink);
+
+  // 1. Faces: scan, detect and align once (cached).
+  const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+  const int threads = cli::resolve_threads(common.threads);
+  const auto people = scan_people(o.lfw);
+  const auto owner_files = list_images(o.self);
+  if (owner_files.size() < kMinOwnerPhotos)
+    throw input_error(o.self + ": " + std::to_string(owner_files.size()) + " photo(s); facetrain needs at least " +
+                      std::to_string(kMinOwnerPhotos) + " of the owner (a few hundred is better)");
+  std::vector<fs::path> lfw_files;
+  for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
+  auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
+    cli::ProgressBar bar("faces " + fs::path(source).filename().string(), !common.quiet);
+    CacheUpdate stats;
+    FaceCache cache = pipeline.cached_faces(source, files, cli::cache_dir(o.pipeline), threads, &stats,
+                                            [&](std::size_t d, std::size_t t) { bar.update(d, t); });
+    bar.finish();
+    logger()->info("{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)", source,
+                   stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits, stats.seconds);
+    for (const auto& f : stats.no_face_files) logger()->debug("no face: {}", f);
+    for (const auto& f : stats.unreadable_files) logger()->warn("unreadable: {}", f);
+    return cache;
+  };
+  const FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
+  const FaceCache owner_cache = cache_source(o.self, owner_files);
+
+  std::set<std::string> excluded;
+  for (const auto& file : o.exclude_pairs) {
+    const auto names = people_in(read_pairs_file(file));
+    excluded.insert(names.begin(), names.end());
+  }
+  const FaceSet faces = make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
+  if (faces.pool.owner.size() < kMinOwnerPhotos)
+    throw input_error(o.self + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
+                      std::to_string(kMinOwnerPhotos));
+  const PoolSplit split = split_pool(faces.pool, o.val_fraction, common.seed);
+  logger()->info("training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} people; "
+                 "{} people excluded by pairs files",
+                 split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
+                 split.val.owner.size(), split.val.people.size(), faces.excluded_people);
+
+  // 2. Train.
+  ModelConfig model_config;
+  model_config.name = o.arch;
+  model_config.input_size = pipeline.config().chip_size;
+  model_config.embedding_size = o.embedding_size;
+  torch::manual_seed(common.seed);
+  SiameseNet net(model_config);
+  o.train.checkpoint = run_dir / "checkpoint.pt";
+  Trainer trainer(net, faces, split, o.train);
+  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads; run folder {}", model_config.name,
+                 net->parameter_count() / 1e6, trainer.device().str(), threads, run_dir.string());
+
+  nlohmann::json params = {{"lfw", o.lfw}, {"self", o.self}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
+                           {"model", model_config}, {"preprocess", pipeline.config()}, {"train", o.train},
+                           {"val_fraction", o.val_fraction}, {"threads", threads}, {"faceid_version", FACEID_VERSION}};
+  std::ofstream(run_dir / "params.json") << params.dump(2) << "\n";
+  std::ofstream jsonl(run_dir / "metrics.jsonl", o.train.resume ? std::ios::app : std::ios::trunc);
+  std::ofstream csv(run_dir / "metrics.csv", o.train.resume ? std::ios::app : std::ios::trunc);
+  if (!o.train.resume)
+    csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_precision,val_recall,val_auc,val_owner_accuracy,"
+           "val_score_std,seconds,pairs_per_second\n";
+
+  std::signal(SIGINT, on_sigint);
+  std::vector<EpochMetrics> history;
+  cli::ProgressBar* bar = nullptr;
+  int epoch_shown = 0;
+  TrainHooks hooks;
+  hooks.stop = &g_stop;
+  hooks.on_batch = [&](std::size_t done, std::size_t total, double) {
+    if (!bar) bar = new cli::ProgressBar(fmt::format("epoch {}/{}", ++epoch_shown, o.train.epochs), !common.quiet);
+    bar->update(done, total);
+  };
+  hooks.on_epoch = [&](const EpochMetrics& m) {
+    if (bar) bar->finish();
+    delete bar;
+    bar = nullptr;
+    epoch_shown = m.epoch;
+    history.push_back(m);
+    logger()->info("epoch {:>3}: train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} AUC {:.3f} owner acc {:.3f} "
+                   "| {:.1f} pairs/s, {:.0f}s{}",
+                   m.epoch, m.train_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.val_auc, m.val_owner_accuracy,
+                   m.pairs_per_second, m.seconds, m.collapsed ? "  COLLAPSED?" : "");
+    jsonl << nlohmann::json(m).dump() << std::endl;
+    csv << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f},{:.3f}\n", m.epoch,
+                       m.train_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall,
+                       m.val_auc, m.val_owner_accuracy, m.val_score_std, m.seconds, m.pairs_per_second)
+        << std::flush;
+  };
+  const TrainResult result = trainer.fit(hooks);
+  if (bar) bar->finish();
+  delete bar;
+  std::signal(SIGINT, SIG_DFL);
+  if (!result.history.empty()) write_curves(run_dir / "curves.png", result.history);
+  if (result.interrupted && result.history.empty()) {
+    logger()->warn("interrupted before the first epoch ended; checkpoint in {} (continue with --resume --run-dir {})",
+                   o.train.checkpoint.string(), run_dir.string());
+    return 130;
+  }
+  if (result.history.empty()) throw internal_error("training produced no epoch");
+  const EpochMetrics& best = result.history.at(static_cast<std::size_t>(result.best_epoch - 1));
+
+  // 3. Thresholds: the pair threshold at the equal-error point of the validation pairs; the owner
+  //    rule calibrated on held-out owner photos vs held-out strangers.
+  BundleInfo info;
+  info.model = model_config;
+  info.preprocess = pipeline.config();
+  std::vector<float> scores;
+  std::vector<int> labels;
+  trainer.validation_scores(scores, labels);
+  float pair_threshold = 0.5f;
+  const double eer = equal_error_rate(scores, labels, &pair_threshold);
+  std::vector<int> refs(split.train.owner.begin(),
+                        split.train.owner.begin() + std::min<std::size_t>(o.references, split.train.owner.size()));
+  std::vector<int> strangers;
+  for (const auto& p : split.val.people) strangers.insert(strangers.end(), p.chips.begin(), p.chips.end());
+  std::shuffle(strangers.begin(), strangers.end(), std::mt19937_64(mix_seed(common.seed, 0xca1)));
+  strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
+  const auto ref_embeddings = trainer.embed_chips(refs).to(trainer.device());
+  if (!split.val.owner.empty() && !strangers.empty()) {
+    info.thresholds = calibrate_owner(gallery_scores(net, trainer, split.val.owner, ref_embeddings),
+                                      gallery_scores(net, trainer, strangers, ref_embeddings), o.calibration_far);
+  } else {
+    logger()->warn("no held-out owner photos or strangers: owner thresholds left at their defaults");
+  }
+  info.thresholds.pair = pair_threshold;
+  info.thresholds.calibration["pair_eer"] = eer;
+  info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
+
+  // 4. The bundle.
+  std::vector<std::string> trained_people;
+  for (const auto& p : split.train.people) trained_people.push_back(p.name);
+  info.training = {{"lfw", fs::absolute(o.lfw).string()}, {"self", fs::absolute(o.self).string()},
+                   {"owner_photos_train", split.train.owner.size()}, {"owner_photos_val", split.val.owner.size()},
+                   {"people_train", split.train.people.size()}, {"faces_train", split.train.stranger_chips()},
+                   {"people_val", split.val.people.size()}, {"faces_val", split.val.stranger_chips()},
+                   {"trained_people", trained_people}, {"excluded_by", o.exclude_pairs},
+                   {"excluded_people", excluded.size()}, {"seed", common.seed}, {"epochs_run", result.history.size()},
+                   {"best_epoch", result.best_epoch}, {"best", best}, {"interrupted", result.interrupted},
+                   {"early_stopped", result.early_stopped}, {"collapsed", result.collapsed},
+                   {"train_seconds", result.seconds}, {"date", timestamp()}, {"faceid_version", FACEID_VERSION},
+                   {"run_dir", fs::absolute(run_dir).string()}, {"config", o.train}};
+  save_bundle(o.output, info, net);
+  if (result.interrupted)
+    logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}", run_dir.string());
+
+  nlohmann::json summary = {{"model", fs::absolute(o.output).string()}, {"run_dir", fs::absolute(run_dir).string()},
+                            {"best_epoch", result.best_epoch}, {"best", best}, {"thresholds", info.thresholds},
+                            {"train_seconds", result.seconds}, {"interrupted", result.interrupted},
+                            {"collapsed", result.collapsed}};
+  if (common.json) {
+    cli::print_json(summary);
+  } else {
+    std::cout << fmt::format("model      {}\nrun folder {}\n", o.output, run_dir.string());
+    std::cout << fmt::format("best epoch {} of {}: val accuracy {:.3f}, AUC {:.3f}, owner-pair accuracy {:.3f}\n",
+                             result.best_epoch, result.history.size(), best.val_accuracy, best.val_auc,
+                             best.val_owner_accuracy);
+    std::cout << fmt::format("thresholds pair {:.3f} (EER {:.3f}); owner: P(same) > {:.3f} on > {:.0f}% of references "
+                             "(held-out TAR {:.3f} at FAR {:.4f})\n",
+                             info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
+                             info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
+    std::cout << fmt::format("trained {:.0f}s\n", result.seconds);
+  }
+  if (result.collapsed) return static_cast<int>(ErrorKind::Internal);
+  return result.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  return cli::run_main(
+      argc, argv,
+      {"facetrain", "Train a Siamese face-verification model of the owner's face against LFW strangers.",
+       [&](CLI::App& app, cli::CommonOptions&) {
+         app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")->required()->check(CLI::ExistingDirectory);
+         app.add_option("--self", o.self, "Folder of the owner's photos")->required()->check(CLI::ExistingDirectory);
+         app.add_option("-o,--output", o.output, "Model bundle folder to write")->capture_default_str();
+         app.add_option("--run-dir", o.run_dir, "Run folder (params, metrics, curves, log, checkpoint); default runs/<time>");
+         app.add_option("--exclude-pairs", o.exclude_pairs, "LFW pairs file(s) whose people are left out of training")
+             ->check(CLI::ExistingFile);
+         app.add_option("--arch", o.arch, "Architecture")->check(CLI::IsMember({"koch", "koch-small"}))->capture_default_str();
+         app.add_option("--embedding-size", o.embedding_size, "Embedding (dense layer) size")->check(CLI::Range(16, 8192))->capture_default_str();
+         app.add_option("--epochs", o.train.epochs, "Maximum epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+         app.add_option("--batch-size", o.train.batch_size, "Pairs per batch")->check(CLI::Range(1, 4096))->capture_default_str();
+         app.add_option("--lr", o.train.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+         app.add_option("--weight-decay", o.train.weight_decay, "Adam weight decay")->capture_default_str();
+         app.add_option("--owner-pairs", o.train.owner_pairs, "Owner pairs per epoch (half positive)")->capture_default_str();
+         app.add_option("--identity-pairs", o.train.identity_pairs, "LFW identity pairs per epoch (half positive)")->capture_default_str();
+         app.add_option("--val-pairs", o.train.val_pairs, "Validation pairs per family")->capture_default_str();
+         app.add_option("--val-fraction", o.val_fraction, "Share of people and owner photos held out")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+         app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC")->capture_default_str();
+         app.add_option("--workers", o.train.workers, "Data-loader threads")->check(CLI::Range(0, 64))->capture_default_str();
+         app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
+         app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+         app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();
+         app.add_flag("--resume", o.train.resume, "Continue the run in --run-dir from its checkpoint");
+         cli::add_pipeline_options(app, o.pipeline);
+       },
+       [&](const cli::CommonOptions& common) { return run(o, common); }});
+}

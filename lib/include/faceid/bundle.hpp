@@ -1,0 +1,65 @@
+#pragma once
+// The model bundle (DESIGN.md §5): a folder holding the weights and model.json — the
+// architecture, the preprocessing, the calibrated thresholds, the training summary and a checksum
+// of the weights. Everything needed to use the model; loading checks all of it.
+//
+//   models/me/model.json
+//   models/me/weights-<checksum>.pt
+//
+// Writes are atomic: the weights go to a new file named by their checksum, then model.json is
+// replaced (temp file + rename), then older weights files are removed. A crash at any point
+// leaves either the old or the new model, never half of one.
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "faceid/config.hpp"
+#include "faceid/model.hpp"
+
+namespace faceid {
+
+constexpr int kBundleFormatVersion = 1;
+
+/// The decision thresholds (DESIGN.md §6), all on P(same) = sigmoid(logit).
+struct Thresholds {
+  float pair = 0.5f;       ///< same/different for a single pair (equal-error point on validation pairs)
+  float detection = 0.5f;  ///< a reference "matches" a face when P(same) > detection
+  float ratio = 0.5f;      ///< the face is the owner when the share of matching references > ratio
+  double target_far = 1e-3;  ///< false-accept rate the calibration aimed for
+  nlohmann::json calibration;  ///< how they were chosen and what they achieved (TAR, FAR, counts)
+};
+
+void to_json(nlohmann::json& j, const Thresholds& t);
+void from_json(const nlohmann::json& j, Thresholds& t);
+
+/// Everything in model.json besides the weights checksum.
+struct BundleInfo {
+  ModelConfig model;
+  PreprocessConfig preprocess;
+  Thresholds thresholds;
+  nlohmann::json training = nlohmann::json::object();  ///< data sources, counts, excluded people, seed, metrics
+};
+
+/// Writes the bundle into `dir` (created if needed). Throws Error(Input) when it cannot be
+/// written, Error(Usage) when the net's config differs from info.model.
+void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, SiameseNet& net);
+
+struct LoadedBundle {
+  BundleInfo info;
+  SiameseNet net{nullptr};   ///< in eval mode, on the requested device
+  std::string checksum;      ///< of the weights file (identifies the model, e.g. for caches)
+};
+
+/// Loads and checks a bundle. Throws Error(Model), naming the file and the problem, for: a
+/// missing folder or file, unparsable or incomplete model.json, another format version, a
+/// weights file of the wrong size or checksum (truncated/corrupt), or weights that do not fit
+/// the architecture (mismatched).
+LoadedBundle load_bundle(const std::filesystem::path& dir, torch::Device device = torch::kCPU);
+
+/// 64-bit FNV-1a of a byte string as hex (weights checksum; detects corruption, not tampering).
+std::string checksum_bytes(const std::string& bytes);
+
+}  // namespace faceid

@@ -1,0 +1,26 @@
+#pragma once
+// The owner decision (DESIGN.md §6, the seed's rule) and its calibration. A face is compared
+// with every reference photo of the owner; it is the owner when the share of references whose
+// P(same) exceeds the detection threshold is above the verification ratio.
+
+#include <vector>
+
+#include "faceid/bundle.hpp"
+
+namespace faceid {
+
+/// Share of `scores` (one per reference) strictly above `detection`.
+float match_share(const std::vector<float>& scores, float detection);
+
+/// The seed's rule: match_share(scores, detection) > ratio. False for no references.
+bool is_owner(const std::vector<float>& scores, float detection, float ratio);
+
+/// Chooses (detection, ratio) from the reference scores of held-out owner faces (should be
+/// accepted) and stranger faces (should be rejected): for each ratio in {0.1, ..., 0.9}, the
+/// lowest detection threshold whose false-accept rate on the strangers is <= target_far, keeping
+/// the ratio with the highest true-accept rate. Fills calibration with TAR, FAR and the counts.
+/// Throws Error(Input) when either side is empty.
+Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const std::vector<std::vector<float>>& strangers,
+                           double target_far);
+
+}  // namespace faceid

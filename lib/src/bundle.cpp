@@ -1,0 +1,150 @@
+#include "faceid/bundle.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <torch/serialize.h>
+
+#include "faceid/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace faceid {
+namespace {
+
+void write_atomic(const fs::path& file, const std::string& bytes) {
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error(tmp.string() + ": cannot write");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec) throw input_error(file.string() + ": " + ec.message());
+}
+
+std::string read_all(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw model_error(file.string() + ": cannot read");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::string checksum_bytes(const std::string& bytes) { return fnv1a_hex(bytes); }
+
+void to_json(nlohmann::json& j, const Thresholds& t) {
+  j = {{"pair", t.pair}, {"detection", t.detection}, {"ratio", t.ratio}, {"target_far", t.target_far},
+       {"calibration", t.calibration}};
+}
+
+void from_json(const nlohmann::json& j, Thresholds& t) {
+  j.at("pair").get_to(t.pair);
+  j.at("detection").get_to(t.detection);
+  j.at("ratio").get_to(t.ratio);
+  j.at("target_far").get_to(t.target_far);
+  t.calibration = j.value("calibration", nlohmann::json::object());
+}
+
+void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net) {
+  const auto& c = net->config();
+  if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size)
+    throw usage_error("save_bundle: network and model config differ");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw input_error(dir.string() + ": cannot create model folder: " + ec.message());
+
+  std::ostringstream weights;
+  {
+    // Saved from the CPU so that a bundle trained on a GPU loads anywhere.
+    torch::serialize::OutputArchive archive;
+    const auto device = net->parameters().front().device();
+    net->to(torch::kCPU);
+    net->save(archive);
+    net->to(device);
+    archive.save_to(weights);
+  }
+  const std::string bytes = weights.str();
+  const std::string checksum = checksum_bytes(bytes);
+  const std::string weights_file = "weights-" + checksum + ".pt";
+  write_atomic(dir / weights_file, bytes);
+
+  nlohmann::json j = {{"format", "faceid-model"},
+                      {"format_version", kBundleFormatVersion},
+                      {"faceid_version", FACEID_VERSION},
+                      {"model", info.model},
+                      {"preprocess", info.preprocess},
+                      {"thresholds", info.thresholds},
+                      {"training", info.training},
+                      {"weights", {{"file", weights_file}, {"bytes", bytes.size()}, {"fnv1a64", checksum}}}};
+  write_atomic(dir / "model.json", j.dump(2) + "\n");
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("weights-", 0) == 0 && name != weights_file) fs::remove(entry.path(), ec);
+  }
+}
+
+LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
+  const fs::path json_file = dir / "model.json";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw model_error(dir.string() + ": no such model folder (train one with facetrain)");
+  if (!fs::is_regular_file(json_file, ec)) throw model_error(json_file.string() + ": missing (not a faceid model folder?)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_all(json_file));
+  } catch (const nlohmann::json::exception& e) {
+    throw model_error(json_file.string() + ": not valid JSON (truncated or corrupt): " + e.what());
+  }
+  LoadedBundle loaded;
+  std::string weights_file;
+  std::size_t expected_bytes = 0;
+  try {
+    if (j.at("format").get<std::string>() != "faceid-model") throw model_error(json_file.string() + ": not a faceid model");
+    const int version = j.at("format_version").get<int>();
+    if (version != kBundleFormatVersion)
+      throw model_error(json_file.string() + ": format version " + std::to_string(version) + ", this faceid reads " +
+                        std::to_string(kBundleFormatVersion));
+    loaded.info.model = j.at("model").get<ModelConfig>();
+    loaded.info.preprocess = j.at("preprocess").get<PreprocessConfig>();
+    loaded.info.thresholds = j.at("thresholds").get<Thresholds>();
+    loaded.info.training = j.value("training", nlohmann::json::object());
+    weights_file = j.at("weights").at("file").get<std::string>();
+    expected_bytes = j.at("weights").at("bytes").get<std::size_t>();
+    loaded.checksum = j.at("weights").at("fnv1a64").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw model_error(json_file.string() + ": incomplete model description: " + e.what());
+  }
+  if (loaded.info.model.input_size != loaded.info.preprocess.chip_size)
+    throw model_error(json_file.string() + ": model input size and preprocessing chip size differ");
+
+  const fs::path weights_path = dir / weights_file;
+  if (!fs::is_regular_file(weights_path, ec)) throw model_error(weights_path.string() + ": weights file missing");
+  const std::string bytes = read_all(weights_path);
+  if (bytes.size() != expected_bytes)
+    throw model_error(weights_path.string() + ": " + std::to_string(bytes.size()) + " bytes, expected " +
+                      std::to_string(expected_bytes) + " (truncated?)");
+  if (checksum_bytes(bytes) != loaded.checksum)
+    throw model_error(weights_path.string() + ": checksum mismatch (corrupt weights)");
+  try {
+    loaded.net = SiameseNet(loaded.info.model);
+    torch::serialize::InputArchive archive;
+    std::istringstream in(bytes);
+    archive.load_from(in);
+    loaded.net->load(archive);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
+                      "' architecture: " + what);
+  }
+  loaded.net->to(device);
+  loaded.net->eval();
+  return loaded;
+}
+
+}  // namespace faceid

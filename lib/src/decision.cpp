@@ -1,0 +1,64 @@
+#include "faceid/decision.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "faceid/error.hpp"
+
+namespace faceid {
+namespace {
+
+// The score s such that "share of scores > t exceeds ratio" <=> s > t: the (floor(ratio*n)+1)-th
+// largest score.
+float rule_statistic(std::vector<float> scores, float ratio) {
+  std::sort(scores.begin(), scores.end(), std::greater<float>());
+  const auto k = static_cast<std::size_t>(std::floor(ratio * static_cast<double>(scores.size())));
+  return k < scores.size() ? scores[k] : -1.f;
+}
+
+}  // namespace
+
+float match_share(const std::vector<float>& scores, float detection) {
+  if (scores.empty()) return 0;
+  const auto above = std::count_if(scores.begin(), scores.end(), [&](float s) { return s > detection; });
+  return static_cast<float>(above) / static_cast<float>(scores.size());
+}
+
+bool is_owner(const std::vector<float>& scores, float detection, float ratio) {
+  return !scores.empty() && match_share(scores, detection) > ratio;
+}
+
+Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const std::vector<std::vector<float>>& strangers,
+                           double target_far) {
+  if (owner.empty() || strangers.empty())
+    throw input_error("threshold calibration needs held-out owner faces and stranger faces (have " +
+                      std::to_string(owner.size()) + " and " + std::to_string(strangers.size()) + ")");
+  Thresholds best;
+  best.target_far = target_far;
+  double best_tar = -1, best_far = 0;
+  for (int r10 = 1; r10 <= 9; ++r10) {
+    const float ratio = r10 / 10.f;
+    std::vector<float> neg, pos;
+    for (const auto& s : strangers) neg.push_back(rule_statistic(s, ratio));
+    for (const auto& s : owner) pos.push_back(rule_statistic(s, ratio));
+    std::sort(neg.begin(), neg.end(), std::greater<float>());
+    const auto allowed = static_cast<std::size_t>(std::floor(target_far * static_cast<double>(neg.size())));
+    const float detection = std::min(neg[std::min(allowed, neg.size() - 1)], 0.9999f);
+    const double tar = static_cast<double>(std::count_if(pos.begin(), pos.end(), [&](float v) { return v > detection; })) / pos.size();
+    const double far = static_cast<double>(std::count_if(neg.begin(), neg.end(), [&](float v) { return v > detection; })) / neg.size();
+    // Prefer higher TAR; on ties, the ratio closest to the seed's 0.5.
+    if (tar > best_tar || (tar == best_tar && std::abs(ratio - 0.5f) < std::abs(best.ratio - 0.5f))) {
+      best_tar = tar;
+      best_far = far;
+      best.detection = detection;
+      best.ratio = ratio;
+    }
+  }
+  best.calibration = {{"method", "per-ratio lowest detection threshold with FAR <= target on held-out strangers"},
+                      {"owner_faces", owner.size()}, {"stranger_faces", strangers.size()},
+                      {"references", owner.front().size()}, {"tar", best_tar}, {"far", best_far}};
+  return best;
+}
+
+}  // namespace faceid
