@@ -82,16 +82,17 @@ TEST(FaceCache, AChangedFileIsNoLongerFound) {
   EXPECT_EQ(cache.find(file_key(dir / "b.jpg")), nullptr);
 }
 
-TEST(FaceCache, RetainDropsRemovedFilesAndCacheFilesDependOnSettings) {
+TEST(FaceCache, DeletedFilesAreDroppedAndCacheFilesDependOnSettings) {
   TempDir dir;
   write_file(dir / "a.jpg", "a");
   write_file(dir / "b.jpg", "b");
   FaceCache cache(8, "fp");
   cache.put(face_for(dir / "a.jpg", 1));
   cache.put(face_for(dir / "b.jpg", 1));
-  cache.retain({file_key(dir / "b.jpg").path});
+  std::filesystem::remove(dir / "a.jpg");
+  EXPECT_EQ(cache.drop_missing(), 1u);
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_EQ(cache.find(file_key(dir / "a.jpg")), nullptr);
+  EXPECT_NE(cache.find(file_key(dir / "b.jpg")), nullptr);
   EXPECT_NE(cache_file_for(dir.path(), "lfw", "x"), cache_file_for(dir.path(), "lfw", "y"));
   EXPECT_NE(cache_file_for(dir.path(), "lfw", "x"), cache_file_for(dir.path(), "other", "x"));
 }

@@ -161,13 +161,18 @@ void FaceCache::put(CachedFace face) {
   entries_[std::move(path)] = std::move(face);
 }
 
-void FaceCache::retain(const std::vector<std::string>& keep) {
-  std::unordered_map<std::string, CachedFace> kept;
-  for (const auto& path : keep) {
-    auto it = entries_.find(path);
-    if (it != entries_.end()) kept.emplace(path, std::move(it->second));
+std::size_t FaceCache::drop_missing() {
+  std::size_t dropped = 0;
+  std::error_code ec;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (fs::exists(it->first, ec)) {
+      ++it;
+    } else {
+      it = entries_.erase(it);
+      ++dropped;
+    }
   }
-  entries_ = std::move(kept);
+  return dropped;
 }
 
 fs::path default_cache_dir() {

@@ -149,13 +149,9 @@ FaceCache FacePipeline::cached_faces(const fs::path& source, const std::vector<f
                                      const Progress& progress) const {
   const fs::path file = cache_file_for(cache_dir, source, config_.fingerprint());
   FaceCache cache = FaceCache::load(file, config_.chip_size, config_.fingerprint());
-  const std::size_t before = cache.size();
   CacheUpdate update_stats = update(cache, files, threads, progress);
-  std::vector<std::string> keep;
-  keep.reserve(files.size());
-  for (const auto& f : files) keep.push_back(fs::absolute(f).lexically_normal().string());
-  cache.retain(keep);
-  if (update_stats.computed > 0 || cache.size() != before) cache.save(file);
+  const std::size_t dropped = cache.drop_missing();
+  if (update_stats.computed > 0 || dropped > 0) cache.save(file);
   if (stats) *stats = std::move(update_stats);
   return cache;
 }

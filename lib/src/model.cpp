@@ -77,6 +77,21 @@ std::int64_t SiameseNetImpl::parameter_count() const {
   return n;
 }
 
+torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch) {
+  c10::InferenceMode inference;
+  net->eval();
+  std::vector<torch::Tensor> out;
+  for (std::int64_t i = 0; i < chips.size(0); i += batch) {
+    const auto x = chips.slice(0, i, std::min<std::int64_t>(chips.size(0), i + batch))
+                       .to(device)
+                       .permute({0, 3, 1, 2})
+                       .to(torch::kFloat)
+                       .div(255.0);
+    out.push_back(net->embed(x).to(torch::kCPU));
+  }
+  return out.empty() ? torch::empty({0, net->config().embedding_size}) : torch::cat(out);
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {

@@ -98,16 +98,8 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
 }
 
 torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
-  torch::NoGradGuard no_grad;
-  net_->eval();
-  std::vector<torch::Tensor> out;
-  const std::size_t batch = 64;
-  for (std::size_t i = 0; i < ids.size(); i += batch) {
-    std::vector<torch::Tensor> chips;
-    for (std::size_t k = i; k < std::min(ids.size(), i + batch); ++k) chips.push_back(chip_to_float(faces_.chips, ids[k]));
-    out.push_back(net_->embed(torch::stack(chips).to(device_)).to(torch::kCPU));
-  }
-  return out.empty() ? torch::empty({0, net_->config().embedding_size}) : torch::cat(out);
+  std::vector<std::int64_t> rows(ids.begin(), ids.end());
+  return faceid::embed_chips(net_, faces_.chips.index_select(0, torch::tensor(rows)), device_);
 }
 
 void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds) {

@@ -67,8 +67,8 @@ class FaceCache {
   /// Adds or replaces the entry for `face.key.path`. Throws Error(Internal) on a wrong chip size.
   void put(CachedFace face);
 
-  /// Drops entries whose path is not in `keep` (files removed since the last run).
-  void retain(const std::vector<std::string>& keep);
+  /// Drops entries whose file no longer exists; returns how many.
+  std::size_t drop_missing();
 
   std::size_t size() const { return entries_.size(); }
   int chip_size() const { return chip_size_; }

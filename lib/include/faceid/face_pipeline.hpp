@@ -61,8 +61,9 @@ class FacePipeline {
   CacheUpdate update(FaceCache& cache, const std::vector<std::filesystem::path>& files, int threads,
                      const Progress& progress = {}) const;
 
-  /// Loads the cache of `source` from `cache_dir`, updates it for `files` (dropping entries of
-  /// files no longer listed), saves it when anything changed, and returns it.
+  /// Loads the cache of `source` from `cache_dir`, updates it for `files` (other cached files of
+  /// the source are kept; entries of deleted files are dropped), saves it when anything changed,
+  /// and returns it.
   FaceCache cached_faces(const std::filesystem::path& source, const std::vector<std::filesystem::path>& files,
                          const std::filesystem::path& cache_dir, int threads, CacheUpdate* stats = nullptr,
                          const Progress& progress = {}) const;

@@ -57,6 +57,10 @@ class SiameseNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SiameseNet);
 
+/// Embeddings of uint8 chips [N, S, S, 3] (RGB, as in the face cache) in batches of `batch`, in
+/// inference mode; returns float [N, E] on the CPU. Puts the net in eval mode.
+torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch = 64);
+
 /// "cpu", "cuda" or "auto" (cuda when available) as a torch device. Throws Error(Usage) for
 /// "cuda" when this LibTorch has no CUDA (Debian's is CPU-only) and for other names.
 torch::Device resolve_device(const std::string& name);
