@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libopenblas0-openmp   # LibTorch's dense layers run ~16x slower on Debian's reference BLAS
-  python3-torch python3-numpy  # the reference PyTorch implementation of the benchmark
+  python3-torch python3-numpy python3-opencv  # the reference PyTorch implementation of the benchmark
 )
 missing=()
 for p in "${packages[@]}"; do

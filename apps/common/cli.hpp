@@ -52,6 +52,8 @@ class ProgressBar {
   bool enabled_;
   bool tty_;
   int last_decile_ = -1;
+  bool started_ = false;
+  std::size_t first_done_ = 0;  ///< rate and ETA count from the first update
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

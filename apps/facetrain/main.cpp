@@ -6,6 +6,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,7 @@ struct Options {
   std::vector<std::string> exclude_pairs;
   std::string arch = "koch";
   int embedding_size = 4096;
+  bool batch_norm = false;
   double val_fraction = 0.15;
   int calibration_strangers = 1000;
   double calibration_far = 1e-3;
@@ -100,6 +102,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   o.train.seed = common.seed;
   o.train.device = common.device;
   o.train.augment.enabled = !o.no_augment;
+  if (o.train.resume && o.run_dir.empty()) throw usage_error("--resume needs the --run-dir of the run to continue");
   const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / timestamp() : fs::path(o.run_dir);
   fs::create_directories(run_dir);
   auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(), true);
@@ -150,6 +153,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   model_config.name = o.arch;
   model_config.input_size = pipeline.config().chip_size;
   model_config.embedding_size = o.embedding_size;
+  model_config.batch_norm = o.batch_norm;
   torch::manual_seed(common.seed);
   SiameseNet net(model_config);
   o.train.checkpoint = run_dir / "checkpoint.pt";
@@ -169,18 +173,17 @@ int run(Options& o, const cli::CommonOptions& common) {
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
-  cli::ProgressBar* bar = nullptr;
+  std::optional<cli::ProgressBar> bar;
   int epoch_shown = 0;
   TrainHooks hooks;
   hooks.stop = &g_stop;
   hooks.on_batch = [&](std::size_t done, std::size_t total, double) {
-    if (!bar) bar = new cli::ProgressBar(fmt::format("epoch {}/{}", ++epoch_shown, o.train.epochs), !common.quiet);
+    if (!bar) bar.emplace(fmt::format("epoch {}/{}", ++epoch_shown, o.train.epochs), !common.quiet);
     bar->update(done, total);
   };
   hooks.on_epoch = [&](const EpochMetrics& m) {
     if (bar) bar->finish();
-    delete bar;
-    bar = nullptr;
+    bar.reset();
     epoch_shown = m.epoch;
     history.push_back(m);
     logger()->info("epoch {:>3}: train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} AUC {:.3f} owner acc {:.3f} "
@@ -195,7 +198,6 @@ int run(Options& o, const cli::CommonOptions& common) {
   };
   const TrainResult result = trainer.fit(hooks);
   if (bar) bar->finish();
-  delete bar;
   std::signal(SIGINT, SIG_DFL);
   if (!result.history.empty()) write_curves(run_dir / "curves.png", result.history);
   if (result.interrupted && result.history.empty()) {
@@ -204,6 +206,7 @@ int run(Options& o, const cli::CommonOptions& common) {
     return 130;
   }
   if (result.history.empty()) throw internal_error("training produced no epoch");
+  if (result.best_epoch < 1) throw internal_error("no epoch improved on the initial validation AUC");
   const EpochMetrics& best = result.history.at(static_cast<std::size_t>(result.best_epoch - 1));
 
   // 3. Thresholds: the pair threshold at the equal-error point of the validation pairs; the owner
@@ -287,6 +290,7 @@ int main(int argc, char** argv) {
              ->check(CLI::ExistingFile);
          app.add_option("--arch", o.arch, "Architecture")->check(CLI::IsMember({"koch", "koch-small"}))->capture_default_str();
          app.add_option("--embedding-size", o.embedding_size, "Embedding (dense layer) size")->check(CLI::Range(16, 8192))->capture_default_str();
+         app.add_flag("--batch-norm", o.batch_norm, "BatchNorm after each convolution");
          app.add_option("--epochs", o.train.epochs, "Maximum epochs")->check(CLI::Range(1, 100000))->capture_default_str();
          app.add_option("--batch-size", o.train.batch_size, "Pairs per batch")->check(CLI::Range(1, 4096))->capture_default_str();
          app.add_option("--lr", o.train.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();

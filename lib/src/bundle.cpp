@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <torch/serialize.h>
@@ -130,10 +131,17 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
     throw model_error(weights_path.string() + ": checksum mismatch (corrupt weights)");
   try {
     loaded.net = SiameseNet(loaded.info.model);
+    // Module::load replaces each tensor wholesale (shape included): check the shapes ourselves.
+    std::map<std::string, std::vector<std::int64_t>> expected;
+    for (const auto& p : loaded.net->named_parameters()) expected[p.key()] = p.value().sizes().vec();
     torch::serialize::InputArchive archive;
     std::istringstream in(bytes);
     archive.load_from(in);
     loaded.net->load(archive);
+    for (const auto& p : loaded.net->named_parameters())
+      if (p.value().sizes().vec() != expected.at(p.key()))
+        throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
+                          "' architecture of model.json (" + p.key() + " has another shape)");
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

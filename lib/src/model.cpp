@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/nn/init.h>
@@ -14,7 +15,8 @@ namespace nn = torch::nn;
 namespace faceid {
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
-  j = {{"name", c.name}, {"input_size", c.input_size}, {"channels", c.channels}, {"embedding_size", c.embedding_size}};
+  j = {{"name", c.name}, {"input_size", c.input_size}, {"channels", c.channels}, {"embedding_size", c.embedding_size},
+       {"batch_norm", c.batch_norm}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -23,6 +25,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     j.at("input_size").get_to(c.input_size);
     j.at("channels").get_to(c.channels);
     j.at("embedding_size").get_to(c.embedding_size);
+    c.batch_norm = j.value("batch_norm", false);
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("model config: ") + e.what());
   }
@@ -47,12 +50,18 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config) {
   const int side = koch_output_side(config.input_size);
   if (side < 1) throw usage_error("input size " + std::to_string(config.input_size) + " too small for the Koch net (>= 80)");
   const int w = config.name == "koch" ? 1 : 2;  // koch-small: half the channels
-  features_ = register_module(
-      "features",
-      nn::Sequential(nn::Conv2d(nn::Conv2dOptions(config.channels, 64 / w, 10)), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Conv2d(nn::Conv2dOptions(64 / w, 128 / w, 7)), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Conv2d(nn::Conv2dOptions(128 / w, 128 / w, 4)), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Conv2d(nn::Conv2dOptions(128 / w, 256 / w, 4)), nn::ReLU(), nn::Flatten()));
+  // conv 64@10x10 -> pool -> 128@7x7 -> pool -> 128@4x4 -> pool -> 256@4x4 (Koch et al. 2015).
+  const int in[4] = {config.channels, 64 / w, 128 / w, 128 / w}, out[4] = {64 / w, 128 / w, 128 / w, 256 / w};
+  const int kernel[4] = {10, 7, 4, 4};
+  nn::Sequential features;
+  for (int i = 0; i < 4; ++i) {
+    features->push_back(nn::Conv2d(nn::Conv2dOptions(in[i], out[i], kernel[i]).bias(!config.batch_norm)));
+    if (config.batch_norm) features->push_back(nn::BatchNorm2d(out[i]));
+    features->push_back(nn::ReLU());
+    if (i < 3) features->push_back(nn::MaxPool2d(2));
+  }
+  features->push_back(nn::Flatten());
+  features_ = register_module("features", features);
   embedding_ = register_module("embedding", nn::Linear(256 / w * side * side, config.embedding_size));
   classifier_ = register_module("classifier", nn::Linear(config.embedding_size, 1));
 }

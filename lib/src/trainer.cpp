@@ -277,9 +277,10 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     load_checkpoint(epoch, progress, result);
     logger()->info("resuming at epoch {} batch {} from {}", epoch, progress.next_batch, config_.checkpoint.string());
   }
-  double best_auc = -1;
+  // The best epoch has the highest validation AUC; among equal AUCs, the lowest validation loss.
+  double best_auc = -1, best_loss = INFINITY;
   for (const auto& m : result.history)
-    if (m.epoch == result.best_epoch) best_auc = m.val_auc;
+    if (m.epoch == result.best_epoch) best_auc = m.val_auc, best_loss = m.val_loss;
   int collapsed_in_a_row = 0;
   for (; epoch <= config_.epochs; ++epoch) {
     EpochMetrics m;
@@ -290,8 +291,9 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     }
     progress = EpochProgress{};
     result.history.push_back(m);
-    if (m.val_auc > best_auc) {
+    if (m.val_auc > best_auc + 1e-9 || (m.val_auc > best_auc - 1e-9 && m.val_loss < best_loss)) {
       best_auc = m.val_auc;
+      best_loss = m.val_loss;
       result.best_epoch = epoch;
       best_weights_ = snapshot(net_);
     }

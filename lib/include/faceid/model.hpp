@@ -25,6 +25,7 @@ struct ModelConfig {
   int input_size = 100;       ///< chip side the net expects (must equal the preprocessing chip size)
   int channels = 3;           ///< RGB
   int embedding_size = 4096;  ///< dense layer after the convolutions (sigmoid activations)
+  bool batch_norm = false;    ///< BatchNorm after each convolution (faster, steadier training)
 };
 
 void to_json(nlohmann::json& j, const ModelConfig& c);

@@ -1,0 +1,132 @@
+// facebench: one throughput measurement of faceid's C++ path, printed as a JSON line, for
+// scripts/bench.sh, which runs it beside the PyTorch (Python) reference and prints the table.
+//   gemm   fp32 matrix product GFLOP/s (the machine's ceiling for this BLAS)
+//   train  training steps on random tensors (compute only), pairs/s
+//   e2e    training steps fed by the real loader: face cache -> pairs -> augmentation, pairs/s
+//   embed  inference embeddings, faces/s
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "../common/cli.hpp"
+#include "../common/preprocess_options.hpp"
+#include "faceid/error.hpp"
+#include "faceid/model.hpp"
+#include "faceid/pair_dataset.hpp"
+#include "faceid/sources.hpp"
+
+using namespace faceid;
+namespace F = torch::nn::functional;
+
+namespace {
+
+struct Options {
+  std::string what = "train", arch = "koch", lfw;
+  int batch = 16, steps = 10, workers = 1;
+  cli::PipelineOptions pipeline;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+void train_step(SiameseNet& net, torch::optim::Optimizer& opt, const torch::Tensor& a, const torch::Tensor& b,
+                const torch::Tensor& y) {
+  const auto loss = F::binary_cross_entropy_with_logits(net->forward(a, b), y);
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+}
+
+int run(const Options& o, const cli::CommonOptions& common) {
+  torch::manual_seed(0);
+  nlohmann::json out = {{"impl", "faceid-c++"}, {"what", o.what}, {"arch", o.arch}, {"batch", o.batch},
+                        {"threads", cli::resolve_threads(common.threads)},
+                        {"openblas_coretype", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
+  ModelConfig config;
+  config.name = o.arch;
+  if (o.what == "gemm") {
+    const int n = 2048;
+    const auto x = torch::rand({n, n}), y = torch::rand({n, n});
+    torch::mm(x, y);
+    const auto t = std::chrono::steady_clock::now();
+    const int reps = 10;
+    for (int i = 0; i < reps; ++i) torch::mm(x, y);
+    out["gflops"] = 2.0 * n * n * n * reps / seconds_since(t) / 1e9;
+  } else if (o.what == "train") {
+    SiameseNet net(config);
+    torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-4));
+    auto batch = [&] {
+      return std::make_tuple(torch::rand({o.batch, 3, 100, 100}), torch::rand({o.batch, 3, 100, 100}),
+                             torch::randint(0, 2, {o.batch}).to(torch::kFloat));
+    };
+    auto [a, b, y] = batch();
+    train_step(net, opt, a, b, y);  // warm-up
+    const auto t = std::chrono::steady_clock::now();
+    for (int i = 0; i < o.steps; ++i) {
+      auto [a2, b2, y2] = batch();
+      train_step(net, opt, a2, b2, y2);
+    }
+    out["pairs_per_second"] = o.batch * o.steps / seconds_since(t);
+  } else if (o.what == "e2e") {
+    if (o.lfw.empty()) throw usage_error("e2e needs --lfw DIR");
+    const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+    const auto people = scan_people(o.lfw);
+    std::vector<std::filesystem::path> files;
+    for (const auto& p : people) files.insert(files.end(), p.images.begin(), p.images.end());
+    const auto t_cache = std::chrono::steady_clock::now();
+    const FaceCache cache = pipeline.cached_faces(o.lfw, files, cli::cache_dir(o.pipeline), 2);
+    const FaceSet faces = make_face_set(people, cache, {}, nullptr, {});
+    out["cache_load_seconds"] = seconds_since(t_cache);
+    const auto pairs = sample_pairs(faces.pool, {0, static_cast<std::size_t>(o.batch * (o.steps + 1))}, common.seed);
+    auto loader = torch::data::make_data_loader(
+        PairDataset(faces.chips, pairs, AugmentConfig{}, common.seed).map(torch::data::transforms::Stack<>()),
+        torch::data::samplers::SequentialSampler(pairs.size()),
+        torch::data::DataLoaderOptions(o.batch).workers(o.workers).enforce_ordering(true));
+    SiameseNet net(config);
+    torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-4));
+    int step = 0;
+    auto t = std::chrono::steady_clock::now();
+    for (auto& b : *loader) {
+      train_step(net, opt, b.data.select(1, 0), b.data.select(1, 1), b.target);
+      if (step++ == 0) t = std::chrono::steady_clock::now();  // after the warm-up step
+    }
+    out["pairs_per_second"] = o.batch * (step - 1) / seconds_since(t);
+  } else {
+    SiameseNet net(config);
+    const auto chips = torch::randint(0, 256, {64, 100, 100, 3}, torch::kUInt8);
+    embed_chips(net, chips, torch::kCPU);
+    const auto t = std::chrono::steady_clock::now();
+    for (int i = 0; i < o.steps; ++i) embed_chips(net, chips, torch::kCPU);
+    out["faces_per_second"] = 64.0 * o.steps / seconds_since(t);
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  out["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  return cli::run_main(argc, argv,
+                       {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
+                        [&](CLI::App& app, cli::CommonOptions&) {
+                          app.add_option("--what", o.what, "gemm, train, e2e or embed")
+                              ->check(CLI::IsMember({"gemm", "train", "e2e", "embed"}))->capture_default_str();
+                          app.add_option("--arch", o.arch, "koch or koch-small")->capture_default_str();
+                          app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
+                          app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
+                          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
+                          app.add_option("--lfw", o.lfw, "LFW root (e2e)");
+                          cli::add_pipeline_options(app, o.pipeline);
+                        },
+                        [&](const cli::CommonOptions& common) { return run(o, common); }});
+}

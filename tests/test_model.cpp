@@ -1,0 +1,231 @@
+#include "faceid/model.hpp"
+
+#include <torch/torch.h>
+
+#include "faceid/bundle.hpp"
+#include "faceid/error.hpp"
+#include "faceid/trainer.hpp"
+#include "test_support.hpp"
+
+using namespace faceid;
+using faceid::test::TempDir;
+using faceid::test::read_file;
+using faceid::test::write_file;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ModelConfig tiny_config() {
+  ModelConfig c;
+  c.name = "koch-small";
+  c.input_size = 80;
+  c.embedding_size = 32;
+  c.batch_norm = true;
+  return c;
+}
+
+// Six synthetic "people", each a flat colour with pixel noise; four chips each. Telling them
+// apart is easy, so a working trainer must get it right quickly.
+FaceSet synthetic_faces(int s = 80) {
+  FaceSet set;
+  torch::manual_seed(0);
+  const std::vector<std::array<int, 3>> colours = {{200, 40, 40}, {40, 200, 40}, {40, 40, 200},
+                                                   {200, 200, 40}, {40, 200, 200}, {200, 40, 200}};
+  std::vector<torch::Tensor> chips;
+  for (std::size_t p = 0; p < colours.size(); ++p) {
+    Identity person{"p" + std::to_string(p), {}};
+    for (int k = 0; k < 4; ++k) {
+      auto chip = torch::tensor({colours[p][0], colours[p][1], colours[p][2]}, torch::kFloat).view({1, 1, 3}).expand({s, s, 3});
+      chip = (chip + torch::randint(-25, 25, {s, s, 3})).clamp(0, 255).to(torch::kUInt8);
+      person.chips.push_back(static_cast<int>(chips.size()));
+      chips.push_back(chip);
+    }
+    set.pool.people.push_back(person);
+  }
+  set.chips = torch::stack(chips);
+  return set;
+}
+
+TrainConfig tiny_train(std::uint64_t seed = 5) {
+  TrainConfig c;
+  c.epochs = 4;
+  c.batch_size = 16;
+  c.learning_rate = 1e-3;
+  c.owner_pairs = 0;
+  c.identity_pairs = 96;
+  c.val_pairs = 48;
+  c.workers = 0;
+  c.seed = seed;
+  c.device = "cpu";
+  c.augment.enabled = false;
+  return c;
+}
+
+}  // namespace
+
+TEST(Model, ShapesOfEmbeddingHeadAndForward) {
+  torch::manual_seed(1);
+  SiameseNet net(ModelConfig{});
+  const auto x = torch::rand({2, 3, 100, 100});
+  const auto e = net->embed(x);
+  EXPECT_EQ(e.sizes(), (std::vector<int64_t>{2, 4096}));
+  EXPECT_GT(e.min().item<float>(), 0.f);  // sigmoid embedding
+  EXPECT_EQ(net->head(e, e).sizes(), (std::vector<int64_t>{2}));
+  EXPECT_EQ(net->head(e.slice(0, 0, 1), e).sizes(), (std::vector<int64_t>{2}));  // one query vs references
+  EXPECT_TRUE(torch::allclose(net->forward(x, x.flip({0})), net->head(e, e.flip({0})), 1e-5, 1e-5));
+  EXPECT_GT(net->parameter_count(), 26'000'000);  // Koch's net: the dense layer alone is 6400 x 4096
+}
+
+TEST(Model, RejectsUnknownArchitecturesAndTooSmallInputs) {
+  ModelConfig c;
+  c.name = "resnet-9000";
+  EXPECT_THROW(SiameseNet{c}, Error);
+  c = ModelConfig{};
+  c.input_size = 64;
+  EXPECT_THROW(SiameseNet{c}, Error);
+  EXPECT_THROW(resolve_device("tpu"), Error);
+  if (!torch::cuda::is_available()) {
+    try {
+      resolve_device("cuda");
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Usage);
+      EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos);
+    }
+  }
+}
+
+TEST(Trainer, ATinyModelLearnsASeparableTask) {
+  const FaceSet faces = synthetic_faces();
+  const PoolSplit split{faces.pool, faces.pool};  // the task itself is what is learnt
+  torch::manual_seed(2);
+  SiameseNet net(tiny_config());
+  Trainer trainer(net, faces, split, tiny_train());
+  const auto result = trainer.fit();
+  ASSERT_EQ(result.history.size(), 4u);
+  EXPECT_LT(result.history.back().train_loss, result.history.front().train_loss);
+  double accuracy = 0;
+  for (const auto& m : result.history) accuracy = std::max(accuracy, m.val_accuracy);
+  EXPECT_GT(accuracy, 0.9);
+  EXPECT_GT(result.history.at(result.best_epoch - 1).val_auc, 0.95);
+  EXPECT_FALSE(result.collapsed);
+}
+
+TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
+  TempDir dir;
+  const FaceSet faces = synthetic_faces();
+  const PoolSplit split{faces.pool, faces.pool};
+  auto train = [&](TrainConfig config, const TrainHooks& hooks) {
+    torch::manual_seed(3);
+    SiameseNet net(tiny_config());
+    Trainer trainer(net, faces, split, config);
+    auto result = trainer.fit(hooks);
+    return std::make_pair(net, result);
+  };
+  TrainConfig config = tiny_train();
+  config.epochs = 2;
+  config.augment.enabled = true;
+  auto [straight, straight_result] = train(config, {});
+
+  // Interrupt in the middle of epoch 2, then resume from the checkpoint (a fresh process would
+  // start from another random init: the checkpoint must carry everything).
+  config.checkpoint = dir / "checkpoint.pt";
+  std::atomic<bool> stop{false};
+  TrainHooks hooks;
+  hooks.stop = &stop;
+  int batches = 0;
+  hooks.on_batch = [&](std::size_t, std::size_t, double) {
+    if (++batches == 9) stop = true;  // 6 batches per epoch: batch 3 of epoch 2
+  };
+  auto [first, first_result] = train(config, hooks);
+  EXPECT_TRUE(first_result.interrupted);
+  ASSERT_TRUE(fs::exists(config.checkpoint));
+  config.resume = true;
+  torch::manual_seed(99);
+  SiameseNet resumed(tiny_config());
+  Trainer trainer(resumed, faces, split, config);
+  const auto resumed_result = trainer.fit();
+  ASSERT_EQ(resumed_result.history.size(), 2u);
+  EXPECT_NEAR(resumed_result.history[1].train_loss, straight_result.history[1].train_loss, 1e-4);
+  EXPECT_NEAR(resumed_result.history[1].val_auc, straight_result.history[1].val_auc, 1e-4);
+  const auto a = straight->parameters(), b = resumed->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5)) << i;
+}
+
+TEST(Trainer, ASplitWithoutPairsIsAnInputError) {
+  FaceSet faces = synthetic_faces();
+  PairPool lonely;
+  lonely.people = {{"solo", {0}}};
+  const PoolSplit split{lonely, lonely};
+  SiameseNet net(tiny_config());
+  EXPECT_THROW(Trainer(net, faces, split, tiny_train()), Error);
+}
+
+TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
+  TempDir dir;
+  torch::manual_seed(4);
+  SiameseNet net(tiny_config());
+  BundleInfo info;
+  info.model = tiny_config();
+  info.preprocess.chip_size = 80;
+  info.preprocess.detector = "yunet";
+  info.thresholds.detection = 0.7f;
+  info.training = {{"trained_people", {"Ann", "Bob"}}};
+  save_bundle(dir / "m", info, net);
+  auto loaded = load_bundle(dir / "m");
+  const auto x = torch::rand({3, 3, 80, 80});
+  net->eval();
+  EXPECT_TRUE(torch::allclose(net->embed(x), loaded.net->embed(x)));
+  EXPECT_FLOAT_EQ(loaded.info.thresholds.detection, 0.7f);
+  EXPECT_EQ(loaded.info.training["trained_people"].size(), 2u);
+  EXPECT_EQ(loaded.info.preprocess.fingerprint(), info.preprocess.fingerprint());
+  // Saving again replaces the weights file and leaves no stale one behind.
+  save_bundle(dir / "m", info, net);
+  int weights_files = 0;
+  for (const auto& e : fs::directory_iterator(dir / "m")) weights_files += e.path().filename().string().rfind("weights-", 0) == 0;
+  EXPECT_EQ(weights_files, 1);
+}
+
+TEST(Bundle, TruncatedCorruptOrMismatchedBundlesAreModelErrors) {
+  TempDir dir;
+  SiameseNet net(tiny_config());
+  BundleInfo info;
+  info.model = tiny_config();
+  info.preprocess.chip_size = 80;
+  save_bundle(dir / "m", info, net);
+  fs::path weights;
+  for (const auto& e : fs::directory_iterator(dir / "m"))
+    if (e.path().extension() == ".pt") weights = e.path();
+  const std::string bytes = read_file(weights), json = read_file(dir / "m" / "model.json");
+  auto expect_model_error = [&](const std::string& needle) {
+    try {
+      load_bundle(dir / "m");
+      FAIL() << "loaded a bad bundle (" << needle << ")";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Model);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  write_file(weights, bytes.substr(0, bytes.size() / 2));
+  expect_model_error("truncated");
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x5a;
+  write_file(weights, flipped);
+  expect_model_error("checksum");
+  write_file(weights, bytes);
+  write_file(dir / "m" / "model.json", json.substr(0, json.size() / 2));
+  expect_model_error("not valid JSON");
+  std::string other = json;
+  other.replace(other.find("\"embedding_size\": 32"), 20, "\"embedding_size\": 64");
+  write_file(dir / "m" / "model.json", other);
+  expect_model_error("do not fit");
+  fs::remove(dir / "m" / "model.json");
+  expect_model_error("missing");
+  try {
+    load_bundle(dir / "nothing");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Model);
+  }
+}
