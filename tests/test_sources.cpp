@@ -13,6 +13,7 @@ TEST(Sources, ListImagesKeepsImageFilesOnlySorted) {
   write_file(dir / "a.png", "x");
   write_file(dir / "notes.txt", "x");
   write_file(dir / "sub" / "c.jpg", "x");
+  std::filesystem::create_symlink(dir / "gone.jpg", dir / "broken.jpg");  // a dangling link is skipped
   const auto files = list_images(dir.path());
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(files[0].filename(), "a.png");

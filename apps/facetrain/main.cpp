@@ -270,7 +270,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                              info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
     std::cout << fmt::format("trained {:.0f}s\n", result.seconds);
   }
-  if (result.collapsed) return static_cast<int>(ErrorKind::Internal);
+  if (result.collapsed) return 1;  // a negative outcome: the model did not learn (saved for inspection)
   return result.interrupted ? 130 : 0;
 }
 

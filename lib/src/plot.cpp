@@ -10,7 +10,7 @@ namespace faceid {
 
 cv::Mat draw_chart(const Chart& chart, int width, int height) {
   cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  const int left = 60, right = 15, top = 30, bottom = 45;
+  const int left = 60, right = 15, top = 48, bottom = 45;
   const cv::Rect area(left, top, width - left - right, height - top - bottom);
   auto tx = [&](double x) { return chart.log_x ? std::log10(std::max(x, 1e-12)) : x; };
   double x0 = chart.x_min, x1 = chart.x_max, y0 = chart.y_min, y1 = chart.y_max;
@@ -51,7 +51,7 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   cv::rectangle(img, area, dark);
   cv::putText(img, chart.title, {left, 20}, font, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   cv::putText(img, chart.x_label, {area.x + area.width / 2 - 30, height - 10}, font, 0.45, dark, 1, cv::LINE_AA);
-  cv::putText(img, chart.y_label, {4, top - 8}, font, 0.4, dark, 1, cv::LINE_AA);
+  cv::putText(img, chart.y_label, {4, top - 10}, font, 0.4, dark, 1, cv::LINE_AA);
 
   cv::Mat plot = img(area);
   int legend_y = area.y + 16;
@@ -62,6 +62,7 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
     if (pts.empty()) continue;
     if (pts.size() == 1) cv::circle(plot, pts[0], 3, s.colour, cv::FILLED, cv::LINE_AA);
     cv::polylines(plot, pts, false, s.colour, 2, cv::LINE_AA);
+    if (s.name.empty()) continue;  // unnamed series stay out of the legend
     cv::line(img, {area.x + area.width - 150, legend_y - 4}, {area.x + area.width - 128, legend_y - 4}, s.colour, 2);
     cv::putText(img, s.name, {area.x + area.width - 122, legend_y}, font, 0.4, dark, 1, cv::LINE_AA);
     legend_y += 16;

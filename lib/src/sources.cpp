@@ -32,7 +32,8 @@ std::vector<fs::path> list_images(const fs::path& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file(ec) && has_image_extension(entry.path())) files.push_back(entry.path());
+    std::error_code entry_ec;  // a broken link is skipped, not an error of the folder
+    if (entry.is_regular_file(entry_ec) && has_image_extension(entry.path())) files.push_back(entry.path());
   }
   if (ec) throw input_error(dir.string() + ": cannot list folder: " + ec.message());
   std::sort(files.begin(), files.end());
@@ -44,7 +45,8 @@ std::vector<Person> scan_people(const fs::path& root) {
   std::vector<Person> people;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
-    if (!entry.is_directory(ec)) continue;
+    std::error_code entry_ec;
+    if (!entry.is_directory(entry_ec)) continue;
     Person person{entry.path().filename().string(), list_images(entry.path())};
     if (!person.images.empty()) people.push_back(std::move(person));
   }
