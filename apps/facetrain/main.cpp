@@ -105,8 +105,13 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.train.resume && o.run_dir.empty()) throw usage_error("--resume needs the --run-dir of the run to continue");
   const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / timestamp() : fs::path(o.run_dir);
   fs::create_directories(run_dir);
+  // The run's log keeps everything from info up, whatever -q/-v say about the terminal.
+  auto log = logger();
+  for (auto& sink : log->sinks()) sink->set_level(log->level());
   auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(), true);
-  logger()->sinks().push_back(file_sink);
+  file_sink->set_level(spdlog::level::info);
+  log->sinks().push_back(file_sink);
+  log->set_level(std::min(log->level(), spdlog::level::info));
 
   // 1. Faces: scan, detect and align once (cached).
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
