@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The benchmark (DESIGN.md §8): faceid's C++ path and the reference PyTorch (Python) implementation
+# of the same network, measured side by side in one run on this machine, as one table.
+#   scripts/bench.sh [STEPS]      (build first: scripts/build.sh; data: $FACEID_DATA)
+# Rows: fp32 GEMM GFLOP/s (the ceiling), training pairs/s on random tensors (compute only),
+# training pairs/s end to end (faceid: face cache -> pairs -> augmentation; reference: the seed's
+# decode + resize of two JPEGs per pair every step), inference embeddings/s, peak RSS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${1:-8}
+data=${FACEID_DATA:-$(cd .. && pwd)/shared/data}
+threads=$(nproc)
+bench=build/bin/facebench
+ref="/usr/bin/python3 scripts/bench_reference.py"
+out=$(mktemp)
+run() { echo "+ $*" >&2; "$@" | tail -n 1 | sed "s/^{/{\"label\": \"$label\", /" >> "$out"; }
+
+label="faceid (OpenBLAS SkylakeX)";  run $bench --what gemm --threads "$threads" -q
+label="faceid (OpenBLAS as detected)"; FACEID_NO_TUNE=1 run $bench --what gemm --threads "$threads" -q
+label="pytorch (as detected)";       run $ref --what gemm --threads "$threads"
+for arch in koch koch-small; do
+  label="faceid";                         run $bench --what train --arch $arch --batch 16 --steps "$steps" --threads "$threads" -q
+  label="faceid (OpenBLAS as detected)";  FACEID_NO_TUNE=1 run $bench --what train --arch $arch --batch 16 --steps "$steps" --threads "$threads" -q
+  label="pytorch";                        run $ref --what train --arch $arch --batch 16 --steps "$steps" --threads "$threads"
+  label="pytorch (OpenBLAS SkylakeX)";    OPENBLAS_CORETYPE=SkylakeX run $ref --what train --arch $arch --batch 16 --steps "$steps" --threads "$threads"
+  label="faceid";                         run $bench --what e2e --arch $arch --batch 16 --steps "$steps" --threads "$threads" --lfw "$data/lfw" -q
+  label="pytorch";                        run $ref --what e2e --arch $arch --batch 16 --steps "$steps" --threads "$threads" --lfw "$data/lfw"
+done
+label="faceid";  run $bench --what embed --steps 4 --threads "$threads" -q
+label="pytorch"; run $ref --what embed --steps 4 --threads "$threads"
+
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+gemm = max(r["gflops"] for r in rows if r["what"] == "gemm")
+flop_per_pair = {"koch": 2 * 3 * 2 * 0.8755e9, "koch-small": 2 * 3 * 2 * 0.2653e9}  # fwd+bwd (~3x fwd) of 2 images
+print(f"machine: {rows[0]['threads']} threads; fp32 GEMM ceiling {gemm:.0f} GFLOP/s (best of the GEMM rows)")
+print(f"{'measurement':<34} {'implementation':<32} {'value':>10} {'unit':<9} {'vs pytorch':>10} {'of ceiling':>10} {'peak RSS':>9}")
+ref = {}
+for r in rows:
+    if r["label"] == "pytorch":
+        ref[(r["what"], r.get("arch"))] = r
+for r in rows:
+    what, arch = r["what"], r.get("arch")
+    key = {"gemm": "gflops", "train": "pairs_per_second", "e2e": "pairs_per_second", "embed": "faces_per_second"}[what]
+    unit = {"gemm": "GFLOP/s", "train": "pairs/s", "e2e": "pairs/s", "embed": "faces/s"}[what]
+    name = {"gemm": "GEMM 2048^2 fp32", "train": f"train {arch} b16 compute-only", "e2e": f"train {arch} b16 end-to-end",
+            "embed": "embed koch b64 inference"}[what]
+    base = ref.get((what, arch))
+    ratio = f"{r[key] / base[key]:.2f}x" if base and base is not r and what != "gemm" else ""
+    util = f"{r[key] * flop_per_pair[arch] / 1e9 / gemm * 100:.0f}%" if what in ("train", "e2e") else ""
+    print(f"{name:<34} {r['label']:<32} {r[key]:>10.1f} {unit:<9} {ratio:>10} {util:>10} {r['peak_rss_mb']:>7.0f}MB")
+PY
+rm -f "$out"
