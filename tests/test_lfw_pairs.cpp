@@ -9,15 +9,8 @@ using faceid::test::write_file;
 
 namespace {
 
-// Expects read_pairs_file to throw Error(Input) whose message contains `needle`.
 void expect_input_error(const std::filesystem::path& file, const std::string& needle) {
-  try {
-    read_pairs_file(file);
-    FAIL() << "no error for " << file;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Input);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
+  faceid::test::expect_error([&] { read_pairs_file(file); }, ErrorKind::Input, needle);
 }
 
 }  // namespace

@@ -21,13 +21,7 @@ TEST(Sources, ListImagesKeepsImageFilesOnlySorted) {
 }
 
 TEST(Sources, MissingFolderIsAnInputErrorNamingIt) {
-  try {
-    list_images("/no/such/folder");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Input);
-    EXPECT_NE(std::string(e.what()).find("/no/such/folder"), std::string::npos);
-  }
+  faceid::test::expect_error([] { list_images("/no/such/folder"); }, ErrorKind::Input, "/no/such/folder: no such folder");
 }
 
 TEST(Sources, ScanPeopleSkipsFoldersWithoutImages) {

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "faceid/error.hpp"
 #include "faceid/sources.hpp"
 
 namespace faceid::test {
@@ -41,6 +42,18 @@ inline void write_file(const std::filesystem::path& file, const std::string& byt
 inline std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// Runs `f` and expects a faceid::Error of `kind` whose message contains `needle`.
+template <typename F>
+void expect_error(F&& f, faceid::ErrorKind kind, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error (expected one containing '" << needle << "')";
+  } catch (const faceid::Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace faceid::test
