@@ -21,7 +21,7 @@ $bin/faceprep --lfw "$data/lfw" --self "$data/owners/stads/anchor" --preview "$o
 
 echo "== 2. detectors vs hand-drawn boxes"
 $bin/facedetect --boxes "$data/scenes/dlib/training.xml" --detector all | tee "$out/detection.txt"
-$bin/facedetect "$data/scenes/faceapi/bbt1.jpg" -o "$out/bbt1_faces.jpg"
+$bin/facedetect "$data/scenes/faceapi/bbt1.jpg" -o "$out/bbt1_faces.png"
 
 echo "== 3. train (LFW people of pairsDevTest excluded)"
 $bin/facetrain --lfw "$data/lfw" --self "$data/owners/stads/anchor" \

@@ -44,6 +44,21 @@ for f in params.json metrics.csv metrics.jsonl curves.png train.log checkpoint.p
 done
 [ "$(wc -l < "$tmp/run/metrics.csv")" -eq 2 ] || { echo "FAIL metrics.csv: expected header + 1 epoch"; fails=$((fails+1)); }
 
+# Ctrl-C during an epoch: checkpoint, exit 130; --resume finishes the run.
+long=(--lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model_int" --run-dir "$tmp/run_int" --arch koch-small --chip-size 80
+      --embedding-size 32 --epochs 1 --identity-pairs 1500 --owner-pairs 16 --val-pairs 16 --batch-size 16
+      --val-fraction 0.3 --references 4)
+"$bin/facetrain" "${long[@]}" > "$tmp/int.out" 2> "$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 120); do grep -q "epoch 1/1" "$tmp/int.err" 2>/dev/null && break; sleep 0.5; done
+sleep 1
+kill -INT "$pid"
+wait "$pid"; code=$?
+if [ "$code" -eq 130 ] && [ -s "$tmp/run_int/checkpoint.pt" ]; then echo "ok   ctrl_c (exit 130, checkpoint written)"
+else echo "FAIL ctrl_c: exit $code, run folder: $(ls "$tmp/run_int" 2>&1)"; tail -3 "$tmp/int.err"; fails=$((fails+1)); fi
+check resume_after_ctrl_c 0 "resuming at epoch 1 batch [1-9]" -- "$bin/facetrain" "${long[@]}" --resume
+[ -f "$tmp/model_int/model.json" ] || { echo "FAIL resume: no model"; fails=$((fails+1)); }
+
 printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\t3\nGeorge_W_Bush\t1\tColin_Powell\t2\nAriel_Sharon\t1\tHugo_Chavez\t2\n' > "$tmp/pairs.txt"
 check eval_refuses_overlap 3 "were in the model's training set" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
 check eval 0 "accuracy \([0-9]+-fold" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap --out "$tmp/eval" --write-scores "$tmp/scores.csv" -q
