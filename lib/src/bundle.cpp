@@ -138,6 +138,7 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
     std::istringstream in(bytes);
     archive.load_from(in);
     loaded.net->load(archive);
+    loaded.net->use_channels_last();
     for (const auto& p : loaded.net->named_parameters())
       if (p.value().sizes().vec() != expected.at(p.key()))
         throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +

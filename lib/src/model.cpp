@@ -64,10 +64,17 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config) {
   features_ = register_module("features", features);
   embedding_ = register_module("embedding", nn::Linear(256 / w * side * side, config.embedding_size));
   classifier_ = register_module("classifier", nn::Linear(config.embedding_size, 1));
+  use_channels_last();
+}
+
+void SiameseNetImpl::use_channels_last() {
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
 torch::Tensor SiameseNetImpl::embed(const torch::Tensor& chips) {
-  return torch::sigmoid(embedding_(features_->forward(chips)));
+  return torch::sigmoid(embedding_(features_->forward(chips.contiguous(at::MemoryFormat::ChannelsLast))));
 }
 
 torch::Tensor SiameseNetImpl::head(const torch::Tensor& e1, const torch::Tensor& e2) {

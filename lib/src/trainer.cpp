@@ -245,6 +245,7 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
                           " (" + state.at("config").at(key).dump() + ")");
     archive.read("model", model);
     net_->load(model);
+    net_->use_channels_last();
     archive.read("optimizer", optimizer);
     optimizer_->load(optimizer);
     archive.read("best", best);
