@@ -50,19 +50,22 @@ class ModelScorer {
   const LoadedBundle& bundle() const { return bundle_; }
   std::size_t fallbacks() const { return fallbacks_; }
 
-  std::vector<float> score(const PairsFile& file) {
-    // Each distinct image once: detect/align (cached), embed, then the head per pair.
+  /// P(same) of every pair of each file (null entries give empty results). The images of all
+  /// files are detected (cached) and embedded once.
+  std::vector<std::vector<float>> score(const std::vector<const PairsFile*>& pair_files) {
     std::map<fs::path, long> row;
     std::vector<fs::path> files;
-    for (const auto& p : file.pairs)
-      for (const auto& [name, index] : {std::pair{p.name1, p.index1}, std::pair{p.name2, p.index2}}) {
-        const fs::path image = lfw_image_path(lfw_, name, index);
-        if (row.count(image)) continue;
-        if (!fs::exists(image))
-          throw input_error(file.path.string() + ":" + std::to_string(p.line) + ": image " + image.string() + " not found");
-        row[image] = static_cast<long>(files.size());
-        files.push_back(image);
-      }
+    for (const PairsFile* file : pair_files)
+      for (const auto& p : file ? file->pairs : std::vector<LfwPair>{})
+        for (const auto& [name, index] : {std::pair{p.name1, p.index1}, std::pair{p.name2, p.index2}}) {
+          const fs::path image = lfw_image_path(lfw_, name, index);
+          if (row.count(image)) continue;
+          if (!fs::exists(image))
+            throw input_error(file->path.string() + ":" + std::to_string(p.line) + ": image " + image.string() +
+                              " not found");
+          row[image] = static_cast<long>(files.size());
+          files.push_back(image);
+        }
     cli::ProgressBar bar("faces", true);
     CacheUpdate stats;
     const FaceCache cache = pipeline_.cached_faces(lfw_, files, cache_dir_, threads_, &stats,
@@ -87,18 +90,26 @@ class ModelScorer {
     auto net = bundle_.net;
     const auto device = net->parameters().front().device();
     const auto embeddings = embed_chips(net, chips, device);
-    std::vector<long> ia, ib;
-    for (const auto& p : file.pairs) {
-      ia.push_back(row.at(lfw_image_path(lfw_, p.name1, p.index1)));
-      ib.push_back(row.at(lfw_image_path(lfw_, p.name2, p.index2)));
-    }
+    std::vector<std::vector<float>> scores;
     c10::InferenceMode inference;
-    const auto probs = torch::sigmoid(net->head(embeddings.index_select(0, torch::tensor(ia)).to(device),
-                                                embeddings.index_select(0, torch::tensor(ib)).to(device)))
-                           .to(torch::kCPU)
-                           .contiguous();
-    embed_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return std::vector<float>(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    for (const PairsFile* file : pair_files) {
+      if (!file) {
+        scores.emplace_back();
+        continue;
+      }
+      std::vector<long> ia, ib;
+      for (const auto& p : file->pairs) {
+        ia.push_back(row.at(lfw_image_path(lfw_, p.name1, p.index1)));
+        ib.push_back(row.at(lfw_image_path(lfw_, p.name2, p.index2)));
+      }
+      const auto probs = torch::sigmoid(net->head(embeddings.index_select(0, torch::tensor(ia)).to(device),
+                                                  embeddings.index_select(0, torch::tensor(ib)).to(device)))
+                             .to(torch::kCPU)
+                             .contiguous();
+      scores.emplace_back(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    }
+    embed_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return scores;
   }
 
   double embed_seconds() const { return embed_seconds_; }
@@ -201,8 +212,9 @@ int run(const Options& o, const cli::CommonOptions& common) {
     report["scorer"] = o.model;
     report["model_checksum"] = scorer.bundle().checksum;
     check_overlap(scorer.bundle(), test, o.allow_overlap, report);
-    test_scores = scorer.score(test);
-    if (threshold_file) threshold_scores = scorer.score(*threshold_file);
+    auto scores = scorer.score({&test, threshold_file ? &*threshold_file : nullptr});
+    test_scores = std::move(scores[0]);
+    threshold_scores = std::move(scores[1]);
     report["detection_fallbacks"] = scorer.fallbacks();
     report["detection_fallback_policy"] = "centre crop of the (pre-aligned) LFW image when no face is detected";
     report["embed_and_score_seconds"] = scorer.embed_seconds();

@@ -135,15 +135,17 @@ int run(Options& o, const cli::CommonOptions& common) {
     for (const auto& f : stats.unreadable_files) logger()->warn("unreadable: {}", f);
     return cache;
   };
-  const FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
-  const FaceCache owner_cache = cache_source(o.self, owner_files);
-
   std::set<std::string> excluded;
   for (const auto& file : o.exclude_pairs) {
     const auto names = people_in(read_pairs_file(file));
     excluded.insert(names.begin(), names.end());
   }
-  const FaceSet faces = make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
+  // The caches are only needed to gather the chips: let them go before training (~400 MB for LFW).
+  const FaceSet faces = [&] {
+    const FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
+    const FaceCache owner_cache = cache_source(o.self, owner_files);
+    return make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
+  }();
   if (faces.pool.owner.size() < kMinOwnerPhotos)
     throw input_error(o.self + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
                       std::to_string(kMinOwnerPhotos));
