@@ -1,6 +1,10 @@
 #include "preprocess_options.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "cli.hpp"
 #include "faceid/face_cache.hpp"
+#include "faceid/log.hpp"
 
 namespace faceid::cli {
 
@@ -29,6 +33,20 @@ FacePipeline make_pipeline(const PipelineOptions& o) { return FacePipeline(o.pre
 
 std::filesystem::path cache_dir(const PipelineOptions& o) {
   return o.cache_dir.empty() ? default_cache_dir() : std::filesystem::path(o.cache_dir);
+}
+
+FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
+                      const std::vector<std::filesystem::path>& files, const std::filesystem::path& cache_dir,
+                      int threads, bool progress, CacheUpdate* stats) {
+  ProgressBar bar("faces " + source.filename().string(), progress);
+  CacheUpdate update;
+  FaceCache cache = pipeline.cached_faces(source, files, cache_dir, threads, &update,
+                                          [&](std::size_t d, std::size_t t) { bar.update(d, t); });
+  bar.finish();
+  for (const auto& f : update.no_face_files) logger()->debug("no face: {}", f);
+  for (const auto& f : update.unreadable_files) logger()->warn("unreadable: {}", f);
+  if (stats) *stats = std::move(update);
+  return cache;
 }
 
 }  // namespace faceid::cli

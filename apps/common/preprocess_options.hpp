@@ -29,4 +29,10 @@ FacePipeline make_pipeline(const PipelineOptions& o);
 /// The cache folder the options describe.
 std::filesystem::path cache_dir(const PipelineOptions& o);
 
+/// pipeline.cached_faces for `source` with a progress bar on stderr (when `progress`); logs the
+/// files without a face (debug) and the unreadable ones (warning). `stats` may be null.
+FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
+                      const std::vector<std::filesystem::path>& files, const std::filesystem::path& cache_dir,
+                      int threads, bool progress, CacheUpdate* stats = nullptr);
+
 }  // namespace faceid::cli

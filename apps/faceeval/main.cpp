@@ -42,7 +42,8 @@ class ModelScorer {
         pipeline_(bundle_.info.preprocess, o.pipeline.yunet_model),
         lfw_(o.lfw),
         cache_dir_(cli::cache_dir(o.pipeline)),
-        threads_(cli::resolve_threads(common.threads)) {
+        threads_(cli::resolve_threads(common.threads)),
+        progress_(!common.quiet) {
     if (pipeline_.config().detector != bundle_.info.preprocess.detector)
       throw model_error(o.model + ": trained with the " + bundle_.info.preprocess.detector + " detector, which is not available here");
   }
@@ -66,11 +67,7 @@ class ModelScorer {
           row[image] = static_cast<long>(files.size());
           files.push_back(image);
         }
-    cli::ProgressBar bar("faces", true);
-    CacheUpdate stats;
-    const FaceCache cache = pipeline_.cached_faces(lfw_, files, cache_dir_, threads_, &stats,
-                                                   [&](std::size_t d, std::size_t t) { bar.update(d, t); });
-    bar.finish();
+    const FaceCache cache = cli::cache_faces(pipeline_, lfw_, files, cache_dir_, threads_, progress_);
     const int s = pipeline_.config().chip_size;
     auto chips = torch::empty({static_cast<long>(files.size()), s, s, 3}, torch::kUInt8);
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -119,6 +116,7 @@ class ModelScorer {
   FacePipeline pipeline_;
   fs::path lfw_, cache_dir_;
   int threads_;
+  bool progress_;
   std::size_t fallbacks_ = 0;
   double embed_seconds_ = 0;
 };

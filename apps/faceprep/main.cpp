@@ -57,14 +57,9 @@ int run(const Options& o, const cli::CommonOptions& common) {
   nlohmann::json report = nlohmann::json::array();
   std::vector<cv::Mat> preview;
   for (const auto& [source, files] : sources) {
-    cli::ProgressBar bar("faces " + fs::path(source).filename().string(), !common.quiet);
     CacheUpdate stats;
-    const FaceCache cache = pipeline.cached_faces(source, files, cache_dir, threads, &stats,
-                                                  [&](std::size_t d, std::size_t t) { bar.update(d, t); });
-    bar.finish();
+    const FaceCache cache = cli::cache_faces(pipeline, source, files, cache_dir, threads, !common.quiet, &stats);
     report.push_back(stats_json(source, stats));
-    for (const auto& f : stats.no_face_files) logger()->debug("no face: {}", f);
-    for (const auto& f : stats.unreadable_files) logger()->warn("unreadable: {}", f);
     for (std::size_t i = 0; i < files.size() && preview.size() < 96 && !o.preview.empty(); i += std::max<std::size_t>(1, files.size() / 48)) {
       const CachedFace* face = cache.find(file_key(files[i]));
       if (!face || face->status != FaceStatus::Face) continue;

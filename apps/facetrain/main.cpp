@@ -124,15 +124,10 @@ int run(Options& o, const cli::CommonOptions& common) {
   std::vector<fs::path> lfw_files;
   for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
   auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
-    cli::ProgressBar bar("faces " + fs::path(source).filename().string(), !common.quiet);
     CacheUpdate stats;
-    FaceCache cache = pipeline.cached_faces(source, files, cli::cache_dir(o.pipeline), threads, &stats,
-                                            [&](std::size_t d, std::size_t t) { bar.update(d, t); });
-    bar.finish();
+    FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads, !common.quiet, &stats);
     logger()->info("{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)", source,
                    stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits, stats.seconds);
-    for (const auto& f : stats.no_face_files) logger()->debug("no face: {}", f);
-    for (const auto& f : stats.unreadable_files) logger()->warn("unreadable: {}", f);
     return cache;
   };
   std::set<std::string> excluded;
