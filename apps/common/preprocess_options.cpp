@@ -1,5 +1,6 @@
 #include "preprocess_options.hpp"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cli.hpp"
@@ -16,9 +17,6 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
                      (allow_all ? ", all (compare)" : ""))
       ->check(CLI::IsMember(kinds))
       ->capture_default_str();
-  app.add_option("--yunet", o.yunet_model,
-                 "YuNet .onnx model (default: $FACEID_YUNET, $FACEID_DATA/models, ./models)")
-      ->check(CLI::ExistingFile);
   app.add_option("--det-score", o.preprocess.score_threshold, "Detector confidence threshold")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -26,6 +24,13 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
     app.add_option("--chip-size", o.preprocess.chip_size, "Side of the aligned face chip in pixels")
         ->check(CLI::Range(32, 256))
         ->capture_default_str();
+  add_model_pipeline_options(app, o);
+}
+
+void add_model_pipeline_options(CLI::App& app, PipelineOptions& o) {
+  app.add_option("--yunet", o.yunet_model,
+                 "YuNet .onnx model (default: $FACEID_YUNET, $FACEID_DATA/models, ./models)")
+      ->check(CLI::ExistingFile);
   app.add_option("--cache-dir", o.cache_dir, "Face cache folder (default: $FACEID_CACHE or ~/.cache/faceid)");
 }
 
@@ -47,6 +52,15 @@ FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path&
   for (const auto& f : update.unreadable_files) logger()->warn("unreadable: {}", f);
   if (stats) *stats = std::move(update);
   return cache;
+}
+
+nlohmann::json face_json(const Face& f) {
+  nlohmann::json landmarks = nlohmann::json::array();
+  for (const auto& p : f.landmarks) landmarks.push_back({p.x, p.y});
+  return {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
+          {"score", f.score},
+          {"landmarks", landmarks},
+          {"landmarks_estimated", !f.has_landmarks}};
 }
 
 }  // namespace faceid::cli

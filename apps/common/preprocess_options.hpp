@@ -6,8 +6,10 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "faceid/config.hpp"
+#include "faceid/detector.hpp"
 #include "faceid/face_pipeline.hpp"
 
 namespace faceid::cli {
@@ -23,6 +25,9 @@ struct PipelineOptions {
 /// --detector take "all" (tools that compare detectors).
 void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip = true, bool allow_all = false);
 
+/// Adds only --yunet and --cache-dir: for tools whose preprocessing comes from a model bundle.
+void add_model_pipeline_options(CLI::App& app, PipelineOptions& o);
+
 /// The pipeline the options describe (detector resolved).
 FacePipeline make_pipeline(const PipelineOptions& o);
 
@@ -34,5 +39,8 @@ std::filesystem::path cache_dir(const PipelineOptions& o);
 FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
                       const std::vector<std::filesystem::path>& files, const std::filesystem::path& cache_dir,
                       int threads, bool progress, CacheUpdate* stats = nullptr);
+
+/// A detected face as JSON: box [x, y, w, h], score, landmarks [[x, y] x 5], landmarks_estimated.
+nlohmann::json face_json(const Face& face);
 
 }  // namespace faceid::cli

@@ -32,15 +32,6 @@ struct Options {
 
 Box to_box(const Face& f) { return {f.box.x, f.box.y, f.box.width, f.box.height, false}; }
 
-nlohmann::json face_json(const Face& f) {
-  nlohmann::json landmarks = nlohmann::json::array();
-  for (const auto& p : f.landmarks) landmarks.push_back({p.x, p.y});
-  return {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
-          {"score", f.score},
-          {"landmarks", landmarks},
-          {"landmarks_estimated", !f.has_landmarks}};
-}
-
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
@@ -122,7 +113,7 @@ int detect(const Options& o, const cli::CommonOptions& common) {
       const auto faces = detector->detect(image);
       entry["detect_ms"] = ms_since(t0);
       entry["faces"] = nlohmann::json::array();
-      for (const auto& f : faces) entry["faces"].push_back(face_json(f));
+      for (const auto& f : faces) entry["faces"].push_back(cli::face_json(f));
       total_faces += static_cast<int>(faces.size());
       if (!common.json)
         std::cout << fmt::format("{}: {} face(s)\n", file.string(), faces.size());

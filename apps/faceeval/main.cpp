@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
          app.add_option("--write-scores", o.write_scores, "Also write the model's scores as such a CSV");
          app.add_option("--out", o.out, "Folder for report.json, roc.csv and roc.png");
          app.add_flag("--allow-overlap", o.allow_overlap, "Evaluate even when pair people were in training (warns)");
-         cli::add_pipeline_options(app, o.pipeline, false);
+         cli::add_model_pipeline_options(app, o.pipeline);
        },
        [&](const cli::CommonOptions& common) { return run(o, common); }});
 }

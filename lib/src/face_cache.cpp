@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "detail/binary_io.hpp"
 #include "faceid/config.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -16,39 +17,13 @@ namespace fs = std::filesystem;
 namespace faceid {
 namespace {
 
+using detail::put_pod;
+using detail::put_str;
+using detail::Reader;
+
 constexpr char kMagic[4] = {'F', 'I', 'D', 'C'};
 constexpr char kEnd[4] = {'E', 'N', 'D', '.'};
 constexpr std::uint32_t kVersion = 1;
-
-template <typename T>
-void put_pod(std::ostream& out, T v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
-void put_str(std::ostream& out, const std::string& s) {
-  put_pod(out, static_cast<std::uint32_t>(s.size()));
-  out.write(s.data(), static_cast<std::streamsize>(s.size()));
-}
-
-// Reading throws a plain runtime_error on any inconsistency; load() turns it into "rebuild".
-struct Reader {
-  std::istream& in;
-  template <typename T>
-  T pod() {
-    T v{};
-    if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error("truncated");
-    return v;
-  }
-  std::string str() {
-    const auto n = pod<std::uint32_t>();
-    if (n > (1u << 20)) throw std::runtime_error("implausible string length");
-    std::string s(n, '\0');
-    if (n && !in.read(s.data(), n)) throw std::runtime_error("truncated");
-    return s;
-  }
-  void bytes(char* dst, std::size_t n) {
-    if (!in.read(dst, static_cast<std::streamsize>(n))) throw std::runtime_error("truncated");
-  }
-};
 
 }  // namespace
 

@@ -1,0 +1,86 @@
+#pragma once
+// faceverify's core (DESIGN.md §6): the owner's reference photos embedded once (cached per model
+// and file), then for every face of a picture one embedding and a cheap head over the references,
+// and the seed's decision rule with the bundle's calibrated thresholds.
+//
+//   Verifier v("models/me");
+//   v.load_references("verification_data", default_cache_dir(), 2);
+//   for (const FaceVerdict& f : v.verify(image)) if (f.owner) ...
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faceid/bundle.hpp"
+#include "faceid/detector.hpp"
+#include "faceid/face_pipeline.hpp"
+
+namespace faceid {
+
+/// One face of a picture and how it compares with the owner's references.
+struct FaceVerdict {
+  Face face;
+  std::vector<float> scores;  ///< P(same) against each reference, in reference order
+  float share = 0;            ///< share of references with P(same) > the detection threshold
+  float best = 0;             ///< highest P(same)
+  bool owner = false;         ///< share > the ratio threshold
+};
+
+/// Where the time of one picture went, in milliseconds.
+struct VerifyTimings {
+  double detect_ms = 0, align_ms = 0, embed_ms = 0, compare_ms = 0;
+};
+
+/// What loading the references did.
+struct ReferenceReport {
+  std::size_t photos = 0;    ///< image files in the folder
+  std::size_t used = 0;      ///< with a face: the references
+  std::size_t embedded = 0;  ///< embedded now (the others came from the cache)
+  std::vector<std::string> skipped;  ///< "file: why" (no face, unreadable)
+};
+
+class Verifier {
+ public:
+  /// Loads the model bundle (Error(Model) when it is missing, corrupt or needs a detector that
+  /// is not available here).
+  explicit Verifier(const std::filesystem::path& model_dir, const std::string& device = "auto",
+                    const std::filesystem::path& yunet_model = {});
+
+  const LoadedBundle& bundle() const { return bundle_; }
+  const FacePipeline& pipeline() const { return pipeline_; }
+  /// The decision thresholds; from the bundle, may be overridden.
+  Thresholds& thresholds() { return thresholds_; }
+  const Thresholds& thresholds() const { return thresholds_; }
+
+  /// Detects, aligns and embeds the photos in `dir` (largest face each) through the face cache
+  /// and the embedding cache in `cache_dir`. Throws Error(Input) when the folder is missing,
+  /// holds no image, or no face was found in any of them.
+  ReferenceReport load_references(const std::filesystem::path& dir, const std::filesystem::path& cache_dir, int threads,
+                                  const Progress& progress = {});
+  std::size_t reference_count() const;
+  const std::vector<std::filesystem::path>& reference_files() const { return reference_files_; }
+
+  /// Every face in a BGR picture, largest first, with its verdict.
+  std::vector<FaceVerdict> verify(const cv::Mat& bgr, VerifyTimings* timings = nullptr);
+
+  /// The reference scores of face chips (uint8 [N, S, S, 3], RGB as in the face cache): one row
+  /// per chip. For reports over many cached faces.
+  std::vector<std::vector<float>> score_chips(const torch::Tensor& chips);
+
+  /// The verdict of `face` given its reference scores, under the current thresholds.
+  FaceVerdict decide(const Face& face, std::vector<float> scores) const;
+
+ private:
+  std::vector<std::vector<float>> compare(const torch::Tensor& embeddings);
+
+  LoadedBundle bundle_;
+  FacePipeline pipeline_;
+  Thresholds thresholds_;
+  std::unique_ptr<Detector> detector_;
+  torch::Device device_;
+  torch::Tensor references_;  ///< [R, E] on device_
+  std::vector<std::filesystem::path> reference_files_;
+};
+
+}  // namespace faceid

@@ -1,0 +1,155 @@
+#include "faceid/verifier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "faceid/decision.hpp"
+#include "faceid/embedding_cache.hpp"
+#include "faceid/error.hpp"
+#include "faceid/log.hpp"
+#include "faceid/sources.hpp"
+
+namespace fs = std::filesystem;
+
+namespace faceid {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+const char* kRefsHelp = "put about 50 photos of the owner there (see verification_data/README.md)";
+
+}  // namespace
+
+Verifier::Verifier(const fs::path& model_dir, const std::string& device, const fs::path& yunet_model)
+    : bundle_(load_bundle(model_dir, resolve_device(device))),
+      pipeline_(bundle_.info.preprocess, yunet_model),
+      thresholds_(bundle_.info.thresholds),
+      device_(resolve_device(device)) {
+  if (pipeline_.config().detector != bundle_.info.preprocess.detector)
+    throw model_error(model_dir.string() + ": trained with the " + bundle_.info.preprocess.detector +
+                      " detector, which is not available here");
+  detector_ = pipeline_.make_detector();
+}
+
+ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& cache_dir, int threads,
+                                          const Progress& progress) {
+  if (!fs::is_directory(dir)) throw input_error(dir.string() + ": references folder not found; " + kRefsHelp);
+  ReferenceReport report;
+  const auto files = list_images(dir);
+  report.photos = files.size();
+  if (files.empty()) throw input_error(dir.string() + ": no reference photos; " + kRefsHelp);
+  const FaceCache faces = pipeline_.cached_faces(dir, files, cache_dir, threads, nullptr, progress);
+
+  const int dim = bundle_.info.model.embedding_size;
+  const fs::path cache_file = embedding_cache_file(cache_dir, dir, bundle_.checksum);
+  EmbeddingCache embeddings = EmbeddingCache::load(cache_file, bundle_.checksum, dim);
+  std::vector<FileKey> keys;
+  std::vector<const CachedFace*> to_embed;
+  reference_files_.clear();
+  for (const auto& file : files) {
+    const FileKey key = file_key(file);
+    const CachedFace* face = faces.find(key);
+    if (!face || face->status != FaceStatus::Face) {
+      report.skipped.push_back(file.string() + ": " + (face && !face->message.empty() ? face->message : "no face found"));
+      continue;
+    }
+    keys.push_back(key);
+    reference_files_.push_back(file);
+    if (!embeddings.find(key)) to_embed.push_back(face);
+  }
+  if (keys.empty())
+    throw input_error(dir.string() + ": no face found in any of its " + std::to_string(files.size()) + " photo(s); " +
+                      kRefsHelp);
+  const std::size_t dropped = embeddings.retain(keys);
+  if (!to_embed.empty()) {
+    const int s = pipeline_.config().chip_size;
+    auto chips = torch::empty({static_cast<long>(to_embed.size()), s, s, 3}, torch::kUInt8);
+    for (std::size_t i = 0; i < to_embed.size(); ++i)
+      std::memcpy(chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), to_embed[i]->chip.data(), to_embed[i]->chip.size());
+    const auto e = embed_chips(bundle_.net, chips, device_).contiguous();
+    for (std::size_t i = 0; i < to_embed.size(); ++i) {
+      const float* row = e[static_cast<long>(i)].data_ptr<float>();
+      embeddings.put(to_embed[i]->key, std::vector<float>(row, row + dim));
+    }
+  }
+  if (!to_embed.empty() || dropped > 0) embeddings.save(cache_file);
+  report.used = keys.size();
+  report.embedded = to_embed.size();
+
+  auto refs = torch::empty({static_cast<long>(keys.size()), dim});
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto* e = embeddings.find(keys[i]);
+    std::memcpy(refs[static_cast<long>(i)].data_ptr<float>(), e->data(), e->size() * sizeof(float));
+  }
+  references_ = refs.to(device_);
+  for (const auto& s : report.skipped) logger()->warn("reference skipped: {}", s);
+  logger()->info("{} references from {} ({} embedded now, {} from the cache)", report.used, dir.string(),
+                 report.embedded, report.used - report.embedded);
+  return report;
+}
+
+std::size_t Verifier::reference_count() const {
+  return references_.defined() ? static_cast<std::size_t>(references_.size(0)) : 0;
+}
+
+std::vector<std::vector<float>> Verifier::compare(const torch::Tensor& embeddings) {
+  if (!references_.defined()) throw internal_error("Verifier: load_references() first");
+  c10::InferenceMode inference;
+  auto& net = bundle_.net;
+  std::vector<std::vector<float>> out;
+  const auto q = embeddings.to(device_);
+  for (long i = 0; i < q.size(0); ++i) {
+    const auto p = torch::sigmoid(net->head(q[i].unsqueeze(0), references_)).to(torch::kCPU).contiguous();
+    out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  }
+  return out;
+}
+
+std::vector<std::vector<float>> Verifier::score_chips(const torch::Tensor& chips) {
+  return compare(embed_chips(bundle_.net, chips, device_));
+}
+
+FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores) const {
+  FaceVerdict v;
+  v.face = face;
+  v.share = match_share(scores, thresholds_.detection);
+  v.owner = is_owner(scores, thresholds_.detection, thresholds_.ratio);
+  v.best = scores.empty() ? 0.f : *std::max_element(scores.begin(), scores.end());
+  v.scores = std::move(scores);
+  return v;
+}
+
+std::vector<FaceVerdict> Verifier::verify(const cv::Mat& bgr, VerifyTimings* timings) {
+  VerifyTimings t;
+  auto t0 = std::chrono::steady_clock::now();
+  const auto faces = detector_->detect(bgr);
+  t.detect_ms = ms_since(t0);
+  std::vector<FaceVerdict> out;
+  if (!faces.empty()) {
+    t0 = std::chrono::steady_clock::now();
+    const int s = pipeline_.config().chip_size;
+    auto chips = torch::empty({static_cast<long>(faces.size()), s, s, 3}, torch::kUInt8);
+    for (std::size_t i = 0; i < faces.size(); ++i) {
+      const auto bytes = chip_to_rgb_bytes(pipeline_.chip(bgr, faces[i]));
+      std::memcpy(chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), bytes.data(), bytes.size());
+    }
+    t.align_ms = ms_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const auto embeddings = embed_chips(bundle_.net, chips, device_);
+    t.embed_ms = ms_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    auto scores = compare(embeddings);
+    for (std::size_t i = 0; i < faces.size(); ++i) out.push_back(decide(faces[i], std::move(scores[i])));
+    t.compare_ms = ms_since(t0);
+  }
+  if (timings) *timings = t;
+  return out;
+}
+
+}  // namespace faceid
