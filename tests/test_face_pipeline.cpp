@@ -6,6 +6,7 @@
 #include "faceid/align.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "test_images.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;
@@ -56,12 +57,7 @@ TEST(FacePipeline, YunetFindsOneAlignedFaceInMessi) {
 
 TEST(FacePipeline, BothDetectorsFindNoFaceInALandscape) {
   TempDir dir;
-  // Sky, hills and a sun: shapes and gradients but no face.
-  cv::Mat scene(240, 320, CV_8UC3);
-  for (int y = 0; y < scene.rows; ++y) scene.row(y).setTo(cv::Scalar(230 - y / 2, 180 - y / 3, 120));
-  cv::ellipse(scene, {80, 260}, {200, 90}, 0, 0, 360, cv::Scalar(40, 140, 60), cv::FILLED);
-  cv::circle(scene, {250, 50}, 25, cv::Scalar(60, 220, 250), cv::FILLED);
-  cv::imwrite((dir / "landscape.png").string(), scene);
+  faceid::test::write_landscape(dir / "landscape.png");
   for (const char* kind : {"auto", "haar"}) {
     PreprocessConfig config;
     config.detector = kind;

@@ -167,7 +167,7 @@ class Run {
     fs::path partial;
     if (!job.output.empty()) {
       std::error_code ec;
-      if (fs::equivalent(job.output, job.input, ec)) throw usage_error(job.output.string() + ": would overwrite the input");
+      if (fs::equivalent(job.output, job.input, ec)) throw usage_error(job.output.string() + ": refusing to overwrite the input video");
       partial = job.output.parent_path() / ("." + job.output.stem().string() + ".partial" + job.output.extension().string());
     }
     cli::ProgressBar bar("frames " + job.input.filename().string(), !common_.quiet);

@@ -68,9 +68,61 @@ printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\tx\n' > "$tmp/bad_pairs.txt"
 check eval_bad_pairs 3 "^error: .*bad_pairs.txt:3: image index 'x'" -- "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/bad_pairs.txt"
 printf '1\nGeorge_W_Bush\t1\t99\nGeorge_W_Bush\t1\tColin_Powell\t2\n' > "$tmp/missing_image.txt"
 check eval_missing_image 3 "^error: .*missing_image.txt:2: image .*George_W_Bush_0099.jpg not found" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/missing_image.txt" --allow-overlap
+
+# faceverify with the tiny model and 4 reference photos; --threshold/--ratio force the decisions.
+mkdir -p "$tmp/refs" "$tmp/mixed" "$tmp/norefs"
+for f in $(ls "$data/owners/stads/anchor" | sed -n 20,23p); do ln -s "$data/owners/stads/anchor/$f" "$tmp/refs/$f"; done
+one=$(ls "$tmp/me" | head -1)
+ln -s "$tmp/me/$one" "$tmp/mixed/$one"
+printf 'text, not a JPEG' > "$tmp/mixed/broken.jpg"
+/usr/bin/python3 - "$tmp" "$tmp/me/$one" <<'PY'  # a picture without a face; a 12-frame video of an owner photo
+import sys, cv2, numpy as np
+tmp, photo = sys.argv[1], cv2.imread(sys.argv[2])
+sky = np.zeros((240, 320, 3), np.uint8)
+for y in range(240): sky[y] = (230 - y // 2, 180 - y // 3, 120)
+cv2.circle(sky, (250, 50), 25, (60, 220, 250), -1)
+cv2.imwrite(tmp + "/landscape.png", sky)
+video = cv2.VideoWriter(tmp + "/clip.avi", cv2.VideoWriter_fourcc(*"MJPG"), 10, (photo.shape[1], photo.shape[0]))
+for i in range(12): video.write(np.roll(photo, i, axis=1))
+video.release()
+PY
+frames() { /usr/bin/python3 -c "import cv2, sys; c = cv2.VideoCapture(sys.argv[1]); n = 0
+while c.read()[0]: n += 1
+print(n)" "$1"; }
+verify=("$bin/faceverify" -m "$tmp/model" --refs "$tmp/refs")
+check verify_owner 0 "me/$one: OWNER \(1 face" -- "${verify[@]}" "$tmp/me/$one" --threshold 0 --ratio 0 -o "$tmp/annotated.jpg"
+[ -s "$tmp/annotated.jpg" ] || { echo "FAIL verify: no annotated picture"; fails=$((fails+1)); }
+check verify_no_owner 1 "no owner \(1 face" -- "${verify[@]}" "$tmp/me/$one" --threshold 1
+check verify_no_face 1 "landscape.png,no_persons_found" -- "${verify[@]}" "$tmp/landscape.png" --csv
+check verify_folder_with_broken_file 3 "mixed/$one,owner,1.0000" -- "${verify[@]}" "$tmp/mixed" --csv --threshold 0 --ratio 0
+check verify_folder_reports_broken_file 3 "skipped .*broken.jpg: not a decodable image" -- "${verify[@]}" "$tmp/mixed" -o "$tmp/mixed_out"
+[ -s "$tmp/mixed_out/$one" ] || { echo "FAIL verify folder: no annotated $one"; fails=$((fails+1)); }
+check verify_missing_refs 3 "^error: .*nowhere: references folder not found" -- "$bin/faceverify" -m "$tmp/model" --refs "$tmp/nowhere" "$tmp/me/$one"
+check verify_empty_refs 3 "^error: .*norefs: no reference photos" -- "$bin/faceverify" -m "$tmp/model" --refs "$tmp/norefs" "$tmp/me/$one"
+check verify_never_overwrites_input 2 "^error: .*refusing to overwrite the input" -- "${verify[@]}" "$tmp/me/$one" -o "$tmp/me/$one"
+check verify_video 0 "clip.avi: OWNER \(12 frames, 4 verified" -- "${verify[@]}" "$tmp/clip.avi" -o "$tmp/clip_out.avi" --every 3 --threshold 0 --ratio 0
+[ "$(frames "$tmp/clip_out.avi")" = 12 ] || { echo "FAIL verify video: $(frames "$tmp/clip_out.avi") frames written, expected 12"; fails=$((fails+1)); }
+"${verify[@]}" "$tmp/me/$one" "$tmp/landscape.png" --threshold 0 --ratio 0 --json -q > "$tmp/verify.json"
+if /usr/bin/python3 - "$tmp/verify.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["references"]["used"] == 4 and r["thresholds"] == {"detection": 0.0, "ratio": 0.0}, r["references"]
+face = r["images"][0]["faces"][0]
+assert len(face["box"]) == 4 and face["box"][2] > 0 and face["box"][3] > 0, face["box"]
+assert len(face["landmarks"]) == 5 and all(len(p) == 2 for p in face["landmarks"])
+assert 0 < face["score"] <= 1 and face["decision"] == "owner" and face["match_ratio"] == 1.0
+assert len(face["scores"]) == 4 and all(0 <= s <= 1 for s in face["scores"])
+assert face["best_score"] == max(face["scores"])
+assert set(r["images"][0]["timings_ms"]) == {"decode", "detect", "align", "embed", "compare"}
+assert r["images"][1]["faces"] == [] and r["images"][1]["owner_found"] is False
+assert r["summary"] == {**r["summary"], "inputs": 2, "with_owner": 1, "faces": 1, "unreadable": 0}
+PY
+then echo "ok   verify_json_schema"; else echo "FAIL verify_json_schema"; fails=$((fails+1)); fi
+
 weights=$(ls "$tmp/model"/weights-*.pt)
 head -c 1000 "$weights" > "$tmp/w" && mv "$tmp/w" "$weights"
 check eval_corrupt_model 4 "^error: .*weights-.*truncated" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap
+check verify_corrupt_model 4 "^error: .*weights-.*truncated" -- "${verify[@]}" "$tmp/me/$one"
 check eval_no_model 4 "^error: .*no such model folder" -- "$bin/faceeval" --model "$tmp/nothing" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
 
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"

@@ -1,0 +1,146 @@
+#include "faceid/verifier.hpp"
+
+#include <torch/torch.h>
+
+#include "faceid/error.hpp"
+#include "faceid/image.hpp"
+#include "test_images.hpp"
+#include "test_support.hpp"
+
+using namespace faceid;
+using faceid::test::expect_error;
+using faceid::test::TempDir;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fixture model whose head says "same" only for (nearly) identical faces: every weight of the
+// classifier is strongly negative and its bias positive, so P(same) = sigmoid(4) = 0.982 at L1
+// distance 0 and falls to ~0 as soon as the embeddings differ.
+void write_fixture_model(const fs::path& dir, std::uint64_t seed = 1) {
+  BundleInfo info;
+  info.preprocess = FacePipeline(PreprocessConfig{}).config();  // the detector this machine has
+  info.model.name = "koch-small";
+  info.model.embedding_size = 32;
+  info.model.input_size = info.preprocess.chip_size;
+  info.thresholds.detection = 0.5f;
+  info.thresholds.ratio = 0.2f;
+  torch::manual_seed(seed);
+  SiameseNet net(info.model);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters()) {
+      if (p.key() == "classifier.weight") p.value().fill_(-2000.0);
+      if (p.key() == "classifier.bias") p.value().fill_(4.0);
+    }
+  }
+  save_bundle(dir, info, net);
+}
+
+// The first n photos of the owner set, copied into `dir`.
+std::vector<fs::path> copy_owner_photos(const fs::path& owner, const fs::path& dir, std::size_t n) {
+  fs::create_directories(dir);
+  std::vector<fs::path> out;
+  for (const auto& f : list_images(owner)) {
+    if (out.size() == n) break;
+    out.push_back(dir / f.filename());
+    fs::copy_file(f, out.back());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Verifier, OwnerPhotoIsTheOwnerAndAStrangerIsNot) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  FACEID_REQUIRE_DATA(stranger, "lfw/George_W_Bush/George_W_Bush_0001.jpg");
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  const auto refs = copy_owner_photos(owner, dir / "refs", 3);
+  Verifier verifier(dir / "model", "cpu");
+  const ReferenceReport report = verifier.load_references(dir / "refs", dir / "cache", 1);
+  ASSERT_EQ(report.used, 3u);
+  ASSERT_EQ(verifier.reference_count(), 3u);
+
+  // The first reference photo itself: identical embedding for reference 0 only.
+  const auto mine = verifier.verify(read_image(refs[0]));
+  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_EQ(mine[0].scores.size(), 3u);
+  EXPECT_NEAR(mine[0].scores[0], 0.982f, 0.01f);
+  EXPECT_LT(mine[0].scores[1], 0.5f);
+  EXPECT_LT(mine[0].scores[2], 0.5f);
+  EXPECT_FLOAT_EQ(mine[0].share, 1.0f / 3.0f);
+  EXPECT_TRUE(mine[0].owner);  // 1/3 > ratio 0.2
+  EXPECT_GT(mine[0].face.box.area(), 0.f);
+
+  const auto other = verifier.verify(read_image(stranger));
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_FLOAT_EQ(other[0].share, 0.f);
+  EXPECT_FALSE(other[0].owner);
+
+  // Overridden thresholds change the decision, not the scores.
+  verifier.thresholds().ratio = 0.5f;
+  const auto strict = verifier.verify(read_image(refs[0]));
+  EXPECT_FALSE(strict[0].owner);
+  EXPECT_EQ(strict[0].scores, mine[0].scores);
+
+  // No face: no verdicts.
+  test::write_landscape(dir / "landscape.png");
+  EXPECT_TRUE(verifier.verify(read_image(dir / "landscape.png")).empty());
+}
+
+TEST(Verifier, ReferenceEmbeddingsAreCachedAndOnlyChangedPhotosRecomputed) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  const auto spare = copy_owner_photos(owner, dir / "spare", 5);
+  const auto refs = copy_owner_photos(owner, dir / "refs", 3);
+  auto load = [&](const fs::path& model = {}) {
+    Verifier verifier(model.empty() ? dir / "model" : model, "cpu");
+    return verifier.load_references(dir / "refs", dir / "cache", 1);
+  };
+  EXPECT_EQ(load().embedded, 3u);
+  EXPECT_EQ(load().embedded, 0u);
+
+  fs::copy_file(spare[4], refs[1], fs::copy_options::overwrite_existing);  // a changed photo
+  auto r = load();
+  EXPECT_EQ(r.used, 3u);
+  EXPECT_EQ(r.embedded, 1u);
+
+  fs::remove(refs[2]);  // a removed photo
+  r = load();
+  EXPECT_EQ(r.used, 2u);
+  EXPECT_EQ(r.embedded, 0u);
+
+  fs::copy_file(spare[3], dir / "refs" / "added.jpg");  // an added photo
+  EXPECT_EQ(load().embedded, 1u);
+
+  write_fixture_model(dir / "other_model", 2);  // another model: everything anew
+  EXPECT_EQ(load(dir / "other_model").embedded, 3u);
+}
+
+TEST(Verifier, MissingEmptyOrFacelessReferenceFoldersAreInputErrors) {
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  Verifier verifier(dir / "model", "cpu");
+  expect_error([&] { verifier.load_references(dir / "absent", dir / "cache", 1); }, ErrorKind::Input,
+               "references folder not found");
+  fs::create_directories(dir / "empty");
+  expect_error([&] { verifier.load_references(dir / "empty", dir / "cache", 1); }, ErrorKind::Input,
+               "no reference photos");
+  fs::create_directories(dir / "faceless");
+  test::write_landscape(dir / "faceless" / "landscape.png");
+  test::write_file(dir / "faceless" / "broken.jpg", "not a JPEG");
+  expect_error([&] { verifier.load_references(dir / "faceless", dir / "cache", 1); }, ErrorKind::Input,
+               "no face found in any of its 2 photo(s)");
+  EXPECT_EQ(verifier.reference_count(), 0u);
+}
+
+TEST(Verifier, CorruptModelIsAModelError) {
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  for (const auto& f : fs::directory_iterator(dir / "model"))
+    if (f.path().extension() == ".pt") fs::resize_file(f.path(), 100);
+  expect_error([&] { Verifier verifier(dir / "model", "cpu"); }, ErrorKind::Model, "weights");
+}
