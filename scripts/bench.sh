@@ -4,7 +4,8 @@
 #   scripts/bench.sh [STEPS]      (build first: scripts/build.sh; data: $FACEID_DATA)
 # Rows: fp32 GEMM GFLOP/s (the ceiling), training pairs/s on random tensors (compute only),
 # training pairs/s end to end (faceid: face cache -> pairs -> augmentation; reference: the seed's
-# decode + resize of two JPEGs per pair every step), inference embeddings/s, peak RSS.
+# decode + resize of two JPEGs per pair every step), inference embeddings/s, peak RSS, and
+# faceverify's cost per face with 50 references: cached embeddings vs the seed's 50 pair-forwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-8}
@@ -28,6 +29,7 @@ for arch in koch koch-small; do
 done
 label="faceid";  run $bench --what embed --steps 4 --threads "$threads" -q
 label="pytorch"; run $ref --what embed --steps 4 --threads "$threads"
+label="faceid"; run $bench --what verify --steps 20 --threads "$threads" --image "$data/scenes/faceapi/bbt1.jpg" -q
 
 /usr/bin/python3 - "$out" <<'PY'
 import json, sys
@@ -42,6 +44,15 @@ for r in rows:
         ref[(r["what"], r.get("arch"))] = r
 for r in rows:
     what, arch = r["what"], r.get("arch")
+    if what == "verify":
+        n = r["references"]
+        print(f"{'verify ' + str(n) + ' refs: seed pair-forwards':<34} {'faceid (2 embeddings per ref)':<32} {r['seed_ms_per_face']:>10.1f} {'ms/face':<9}")
+        print(f"{'verify ' + str(n) + ' refs: cached refs':<34} {'faceid (1 embedding + head)':<32} {r['cached_ms_per_face']:>10.2f} {'ms/face':<9} {r['speedup']:>9.0f}x {'(vs seed)':>10}")
+        print(f"{'  of which embedding / head':<34} {'faceid':<32} {r['embed_ms']:>5.2f} / {r['head_ms']:.3f} {'ms':<9}")
+        if "detect_ms" in r:
+            print(f"{'detect (' + r['detector'] + ') per image':<34} {'faceid, ' + str(r['faces']) + '-face picture':<32} {r['detect_ms']:>10.1f} {'ms':<9}")
+            print(f"{'align per face':<34} {'faceid':<32} {r['align_ms_per_face']:>10.2f} {'ms':<9}")
+        continue
     key = {"gemm": "gflops", "train": "pairs_per_second", "e2e": "pairs_per_second", "embed": "faces_per_second"}[what]
     unit = {"gemm": "GFLOP/s", "train": "pairs/s", "e2e": "pairs/s", "embed": "faces/s"}[what]
     name = {"gemm": "GEMM 2048^2 fp32", "train": f"train {arch} b16 compute-only", "e2e": f"train {arch} b16 end-to-end",

@@ -4,6 +4,9 @@
 //   train  training steps on random tensors (compute only), pairs/s
 //   e2e    training steps fed by the real loader: face cache -> pairs -> augmentation, pairs/s
 //   embed  inference embeddings, faces/s
+//   verify faceverify's cost per face with 50 references: cached reference embeddings (one
+//          embedding + the head over 50) vs the seed's 50 full pair-forwards; with --image also
+//          detection per image and alignment per face
 
 #include <sys/resource.h>
 
@@ -16,6 +19,7 @@
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
 #include "faceid/error.hpp"
+#include "faceid/image.hpp"
 #include "faceid/model.hpp"
 #include "faceid/pair_dataset.hpp"
 #include "faceid/sources.hpp"
@@ -26,7 +30,7 @@ namespace F = torch::nn::functional;
 namespace {
 
 struct Options {
-  std::string what = "train", arch = "koch", lfw;
+  std::string what = "train", arch = "koch", lfw, image;
   int batch = 16, steps = 10, workers = 1;
   cli::PipelineOptions pipeline;
 };
@@ -41,6 +45,51 @@ void train_step(SiameseNet& net, torch::optim::Optimizer& opt, const torch::Tens
   opt.zero_grad();
   loss.backward();
   opt.step();
+}
+
+template <typename F>
+double ms_per_call(int reps, F&& f) {
+  f();  // warm-up
+  const auto t = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) f();
+  return seconds_since(t) * 1000.0 / reps;
+}
+
+void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json& out) {
+  constexpr int kRefs = 50;
+  SiameseNet net(config);
+  net->eval();
+  const auto query = torch::randint(0, 256, {1, 100, 100, 3}, torch::kUInt8);
+  const auto refs = embed_chips(net, torch::randint(0, 256, {kRefs, 100, 100, 3}, torch::kUInt8), torch::kCPU);
+  const auto ref_chips = torch::rand({kRefs, 1, 3, 100, 100});
+  const auto query_float = torch::rand({1, 3, 100, 100});
+  c10::InferenceMode inference;
+  const double embed_ms = ms_per_call(o.steps, [&] { embed_chips(net, query, torch::kCPU); });
+  const auto e = embed_chips(net, query, torch::kCPU);
+  const double head_ms = ms_per_call(o.steps * 10, [&] { torch::sigmoid(net->head(e, refs)); });
+  const double cached_ms = ms_per_call(o.steps, [&] { torch::sigmoid(net->head(embed_chips(net, query, torch::kCPU), refs)); });
+  // The seed: one forward of (query, reference) per reference, each embedding both pictures.
+  const double seed_ms = ms_per_call(std::max(1, o.steps / 4), [&] {
+    for (int r = 0; r < kRefs; ++r) torch::sigmoid(net->forward(query_float, ref_chips[r]));
+  });
+  out["references"] = kRefs;
+  out["embed_ms"] = embed_ms;
+  out["head_ms"] = head_ms;
+  out["cached_ms_per_face"] = cached_ms;
+  out["seed_ms_per_face"] = seed_ms;
+  out["speedup"] = seed_ms / cached_ms;
+  if (o.image.empty()) return;
+  const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+  const auto detector = pipeline.make_detector();
+  const cv::Mat image = read_image(o.image);
+  std::vector<Face> faces;
+  out["detector"] = detector->name();
+  out["detect_ms"] = ms_per_call(o.steps, [&] { faces = detector->detect(image); });
+  if (faces.empty()) throw input_error(o.image + ": no face to align");
+  out["faces"] = faces.size();
+  out["align_ms_per_face"] = ms_per_call(o.steps, [&] {
+    for (const auto& f : faces) pipeline.chip(image, f);
+  }) / static_cast<double>(faces.size());
 }
 
 int run(const Options& o, const cli::CommonOptions& common) {
@@ -97,6 +146,8 @@ int run(const Options& o, const cli::CommonOptions& common) {
       if (step++ == 0) t = std::chrono::steady_clock::now();  // after the warm-up step
     }
     out["pairs_per_second"] = o.batch * (step - 1) / seconds_since(t);
+  } else if (o.what == "verify") {
+    verify_latency(config, o, out);
   } else {
     SiameseNet net(config);
     const auto chips = torch::randint(0, 256, {64, 100, 100, 3}, torch::kUInt8);
@@ -119,13 +170,14 @@ int main(int argc, char** argv) {
   return cli::run_main(argc, argv,
                        {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
                         [&](CLI::App& app, cli::CommonOptions&) {
-                          app.add_option("--what", o.what, "gemm, train, e2e or embed")
-                              ->check(CLI::IsMember({"gemm", "train", "e2e", "embed"}))->capture_default_str();
+                          app.add_option("--what", o.what, "gemm, train, e2e, embed or verify")
+                              ->check(CLI::IsMember({"gemm", "train", "e2e", "embed", "verify"}))->capture_default_str();
                           app.add_option("--arch", o.arch, "koch or koch-small")->capture_default_str();
                           app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
                           app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
                           app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
                           app.add_option("--lfw", o.lfw, "LFW root (e2e)");
+                          app.add_option("--image", o.image, "Picture for detection and alignment times (verify)");
                           cli::add_pipeline_options(app, o.pipeline);
                         },
                         [&](const cli::CommonOptions& common) { return run(o, common); }});

@@ -9,9 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/cli.hpp"
+#include "../common/detection_report.hpp"
 #include "../common/preprocess_options.hpp"
 #include "faceid/annotate.hpp"
-#include "faceid/boxes.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "faceid/log.hpp"
@@ -30,60 +30,14 @@ struct Options {
   cli::PipelineOptions pipeline;
 };
 
-Box to_box(const Face& f) { return {f.box.x, f.box.y, f.box.width, f.box.height, false}; }
-
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Scores each detector on the imglab file; one row per detector.
 int evaluate(const Options& o, const cli::CommonOptions& common) {
-  const auto images = read_imglab(o.boxes);
-  const std::vector<std::string> kinds =
-      o.pipeline.preprocess.detector == "all" ? std::vector<std::string>{"yunet", "haar"}
-                                              : std::vector<std::string>{o.pipeline.preprocess.detector};
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& kind : kinds) {
-    cli::PipelineOptions po = o.pipeline;
-    po.preprocess.detector = kind;
-    const auto detector = cli::make_pipeline(po).make_detector();
-    BoxMatch total;
-    double ms = 0;
-    nlohmann::json per_image = nlohmann::json::array();
-    for (const auto& image : images) {
-      const cv::Mat bgr = read_image(image.file);
-      const auto t0 = std::chrono::steady_clock::now();
-      std::vector<Box> found;
-      for (const auto& f : detector->detect(bgr)) found.push_back(to_box(f));
-      ms += ms_since(t0);
-      const BoxMatch m = match_boxes(image.boxes, found, o.min_iou);
-      total.true_positives += m.true_positives;
-      total.false_positives += m.false_positives;
-      total.false_negatives += m.false_negatives;
-      per_image.push_back({{"file", image.file.filename().string()}, {"boxes", image.boxes.size()},
-                           {"found", found.size()}, {"hits", m.true_positives},
-                           {"false_boxes", m.false_positives}, {"misses", m.false_negatives}});
-    }
-    const int truth = total.true_positives + total.false_negatives;
-    const int found = total.true_positives + total.false_positives;
-    rows.push_back({{"detector", detector->name()}, {"boxes", truth}, {"hits", total.true_positives},
-                    {"false_boxes", total.false_positives}, {"misses", total.false_negatives},
-                    {"recall", truth ? double(total.true_positives) / truth : 0.0},
-                    {"precision", found ? double(total.true_positives) / found : 0.0},
-                    {"ms_per_image", ms / images.size()}, {"images", per_image}});
-  }
-  if (common.json) {
-    cli::print_json({{"boxes_file", o.boxes}, {"min_iou", o.min_iou}, {"detectors", rows}});
-    return 0;
-  }
-  std::cout << fmt::format("Detection vs {} (IoU >= {:.2f})\n", o.boxes, o.min_iou);
-  std::cout << fmt::format("{:<9} {:>6} {:>5} {:>7} {:>12} {:>7} {:>10} {:>9}\n", "detector", "boxes", "hits",
-                           "misses", "false boxes", "recall", "precision", "ms/image");
-  for (const auto& r : rows)
-    std::cout << fmt::format("{:<9} {:>6} {:>5} {:>7} {:>12} {:>7.3f} {:>10.3f} {:>9.1f}\n",
-                             r["detector"].get<std::string>(), r["boxes"].get<int>(), r["hits"].get<int>(),
-                             r["misses"].get<int>(), r["false_boxes"].get<int>(), r["recall"].get<double>(),
-                             r["precision"].get<double>(), r["ms_per_image"].get<double>());
+  const auto report = cli::detection_report(o.boxes, o.pipeline, o.min_iou);
+  if (common.json) cli::print_json(report);
+  else cli::print_detection_report(report);
   return 0;
 }
 

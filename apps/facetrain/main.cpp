@@ -41,7 +41,7 @@ extern "C" void on_sigint(int) {
 }
 
 struct Options {
-  std::string lfw, self, output = "models/me", run_dir;
+  std::string lfw, self, output = "models/me", run_dir, fill_refs;
   std::vector<std::string> exclude_pairs;
   std::string arch = "koch";
   int embedding_size = 4096;
@@ -96,6 +96,25 @@ std::vector<std::vector<float>> gallery_scores(SiameseNet& net, Trainer& trainer
     out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
   }
   return out;
+}
+
+// Copies the owner photos held out from training into `dir` (faceverify's references); files
+// already there are kept.
+void fill_references(const fs::path& dir, const FaceSet& faces, const std::vector<int>& held_out) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw input_error(dir.string() + ": cannot create the references folder: " + ec.message());
+  std::size_t copied = 0;
+  for (const int id : held_out) {
+    const fs::path source = faces.sources.at(static_cast<std::size_t>(id));
+    if (fs::copy_file(source, dir / source.filename(), fs::copy_options::skip_existing, ec)) ++copied;
+    if (ec) throw input_error((dir / source.filename()).string() + ": cannot copy a reference photo: " + ec.message());
+  }
+  logger()->info("{}: {} held-out owner photos copied as faceverify references ({} were there already)", dir.string(),
+                 copied, held_out.size() - copied);
+  if (held_out.size() < 20)
+    logger()->warn("{}: only {} held-out owner photos; add more photos of the owner there (about 50 is best)",
+                   dir.string(), held_out.size());
 }
 
 int run(Options& o, const cli::CommonOptions& common) {
@@ -239,19 +258,22 @@ int run(Options& o, const cli::CommonOptions& common) {
   info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
 
   // 4. The bundle.
-  std::vector<std::string> trained_people;
+  std::vector<std::string> trained_people, validation_people;
   for (const auto& p : split.train.people) trained_people.push_back(p.name);
+  for (const auto& p : split.val.people) validation_people.push_back(p.name);
   info.training = {{"lfw", fs::absolute(o.lfw).string()}, {"self", fs::absolute(o.self).string()},
                    {"owner_photos_train", split.train.owner.size()}, {"owner_photos_val", split.val.owner.size()},
                    {"people_train", split.train.people.size()}, {"faces_train", split.train.stranger_chips()},
                    {"people_val", split.val.people.size()}, {"faces_val", split.val.stranger_chips()},
-                   {"trained_people", trained_people}, {"excluded_by", o.exclude_pairs},
+                   {"trained_people", trained_people},
+                   {"validation_people", validation_people}, {"excluded_by", o.exclude_pairs},
                    {"excluded_people", excluded.size()}, {"seed", common.seed}, {"epochs_run", result.history.size()},
                    {"best_epoch", result.best_epoch}, {"best", best}, {"interrupted", result.interrupted},
                    {"early_stopped", result.early_stopped}, {"collapsed", result.collapsed},
                    {"train_seconds", result.seconds}, {"date", timestamp()}, {"faceid_version", FACEID_VERSION},
                    {"run_dir", fs::absolute(run_dir).string()}, {"config", o.train}};
   save_bundle(o.output, info, net);
+  if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
   if (result.interrupted)
     logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}", run_dir.string());
 
@@ -306,6 +328,9 @@ int main(int argc, char** argv) {
          app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
          app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();
+         app.add_option("--fill-refs", o.fill_refs,
+                        "Copy the owner photos held out from training into this folder as faceverify's references "
+                        "(e.g. verification_data)");
          app.add_flag("--resume", o.train.resume, "Continue the run in --run-dir from its checkpoint");
          cli::add_pipeline_options(app, o.pipeline);
        },

@@ -64,6 +64,13 @@ check eval_refuses_overlap 3 "were in the model's training set" -- "$bin/faceeva
 check eval 0 "accuracy \([0-9]+-fold" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap --out "$tmp/eval" --write-scores "$tmp/scores.csv" -q
 [ -s "$tmp/eval/roc.png" ] && [ -s "$tmp/eval/roc.csv" ] && [ -s "$tmp/eval/report.json" ] || { echo "FAIL eval files"; fails=$((fails+1)); }
 check eval_scores 0 '"auc"' -- "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" --json
+check eval_lbp 0 '"auc"' -- "$bin/faceeval" --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --write-scores "$tmp/lbp.csv" --json -q
+"$bin/faceeval" --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp1.json"
+"$bin/faceeval" --scores "$tmp/lbp.csv" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp2.json"
+if /usr/bin/python3 -c "import json, sys; a, b = (json.load(open(f))['report'] for f in sys.argv[1:]); assert a['auc'] == b['auc'] and a['fold_accuracy'] == b['fold_accuracy'], (a['auc'], b['auc'])" "$tmp/lbp1.json" "$tmp/lbp2.json"
+then echo "ok   eval_lbp_scores_round_trip"; else echo "FAIL eval_lbp_scores_round_trip"; fails=$((fails+1)); fi
+check eval_two_scorers 2 "^error: give one of --model" -- "$bin/faceeval" --scorer lbp --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
+check eval_no_report 2 "^error: give one report" -- "$bin/faceeval" --model "$tmp/model"
 printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\tx\n' > "$tmp/bad_pairs.txt"
 check eval_bad_pairs 3 "^error: .*bad_pairs.txt:3: image index 'x'" -- "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/bad_pairs.txt"
 printf '1\nGeorge_W_Bush\t1\t99\nGeorge_W_Bush\t1\tColin_Powell\t2\n' > "$tmp/missing_image.txt"
@@ -118,6 +125,19 @@ assert r["images"][1]["faces"] == [] and r["images"][1]["owner_found"] is False
 assert r["summary"] == {**r["summary"], "inputs": 2, "with_owner": 1, "faces": 1, "unreadable": 0}
 PY
 then echo "ok   verify_json_schema"; else echo "FAIL verify_json_schema"; fails=$((fails+1)); fi
+
+# Owner report: the owner photos vs strangers; the people the model trained or validated on are left out.
+mkdir -p "$tmp/others"
+for person in Tony_Blair Vladimir_Putin Serena_Williams; do
+  mkdir -p "$tmp/others/$person"
+  for f in $(ls "$data/lfw/$person" | head -4); do ln -s "$data/lfw/$person/$f" "$tmp/others/$person/$f"; done
+done
+check eval_owner_refuses_seen_strangers 3 "^error: .*no stranger photos left" -- "$bin/faceeval" --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/lfw"
+check eval_owner 0 "strangers +12 +12" -- "$bin/faceeval" --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/others" --out "$tmp/owner_eval"
+for f in owner_report.json owner_scores.csv owner_histograms.png; do
+  [ -s "$tmp/owner_eval/$f" ] || { echo "FAIL owner report: no $f"; fails=$((fails+1)); }
+done
+[ "$(grep -c ',stranger,' "$tmp/owner_eval/owner_scores.csv")" -eq 12 ] || { echo "FAIL owner_scores.csv: expected 12 strangers"; fails=$((fails+1)); }
 
 weights=$(ls "$tmp/model"/weights-*.pt)
 head -c 1000 "$weights" > "$tmp/w" && mv "$tmp/w" "$weights"

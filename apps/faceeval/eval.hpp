@@ -1,0 +1,33 @@
+#pragma once
+// faceeval's reports (DESIGN.md §7), one file each; main.cpp declares the flags and picks one.
+//   pairs_eval.cpp   LFW pair protocols for a faceid model, the LBP baseline or a scores file
+//   owner_eval.cpp   owner vs strangers with faceverify's decision rule
+//   detection reports are shared with facedetect (apps/common/detection_report.hpp)
+
+#include <string>
+
+#include "../common/cli.hpp"
+#include "../common/preprocess_options.hpp"
+
+namespace faceid::eval {
+
+struct Options {
+  // Pairs report.
+  std::string model, scorer, lfw, pairs, threshold_pairs, scores, write_scores;
+  bool allow_overlap = false;
+  // Owner report.
+  std::string owner, strangers, strangers_pairs, refs = "verification_data";
+  int max_strangers = 1000;
+  double target_far = 1e-3;
+  // Detection report.
+  std::string boxes;
+  float min_iou = 0.5f;
+  // All.
+  std::string out;
+  cli::PipelineOptions pipeline;
+};
+
+int pairs_main(const Options& o, const cli::CommonOptions& common);
+int owner_main(const Options& o, const cli::CommonOptions& common);
+
+}  // namespace faceid::eval
