@@ -76,6 +76,23 @@ TEST(Decision, TheSeedsRuleAndItsCalibration) {
   for (const auto& s : owner) EXPECT_TRUE(is_owner(s, t.detection, t.ratio));
   EXPECT_DOUBLE_EQ(t.calibration.at("tar").get<double>(), 1.0);
   EXPECT_THROW(calibrate_owner({}, strangers, 0.01), Error);
+
+  // Each owner face resembles one reference of twenty (share 0.05, not > 0.05): only a ratio
+  // below 0.05 accepts them without accepting a stranger; the calibration's claim must match
+  // what is_owner then decides.
+  std::vector<std::vector<float>> one_match(10, std::vector<float>(20, 0.1f)), others(50, std::vector<float>(20, 0.3f));
+  for (auto& s : one_match) s[3] = 0.95f;
+  const auto best = calibrate_owner(one_match, others, 0.0);
+  EXPECT_LT(best.ratio, 0.05f);
+  EXPECT_DOUBLE_EQ(best.calibration.at("tar").get<double>(), 1.0);
+  for (const auto& s : one_match) EXPECT_TRUE(is_owner(s, best.detection, best.ratio));
+  for (const auto& s : others) EXPECT_FALSE(is_owner(s, best.detection, best.ratio));
+  // Fifty references, one matching: share 1/50 is not above 0.02, so only ratio 0 works.
+  std::vector<std::vector<float>> one_of_50(10, std::vector<float>(50, 0.1f)), others_50(50, std::vector<float>(50, 0.3f));
+  for (auto& s : one_of_50) s[7] = 0.95f;
+  const auto zero = calibrate_owner(one_of_50, others_50, 0.0);
+  EXPECT_EQ(zero.ratio, 0.f);
+  for (const auto& s : one_of_50) EXPECT_TRUE(is_owner(s, zero.detection, zero.ratio));
 }
 
 TEST(PairReport, ScoresFilesAreMatchedToPairsAndMalformedLinesNamed) {

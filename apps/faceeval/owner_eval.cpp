@@ -88,7 +88,7 @@ std::vector<fs::path> stranger_files(const Options& o, const LoadedBundle& bundl
     report["stranger_people"] = people;
     report["stranger_people_left_out_as_seen_in_training"] = left_out;
     report["strangers_checked_against_training"] = true;
-    if (!bundle.info.training.contains("validation_people"))
+    if (!bundle.info.training.contains("validation_people") && o.strangers_pairs.empty())
       logger()->warn("this model does not list its validation people (used to calibrate its thresholds); for "
                      "strangers it never saw, pass --strangers-pairs with a pairs file it was trained with "
                      "--exclude-pairs of");

@@ -9,12 +9,15 @@
 namespace faceid {
 namespace {
 
-// The score s such that "share of scores > t exceeds ratio" <=> s > t: the (floor(ratio*n)+1)-th
-// largest score.
+// The score s such that "share of scores > t exceeds ratio" <=> s > t: the c-th largest score,
+// c the fewest matching references whose share (computed as match_share does, in float) exceeds
+// the ratio.
 float rule_statistic(std::vector<float> scores, float ratio) {
   std::sort(scores.begin(), scores.end(), std::greater<float>());
-  const auto k = static_cast<std::size_t>(std::floor(ratio * static_cast<double>(scores.size())));
-  return k < scores.size() ? scores[k] : -1.f;
+  const auto n = static_cast<float>(scores.size());
+  std::size_t c = 1;
+  while (c <= scores.size() && !(static_cast<float>(c) / n > ratio)) ++c;
+  return c <= scores.size() ? scores[c - 1] : -1.f;
 }
 
 }  // namespace
@@ -37,8 +40,9 @@ Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const s
   Thresholds best;
   best.target_far = target_far;
   double best_tar = -1, best_far = 0;
-  for (int r10 = 1; r10 <= 9; ++r10) {
-    const float ratio = r10 / 10.f;
+  // Ratio 0 is "the best reference decides"; small ratios matter when only a few of the
+  // references resemble a new photo (another session, other light).
+  for (const float ratio : {0.f, 0.02f, 0.05f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f}) {
     std::vector<float> neg, pos;
     for (const auto& s : strangers) neg.push_back(rule_statistic(s, ratio));
     for (const auto& s : owner) pos.push_back(rule_statistic(s, ratio));

@@ -16,7 +16,8 @@ float match_share(const std::vector<float>& scores, float detection);
 bool is_owner(const std::vector<float>& scores, float detection, float ratio);
 
 /// Chooses (detection, ratio) from the reference scores of held-out owner faces (should be
-/// accepted) and stranger faces (should be rejected): for each ratio in {0.1, ..., 0.9}, the
+/// accepted) and stranger faces (should be rejected): for each ratio in {0, 0.02, 0.05, 0.1, 0.2, ..., 0.9} (0: the
+/// best reference decides), the
 /// lowest detection threshold whose false-accept rate on the strangers is <= target_far, keeping
 /// the ratio with the highest true-accept rate. Fills calibration with TAR, FAR and the counts.
 /// Throws Error(Input) when either side is empty.
