@@ -1,6 +1,5 @@
 #include "faceid/embedding_cache.hpp"
 
-#include <cstring>
 #include <fstream>
 #include <set>
 
@@ -30,9 +29,7 @@ EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& mod
   if (!in) return cache;
   try {
     detail::Reader r{in};
-    char magic[4];
-    r.bytes(magic, 4);
-    if (std::memcmp(magic, kMagic, 4) != 0) throw std::runtime_error("not a faceid embedding cache");
+    r.marker(kMagic, "not a faceid embedding cache");
     if (r.pod<std::uint32_t>() != kVersion) throw std::runtime_error("other format version");
     if (r.str() != model_checksum || r.pod<std::uint32_t>() != static_cast<std::uint32_t>(dim))
       throw std::runtime_error("written for another model");
@@ -46,9 +43,7 @@ EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& mod
       r.bytes(reinterpret_cast<char*>(e.data()), e.size() * sizeof(float));
       cache.put(key, std::move(e));
     }
-    char end[4];
-    r.bytes(end, 4);
-    if (std::memcmp(end, kEnd, 4) != 0) throw std::runtime_error("missing end marker");
+    r.marker(kEnd, "missing end marker");
   } catch (const std::exception& e) {
     logger()->info("embedding cache {}: {}; recomputing", file.string(), e.what());
     return EmbeddingCache(model_checksum, dim);
@@ -57,12 +52,7 @@ EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& mod
 }
 
 void EmbeddingCache::save(const fs::path& file) const {
-  std::error_code ec;
-  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw input_error(tmp.string() + ": cannot write embedding cache");
+  detail::write_atomically(file, "embedding cache", [&](std::ostream& out) {
     out.write(kMagic, 4);
     detail::put_pod(out, kVersion);
     detail::put_str(out, checksum_);
@@ -76,10 +66,7 @@ void EmbeddingCache::save(const fs::path& file) const {
                 static_cast<std::streamsize>(entry.second.size() * sizeof(float)));
     }
     out.write(kEnd, 4);
-    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) throw input_error(file.string() + ": cannot replace embedding cache: " + ec.message());
+  });
 }
 
 const std::vector<float>* EmbeddingCache::find(const FileKey& key) const {

@@ -49,9 +49,7 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
   if (!in) return cache;
   try {
     Reader r{in};
-    char magic[4];
-    r.bytes(magic, 4);
-    if (std::memcmp(magic, kMagic, 4) != 0) throw std::runtime_error("not a faceid face cache");
+    r.marker(kMagic, "not a faceid face cache");
     if (r.pod<std::uint32_t>() != kVersion) throw std::runtime_error("other format version");
     if (r.pod<std::uint32_t>() != static_cast<std::uint32_t>(chip_size) ||
         r.str() != fingerprint) {
@@ -78,9 +76,7 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
       std::string path = f.key.path;
       cache.entries_.emplace(std::move(path), std::move(f));
     }
-    char end[4];
-    r.bytes(end, 4);
-    if (std::memcmp(end, kEnd, 4) != 0) throw std::runtime_error("missing end marker");
+    r.marker(kEnd, "missing end marker");
   } catch (const std::exception& e) {
     logger()->warn("face cache {}: {}; rebuilding", file.string(), e.what());
     return FaceCache(chip_size, fingerprint);
@@ -89,12 +85,7 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
 }
 
 void FaceCache::save(const fs::path& file) const {
-  std::error_code ec;
-  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw input_error(tmp.string() + ": cannot write face cache");
+  detail::write_atomically(file, "face cache", [&](std::ostream& out) {
     out.write(kMagic, 4);
     put_pod(out, kVersion);
     put_pod(out, static_cast<std::uint32_t>(chip_size_));
@@ -110,14 +101,10 @@ void FaceCache::save(const fs::path& file) const {
       put_str(out, f.detector);
       put_str(out, f.message);
       if (f.status == FaceStatus::Face)
-        out.write(reinterpret_cast<const char*>(f.chip.data()),
-                  static_cast<std::streamsize>(f.chip.size()));
+        out.write(reinterpret_cast<const char*>(f.chip.data()), static_cast<std::streamsize>(f.chip.size()));
     }
     out.write(kEnd, 4);
-    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) throw input_error(file.string() + ": cannot replace face cache: " + ec.message());
+  });
 }
 
 const CachedFace* FaceCache::find(const FileKey& key) const {
