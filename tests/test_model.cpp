@@ -135,7 +135,7 @@ TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
   TrainHooks hooks;
   hooks.stop = &stop;
   int batches = 0;
-  hooks.on_batch = [&](std::size_t, std::size_t, double) {
+  hooks.on_batch = [&](int, std::size_t, std::size_t, double) {
     if (++batches == 9) stop = true;  // 6 batches per epoch: batch 3 of epoch 2
   };
   auto [first, first_result] = train(config, hooks);

@@ -127,7 +127,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   // The run's log keeps everything from info up, whatever -q/-v say about the terminal.
   auto log = logger();
   for (auto& sink : log->sinks()) sink->set_level(log->level());
-  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(), true);
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(),
+                                                                         /*truncate=*/!o.train.resume);
   file_sink->set_level(spdlog::level::info);
   log->sinks().push_back(file_sink);
   log->set_level(std::min(log->level(), spdlog::level::info));
@@ -195,17 +196,15 @@ int run(Options& o, const cli::CommonOptions& common) {
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
   std::optional<cli::ProgressBar> bar;
-  int epoch_shown = 0;
   TrainHooks hooks;
   hooks.stop = &g_stop;
-  hooks.on_batch = [&](std::size_t done, std::size_t total, double) {
-    if (!bar) bar.emplace(fmt::format("epoch {}/{}", ++epoch_shown, o.train.epochs), !common.quiet);
+  hooks.on_batch = [&](int epoch, std::size_t done, std::size_t total, double) {
+    if (!bar) bar.emplace(fmt::format("epoch {}/{}", epoch, o.train.epochs), !common.quiet);
     bar->update(done, total);
   };
   hooks.on_epoch = [&](const EpochMetrics& m) {
     if (bar) bar->finish();
     bar.reset();
-    epoch_shown = m.epoch;
     history.push_back(m);
     logger()->info("epoch {:>3}: train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} AUC {:.3f} owner acc {:.3f} "
                    "| {:.1f} pairs/s, {:.0f}s{}",
@@ -229,6 +228,9 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (result.history.empty()) throw internal_error("training produced no epoch");
   if (result.best_epoch < 1) throw internal_error("no epoch improved on the initial validation AUC");
   const EpochMetrics& best = result.history.at(static_cast<std::size_t>(result.best_epoch - 1));
+  // Over all sessions of a resumed run (result.seconds counts this one only).
+  double train_seconds = 0;
+  for (const auto& m : result.history) train_seconds += m.seconds;
 
   // 3. Thresholds: the pair threshold at the equal-error point of the validation pairs; the owner
   //    rule calibrated on held-out owner photos vs held-out strangers.
@@ -270,7 +272,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                    {"excluded_people", excluded.size()}, {"seed", common.seed}, {"epochs_run", result.history.size()},
                    {"best_epoch", result.best_epoch}, {"best", best}, {"interrupted", result.interrupted},
                    {"early_stopped", result.early_stopped}, {"collapsed", result.collapsed},
-                   {"train_seconds", result.seconds}, {"date", timestamp()}, {"faceid_version", FACEID_VERSION},
+                   {"train_seconds", train_seconds}, {"date", timestamp()}, {"faceid_version", FACEID_VERSION},
                    {"run_dir", fs::absolute(run_dir).string()}, {"config", o.train}};
   save_bundle(o.output, info, net);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
@@ -279,7 +281,7 @@ int run(Options& o, const cli::CommonOptions& common) {
 
   nlohmann::json summary = {{"model", fs::absolute(o.output).string()}, {"run_dir", fs::absolute(run_dir).string()},
                             {"best_epoch", result.best_epoch}, {"best", best}, {"thresholds", info.thresholds},
-                            {"train_seconds", result.seconds}, {"interrupted", result.interrupted},
+                            {"train_seconds", train_seconds}, {"interrupted", result.interrupted},
                             {"collapsed", result.collapsed}};
   if (common.json) {
     cli::print_json(summary);
@@ -292,7 +294,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                              "(held-out TAR {:.3f} at FAR {:.4f})\n",
                              info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
                              info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
-    std::cout << fmt::format("trained {:.0f}s\n", result.seconds);
+    std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session)\n", train_seconds, result.seconds);
   }
   if (result.collapsed) return 1;  // a negative outcome: the model did not learn (saved for inspection)
   return result.interrupted ? 130 : 0;

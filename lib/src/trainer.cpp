@@ -192,7 +192,7 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
     progress.loss_sum += loss.item<double>() * n;
     progress.correct += ((logits > 0) == (target > 0.5f)).sum().item<double>();
     ++progress.next_batch;
-    if (hooks.on_batch) hooks.on_batch(progress.next_batch, batches, progress.loss_sum / seen);
+    if (hooks.on_batch) hooks.on_batch(epoch, progress.next_batch, batches, progress.loss_sum / seen);
     if (hooks.stop && hooks.stop->load() && progress.next_batch < batches) return false;
   }
   m = EpochMetrics{};

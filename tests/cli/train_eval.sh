@@ -58,6 +58,7 @@ if [ "$code" -eq 130 ] && [ -s "$tmp/run_int/checkpoint.pt" ]; then echo "ok   c
 else echo "FAIL ctrl_c: exit $code, run folder: $(ls "$tmp/run_int" 2>&1)"; tail -3 "$tmp/int.err"; fails=$((fails+1)); fi
 check resume_after_ctrl_c 0 "resuming at epoch 1 batch [1-9]" -- "$bin/facetrain" "${long[@]}" --resume
 [ -f "$tmp/model_int/model.json" ] || { echo "FAIL resume: no model"; fails=$((fails+1)); }
+[ "$(grep -c "run folder" "$tmp/run_int/train.log")" -eq 2 ] || { echo "FAIL resume: train.log lost the first session"; fails=$((fails+1)); }
 
 printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\t3\nGeorge_W_Bush\t1\tColin_Powell\t2\nAriel_Sharon\t1\tHugo_Chavez\t2\n' > "$tmp/pairs.txt"
 check eval_refuses_overlap 3 "were in the model's training set" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"

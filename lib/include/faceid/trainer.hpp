@@ -56,7 +56,7 @@ void to_json(nlohmann::json& j, const EpochMetrics& m);
 void from_json(const nlohmann::json& j, EpochMetrics& m);
 
 struct TrainHooks {
-  std::function<void(std::size_t done, std::size_t total, double loss)> on_batch;
+  std::function<void(int epoch, std::size_t done, std::size_t total, double loss)> on_batch;
   std::function<void(const EpochMetrics&)> on_epoch;
   const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to checkpoint and return
 };
