@@ -129,9 +129,9 @@ std::string summary_line(const std::vector<FaceVerdict>& verdicts) {
                      verdicts.size(), verdicts.size() == 1 ? "" : "s", owners, best);
 }
 
-class Run {
+class JobRunner {
  public:
-  Run(const Options& o, const cli::CommonOptions& common, Verifier& verifier)
+  JobRunner(const Options& o, const cli::CommonOptions& common, Verifier& verifier)
       : o_(o), common_(common), verifier_(verifier) {}
 
   // Returns whether the owner was seen.
@@ -247,14 +247,14 @@ int run(const Options& o, const cli::CommonOptions& common) {
                                [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
   ref_bar.finish();
 
-  Run run(o, common, verifier);
+  JobRunner runner(o, common, verifier);
   nlohmann::json results = nlohmann::json::array();
   std::size_t failures = 0, owners = 0;
   cli::ProgressBar bar("images", !common.quiet && jobs.size() > 1 && (common.json || o.csv));
   for (const auto& job : jobs) {
     nlohmann::json entry = {{"path", job.input.string()}};
     try {
-      owners += job.video ? run.video(job, entry) : run.image(job, entry);
+      owners += job.video ? runner.video(job, entry) : runner.image(job, entry);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Input || jobs.size() == 1) throw;
       ++failures;
@@ -274,11 +274,11 @@ int run(const Options& o, const cli::CommonOptions& common) {
                      {"thresholds", {{"detection", verifier.thresholds().detection},
                                      {"ratio", verifier.thresholds().ratio}}},
                      {"images", results},
-                     {"summary", {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", run.faces()},
+                     {"summary", {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", runner.faces()},
                                   {"unreadable", failures}, {"seconds", seconds}}}});
   } else if (!o.csv && jobs.size() > 1) {
     std::cout << fmt::format("{} input(s): owner in {}, {} face(s), {} unreadable; {:.1f}s\n", jobs.size(), owners,
-                             run.faces(), failures, seconds);
+                             runner.faces(), failures, seconds);
   }
   if (failures > 0) return static_cast<int>(ErrorKind::Input);
   return owners > 0 ? 0 : 1;

@@ -30,7 +30,7 @@ Verifier::Verifier(const fs::path& model_dir, const std::string& device, const f
     : bundle_(load_bundle(model_dir, resolve_device(device))),
       pipeline_(bundle_.info.preprocess, yunet_model),
       thresholds_(bundle_.info.thresholds),
-      device_(resolve_device(device)) {
+      device_(bundle_.net->parameters().front().device()) {
   if (pipeline_.config().detector != bundle_.info.preprocess.detector)
     throw model_error(model_dir.string() + ": trained with the " + bundle_.info.preprocess.detector +
                       " detector, which is not available here");
