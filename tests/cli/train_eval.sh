@@ -37,7 +37,11 @@ check too_few_self 3 "^error: .*few: 3 photo\(s\); facetrain needs at least 5" -
 check missing_lfw 2 "^error: --lfw" -- "$bin/facetrain" --lfw "$tmp/nowhere" --self "$tmp/me"
 check resume_without_run 2 "^error: --resume needs" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" --resume
 check cuda_without_cuda 2 "^error: --device cuda" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" --device cuda -o "$tmp/m0" --run-dir "$tmp/r0" "${tiny[@]}"
-check train 0 '"best_epoch": 1' -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model" --run-dir "$tmp/run" --json "${tiny[@]}"
+check train 0 '"best_epoch": 1' -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model" --run-dir "$tmp/run" --json --fill-refs "$tmp/filled" "${tiny[@]}"
+# --fill-refs: the owner photos held out from training (30 % of 12), and only owner photos.
+n=$(ls "$tmp/filled" 2>/dev/null | wc -l)
+if [ "$n" -ge 3 ] && [ "$n" -le 4 ] && (for f in "$tmp/filled"/*; do [ -e "$tmp/me/$(basename "$f")" ] || exit 1; done)
+then echo "ok   fill_refs ($n held-out owner photos)"; else echo "FAIL fill_refs: $n files in $tmp/filled"; fails=$((fails+1)); fi
 for f in model.json; do [ -f "$tmp/model/$f" ] || { echo "FAIL bundle: no $f"; fails=$((fails+1)); }; done
 for f in params.json metrics.csv metrics.jsonl curves.png train.log checkpoint.pt; do
   [ -s "$tmp/run/$f" ] || { echo "FAIL run folder: no $f"; fails=$((fails+1)); }
