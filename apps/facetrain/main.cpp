@@ -252,6 +252,12 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (!split.val.owner.empty() && !strangers.empty()) {
     info.thresholds = calibrate_owner(gallery_scores(net, trainer, split.val.owner, ref_embeddings),
                                       gallery_scores(net, trainer, strangers, ref_embeddings), o.calibration_far);
+    const double tar = info.thresholds.calibration.value("tar", 0.0);
+    if (tar < 0.5)
+      logger()->warn("the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
+                     "strangers: some strangers score as high as the owner. faceverify will rarely find the owner; "
+                     "train longer, add owner photos, or calibrate for a higher --target-far",
+                     tar * 100, split.val.owner.size(), o.calibration_far, strangers.size());
   } else {
     logger()->warn("no held-out owner photos or strangers: owner thresholds left at their defaults");
   }

@@ -54,7 +54,7 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   cv::putText(img, chart.y_label, {4, top - 10}, font, 0.4, dark, 1, cv::LINE_AA);
 
   cv::Mat plot = img(area);
-  int legend_y = area.y + 16;
+  std::vector<const Series*> named;
   for (const auto& s : chart.series) {
     std::vector<cv::Point> pts;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
@@ -62,10 +62,19 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
     if (pts.empty()) continue;
     if (pts.size() == 1) cv::circle(plot, pts[0], 3, s.colour, cv::FILLED, cv::LINE_AA);
     cv::polylines(plot, pts, false, s.colour, 2, cv::LINE_AA);
-    if (s.name.empty()) continue;  // unnamed series stay out of the legend
-    cv::line(img, {area.x + area.width - 150, legend_y - 4}, {area.x + area.width - 128, legend_y - 4}, s.colour, 2);
-    cv::putText(img, s.name, {area.x + area.width - 122, legend_y}, font, 0.4, dark, 1, cv::LINE_AA);
-    legend_y += 16;
+    if (!s.name.empty()) named.push_back(&s);  // unnamed series stay out of the legend
+  }
+  // The legend last, on a white box, so that no curve runs through it.
+  if (!named.empty()) {
+    const cv::Rect box(area.x + area.width - 156, area.y + 4, 150, 16 * static_cast<int>(named.size()) + 6);
+    cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::rectangle(img, box, cv::Scalar(200, 200, 200), 1);
+    int legend_y = area.y + 20;
+    for (const Series* s : named) {
+      cv::line(img, {box.x + 6, legend_y - 4}, {box.x + 28, legend_y - 4}, s->colour, 2);
+      cv::putText(img, s->name, {box.x + 34, legend_y}, font, 0.4, dark, 1, cv::LINE_AA);
+      legend_y += 16;
+    }
   }
   return img;
 }
