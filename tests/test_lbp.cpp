@@ -1,5 +1,6 @@
 #include "faceid/lbp.hpp"
 
+#include <cmath>
 #include <numeric>
 
 #include <opencv2/core.hpp>
@@ -11,7 +12,7 @@ using namespace faceid;
 
 TEST(Lbp, FlatImageFallsInOneUniformBinPerCell) {
   const cv::Mat flat(30, 30, CV_8UC1, cv::Scalar(90));
-  const auto d = lbp_descriptor(flat, 3);
+  const auto d = lbp_descriptor(flat, 3, /*root=*/false);
   ASSERT_EQ(d.size(), 3u * 3u * kLbpBins);
   // Every neighbour >= the centre: pattern 255, the last uniform pattern (bin 57).
   for (int c = 0; c < 9; ++c) {
@@ -24,7 +25,9 @@ TEST(Lbp, CheckerboardIsHalfUniform) {
   cv::Mat board(20, 20, CV_8UC1);
   for (int y = 0; y < 20; ++y)
     for (int x = 0; x < 20; ++x) board.at<uchar>(y, x) = ((x + y) % 2) ? 200 : 10;
-  const auto d = lbp_descriptor(board, 1);
+  const auto d = lbp_descriptor(board, 1, /*root=*/false);
+  const auto r = lbp_descriptor(board, 1);  // square-rooted
+  EXPECT_NEAR(r[57], std::sqrt(0.5f), 0.01f);
   // Bright centres: the corner neighbours are equal (1), the edge ones darker (0): 10101010, eight
   // transitions, non-uniform (last bin). Dark centres: every neighbour >= the centre: 11111111
   // (bin 57). Half each.

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <bitset>
+#include <cmath>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -25,7 +26,7 @@ std::array<int, 256> uniform_bins() {
 
 }  // namespace
 
-std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid) {
+std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid, bool root) {
   if (chip.empty()) throw usage_error("lbp_descriptor: empty image");
   if (grid < 1 || chip.rows < 3 * grid || chip.cols < 3 * grid)
     throw usage_error("lbp_descriptor: a " + std::to_string(chip.cols) + "x" + std::to_string(chip.rows) +
@@ -52,7 +53,10 @@ std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid) {
     float sum = 0;
     for (int b = 0; b < kLbpBins; ++b) sum += hist[static_cast<std::size_t>(c * kLbpBins + b)];
     if (sum > 0)
-      for (int b = 0; b < kLbpBins; ++b) hist[static_cast<std::size_t>(c * kLbpBins + b)] /= sum;
+      for (int b = 0; b < kLbpBins; ++b) {
+        float& v = hist[static_cast<std::size_t>(c * kLbpBins + b)];
+        v = root ? std::sqrt(v / sum) : v / sum;
+      }
   }
   return hist;
 }

@@ -16,9 +16,10 @@ namespace faceid {
 constexpr int kLbpBins = 59;
 
 /// The descriptor of a chip (BGR or gray, 8-bit): grid x grid cells, kLbpBins each, every cell's
-/// histogram normalised to sum 1. Throws Error(Usage) for an empty image or a chip smaller than
-/// 3 pixels per cell.
-std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid = 7);
+/// histogram normalised to sum 1 and, with `root`, square-rooted (as RootSIFT: tempers the bins
+/// of flat regions that dominate every cell). Throws Error(Usage) for an empty image or a chip
+/// smaller than 3 pixels per cell.
+std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid = 8, bool root = true);
 
 /// Chi-square distance sum((a - b)^2 / (a + b)) over the bins where a + b > 0; 0 for equal
 /// descriptors. Throws Error(Usage) for descriptors of different lengths.
