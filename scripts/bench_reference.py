@@ -42,6 +42,83 @@ class Koch(nn.Module):
         return self.classifier((e[:n] - e[n:]).abs()).squeeze(-1)
 
 
+class ConvBn(nn.Sequential):
+    def __init__(self, i, o, k, s):
+        super().__init__(nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o))
+
+
+class Block(nn.Module):
+    def __init__(self, i, o, s):
+        super().__init__()
+        self.conv1, self.conv2, self.shortcut = ConvBn(i, o, 3, s), ConvBn(o, o, 3, 1), ConvBn(i, o, 1, s)
+
+    def forward(self, x):
+        return F.relu(self.conv2(F.relu(self.conv1(x))) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """faceid's default architecture (lib/src/model.cpp, "resnet"): 3x3/s2 stem, four one-block
+    stages 32/64/128/256 each halving the map, dropout 0.2, dense 256 + BatchNorm1d, L2-normalised;
+    the Siamese head is a linear layer on |e1 - e2|."""
+
+    def __init__(self, size=100, dim=256):
+        super().__init__()
+        w = [32, 64, 128, 256]
+        layers = [ConvBn(3, w[0], 3, 2), nn.ReLU()]
+        side = (size + 1) // 2
+        for k in range(4):
+            layers.append(Block(w[max(k - 1, 0)], w[k], 2))
+            side = (side + 1) // 2
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.drop = nn.Dropout(0.2)
+        self.embedding = nn.Linear(w[3] * side * side, dim)
+        self.embedding_bn = nn.BatchNorm1d(dim)
+        self.classifier = nn.Linear(dim, 1)
+
+    def embed(self, x):
+        return F.normalize(self.embedding_bn(self.embedding(self.drop(self.features(x)))), dim=1)
+
+
+def augment_batch(x):
+    """Batched flip / rotation / scale / shift (one resampling) and contrast / brightness, as faceid."""
+    b = x.shape[0]
+    angle = (torch.rand(b) * 2 - 1) * 10 * 3.14159265 / 180
+    scale = 1 + (torch.rand(b) * 2 - 1) * 0.08
+    flip = torch.where(torch.rand(b) < 0.5, -1.0, 1.0)
+    th = torch.zeros(b, 2, 3)
+    th[:, 0, 0] = flip * angle.cos() / scale
+    th[:, 0, 1] = -angle.sin() / scale
+    th[:, 1, 0] = flip * angle.sin() / scale
+    th[:, 1, 1] = angle.cos() / scale
+    th[:, :, 2] = (torch.rand(b, 2) * 2 - 1) * 0.1
+    x = F.grid_sample(x, F.affine_grid(th, x.shape, align_corners=False), padding_mode="border", align_corners=False)
+    gain = 1 + (torch.rand(b, 1, 1, 1) * 2 - 1) * 0.2
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = (x - mean) * gain + mean + (torch.rand(b, 1, 1, 1) * 2 - 1) * 0.15
+    return (x + torch.randn_like(x) * 0.01).clamp(0, 1)
+
+
+def recipe_step(net, ids, opt, chips, labels):
+    """One step of faceid's default recipe: P x K batch, CosFace (m 0.35, s 30) on every image and
+    the head's BCE on every in-batch positive pair and each image's hardest negative."""
+    x = augment_batch(chips.permute(0, 3, 1, 2).float() / 255).contiguous(memory_format=torch.channels_last)
+    e = net.embed(x)
+    with torch.no_grad():
+        same = labels[:, None] == labels[None, :]
+        pos = (same & torch.ones_like(same).triu(1)).nonzero()
+        best, idx = (e @ e.t()).masked_fill(same, -4).max(1)
+    a = torch.cat([pos[:, 0], torch.arange(len(labels))])
+    b = torch.cat([pos[:, 1], idx])
+    target = torch.cat([torch.ones(len(pos)), torch.zeros(len(labels))])
+    bce = F.binary_cross_entropy_with_logits(net.classifier((e[a] - e[b]).abs()).squeeze(-1), target)
+    cos = e @ F.normalize(ids, dim=1).t()
+    logits = 30 * (cos - 0.35 * F.one_hot(labels, ids.shape[0]))
+    loss = bce + F.cross_entropy(logits, labels)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -55,7 +132,9 @@ def step(net, opt, a, b, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--what", choices=["gemm", "train", "e2e", "embed"], required=True)
+    ap.add_argument("--what", choices=["gemm", "train", "e2e", "recipe", "embed"], required=True)
+    ap.add_argument("--classes", type=int, default=4069)
+    ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--arch", default="koch")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--steps", type=int, default=10)
@@ -99,6 +178,28 @@ def main():
         for _ in range(a.steps):
             step(net, opt, *batch())
         out["pairs_per_second"] = a.batch * a.steps / (time.perf_counter() - t)
+    elif a.what == "recipe":
+        net = ResNet(a.size).to(memory_format=torch.channels_last)
+        ids = nn.Parameter(torch.randn(a.classes, 256) * 0.01)
+        opt = torch.optim.AdamW(list(net.parameters()) + [ids], lr=2e-3, weight_decay=5e-4)
+        chips = torch.randint(0, 256, (a.batch, a.size, a.size, 3), dtype=torch.uint8)
+        labels = torch.arange(a.batch // 2).repeat_interleave(2)
+        recipe_step(net, ids, opt, chips, labels)  # warm-up
+        t = time.perf_counter()
+        for _ in range(a.steps):
+            recipe_step(net, ids, opt, chips, labels)
+        out["images_per_second"] = a.batch * a.steps / (time.perf_counter() - t)
+        out["size"] = a.size
+        out["arch"] = "resnet"
+    elif a.what == "embed" and a.arch == "resnet":
+        net = ResNet().eval().to(memory_format=torch.channels_last)
+        x = torch.rand(64, 3, 100, 100).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            net.embed(x)
+            t = time.perf_counter()
+            for _ in range(a.steps):
+                net.embed(x)
+        out["faces_per_second"] = 64 * a.steps / (time.perf_counter() - t)
     else:
         net = Koch(width).eval()
         x = torch.rand(64, 3, 100, 100)

@@ -2,9 +2,10 @@
 # An honest LFW View 2 for a learned model. View 2's 10 folds are people-disjoint; leaving all
 # 4,281 of its people out of training leaves too few LFW identities to learn from, so: split the
 # folds in two halves (1-5, 6-10), train one model per half with that half's people left out
-# (otherwise the main job's training command), score each half with the model that never saw its
-# people, and run the 10-fold protocol on the combined scores file. About 1.5 h on 2 cores.
-#   scripts/view2_honest.sh        (build first: scripts/build.sh; data: $FACEID_DATA)
+# (otherwise the main job's training command: the default recipe), score each half with the model
+# that never saw its people, and run the 10-fold protocol on the combined scores file. About
+# 2 x 32 min on 2 cores; TIME_BUDGET (minutes) shortens each training, extra arguments go to facetrain.
+#   scripts/view2_honest.sh [FACETRAIN FLAGS…]   (build first: scripts/build.sh; data: $FACEID_DATA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${FACEID_DATA:-$(cd .. && pwd)/shared/data}
@@ -18,8 +19,8 @@ for half in 1-5 6-10; do
   model=models/view2_folds$half
   if [ ! -f "$model/model.json" ]; then
     $bin/facetrain --lfw "$data/lfw" --self "$data/owners/stads/anchor" --exclude-pairs "$out/folds$half.txt" \
-      -o "$model" --run-dir "$out/train_$half" --arch koch-small --epochs 11 --identity-pairs 6000 \
-      --owner-pairs 1000 --lr 2e-4 --patience 10 | tee "$out/facetrain_$half.txt"
+      -o "$model" --run-dir "$out/train_$half" ${TIME_BUDGET:+--time-budget "$TIME_BUDGET"} "$@" \
+      | tee "$out/facetrain_$half.txt"
   fi
   $bin/faceeval --model "$model" --lfw "$data/lfw" --pairs "$out/folds$half.txt" \
     --write-scores "$out/scores_$half.csv" --out "$out/eval_$half" | tee "$out/eval_$half.txt"

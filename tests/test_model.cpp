@@ -1,8 +1,12 @@
 #include "faceid/model.hpp"
 
+#include <chrono>
+
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "faceid/bundle.hpp"
+#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/trainer.hpp"
 #include "test_support.hpp"
@@ -49,13 +53,10 @@ FaceSet synthetic_faces(int s = 80) {
 
 TrainConfig tiny_train(std::uint64_t seed = 5) {
   TrainConfig c;
-  c.epochs = 4;
-  c.batch_size = 16;
+  c.epochs = 10;
+  c.batch = {3, 2};  // 6 people x 4 chips: 12 places of 2 per epoch, 4 batches of 3 people
   c.learning_rate = 1e-3;
-  c.owner_pairs = 0;
-  c.identity_pairs = 96;
   c.val_pairs = 48;
-  c.workers = 0;
   c.seed = seed;
   c.device = "cpu";
   c.augment.enabled = false;
@@ -64,9 +65,16 @@ TrainConfig tiny_train(std::uint64_t seed = 5) {
 
 }  // namespace
 
+ModelConfig tiny_resnet() {
+  ModelConfig c;  // the default architecture
+  c.input_size = 32;
+  c.embedding_size = 16;
+  return c;
+}
+
 TEST(Model, ShapesOfEmbeddingHeadAndForward) {
   torch::manual_seed(1);
-  SiameseNet net(ModelConfig{});
+  SiameseNet net(default_model("koch"));
   const auto x = torch::rand({2, 3, 100, 100});
   const auto e = net->embed(x);
   EXPECT_EQ(e.sizes(), (std::vector<int64_t>{2, 4096}));
@@ -81,8 +89,11 @@ TEST(Model, RejectsUnknownArchitecturesAndTooSmallInputs) {
   ModelConfig c;
   c.name = "resnet-9000";
   EXPECT_THROW(SiameseNet{c}, Error);
-  c = ModelConfig{};
+  c = default_model("koch");
   c.input_size = 64;
+  EXPECT_THROW(SiameseNet{c}, Error);
+  c = default_model("resnet");
+  c.input_size = 16;
   EXPECT_THROW(SiameseNet{c}, Error);
   EXPECT_THROW(resolve_device("tpu"), Error);
   if (!torch::cuda::is_available()) {
@@ -96,6 +107,104 @@ TEST(Model, RejectsUnknownArchitecturesAndTooSmallInputs) {
   }
 }
 
+TEST(Model, TheDefaultResnetGivesUnitLengthEmbeddings) {
+  torch::manual_seed(1);
+  SiameseNet net(ModelConfig{});
+  EXPECT_EQ(net->config().name, "resnet");
+  net->eval();
+  const auto e = net->embed(torch::rand({3, 3, 100, 100}));
+  EXPECT_EQ(e.sizes(), (std::vector<int64_t>{3, 256}));
+  EXPECT_TRUE(torch::allclose(e.norm(2, 1), torch::ones({3}), 1e-5, 1e-5));
+  EXPECT_LT(net->parameter_count(), 5'000'000);
+}
+
+TEST(Model, FoldedBatchNormGivesTheSameEmbeddings) {
+  torch::manual_seed(7);
+  SiameseNet net(tiny_resnet());
+  // Running statistics and affine parameters far from their initial values, as after training.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : net->named_buffers())
+      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
+      else if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+    for (auto& p : net->named_parameters())
+      if (p.key().find("bn.") != std::string::npos) p.value().uniform_(0.5, 1.5);
+  }
+  net->eval();
+  const auto x = torch::rand({4, 3, 32, 32});
+  const auto plain = net->embed(x);
+  net->fold_batch_norm();
+  const auto folded = net->embed(x);
+  EXPECT_TRUE(torch::allclose(plain, folded, 1e-4, 1e-5)) << (plain - folded).abs().max().item<float>();
+  // Training again undoes the folding: the BatchNorms are back in the graph.
+  net->train();
+  net->eval();
+  EXPECT_TRUE(torch::allclose(plain, net->embed(x), 1e-6, 1e-6));
+}
+
+TEST(Model, ScoreIsTheHeadProbabilityOrTheRescaledCosine) {
+  torch::manual_seed(3);
+  SiameseNet net(tiny_resnet());
+  net->eval();
+  const auto a = torch::randn({5, 16}), b = torch::randn({5, 16});
+  EXPECT_TRUE(torch::allclose(net->score(a, b), torch::sigmoid(net->head(a, b))));
+  net->set_scoring("cosine", false);
+  const auto cosine = (a * b).sum(1) / (a.norm(2, 1) * b.norm(2, 1));
+  EXPECT_TRUE(torch::allclose(net->score(a, b), (cosine + 1) / 2, 1e-5, 1e-6));
+  EXPECT_NEAR(net->score(a[0], a[0]).item<float>(), 1.f, 1e-6);
+  EXPECT_NEAR(net->score(a[0], -a[0]).item<float>(), 0.f, 1e-6);
+  EXPECT_EQ(net->score(a.slice(0, 0, 1), b).sizes(), (std::vector<int64_t>{5}));  // one query vs references
+  EXPECT_THROW(net->set_scoring("euclid", false), Error);
+  // gallery_scores is score() row by row.
+  const auto rows = gallery_scores(net, a.slice(0, 0, 2), b);
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows[1].size(), 5u);
+  EXPECT_NEAR(rows[1][3], net->score(a[1], b[3]).item<float>(), 1e-6);
+}
+
+TEST(Trainer, ATinyResnetLearnsWithBothLosses) {
+  const FaceSet faces = synthetic_faces(32);
+  const PoolSplit split{faces.pool, faces.pool};
+  torch::manual_seed(2);
+  SiameseNet net(tiny_resnet());
+  TrainConfig config = tiny_train();
+  config.learning_rate = 5e-3;
+  Trainer trainer(net, faces, split, config);
+  const auto result = trainer.fit();
+  ASSERT_EQ(result.history.size(), 10u);
+  EXPECT_GT(result.history.front().train_id_loss, 0);
+  EXPECT_LT(result.history.back().train_id_loss, result.history.front().train_id_loss);
+  EXPECT_GT(result.history.at(result.best_epoch - 1).val_auc, 0.95);
+  // The schedule warms up, peaks and decays to ~0 at the last step.
+  EXPECT_LT(result.history.back().learning_rate, 0.05 * config.learning_rate);
+  // The scoring kept is the one of the highest validation AUC (mirror only for a clear gain).
+  const auto aucs = trainer.choose_scoring();
+  ASSERT_EQ(aucs.size(), 4u);
+  const std::string kept = net->config().score + (net->config().flip_average ? "+mirror" : "");
+  for (const auto& [kind, value] : aucs.items()) EXPECT_LE(value.get<double>(), aucs.at(kept).get<double>() + 1e-3) << kind;
+}
+
+TEST(Trainer, ATimeBudgetEndsTrainingAndTheSchedule) {
+  const FaceSet faces = synthetic_faces(32);
+  const PoolSplit split{faces.pool, faces.pool};
+  torch::manual_seed(2);
+  SiameseNet net(tiny_resnet());
+  TrainConfig config = tiny_train();
+  config.epochs = 100000;
+  config.time_budget_minutes = 0.02;  // 1.2 s
+  Trainer trainer(net, faces, split, config);
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = trainer.fit();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(result.budget_reached);
+  EXPECT_LT(result.history.size(), 100000u);
+  EXPECT_LT(seconds, 30.0);  // a generous bound: stops near 1.2 s plus one epoch and validation
+  EXPECT_GE(result.history.back().minutes, 0.02);
+  // The schedule ran on the clock: the last step's rate is well into the decay (how far depends on
+  // how long that step took on this machine).
+  EXPECT_LT(result.history.back().learning_rate, 0.5 * config.learning_rate);
+}
+
 TEST(Trainer, ATinyModelLearnsASeparableTask) {
   const FaceSet faces = synthetic_faces();
   const PoolSplit split{faces.pool, faces.pool};  // the task itself is what is learnt
@@ -103,7 +212,7 @@ TEST(Trainer, ATinyModelLearnsASeparableTask) {
   SiameseNet net(tiny_config());
   Trainer trainer(net, faces, split, tiny_train());
   const auto result = trainer.fit();
-  ASSERT_EQ(result.history.size(), 4u);
+  ASSERT_EQ(result.history.size(), 10u);
   EXPECT_LT(result.history.back().train_loss, result.history.front().train_loss);
   double accuracy = 0;
   for (const auto& m : result.history) accuracy = std::max(accuracy, m.val_accuracy);
@@ -135,8 +244,8 @@ TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
   TrainHooks hooks;
   hooks.stop = &stop;
   int batches = 0;
-  hooks.on_batch = [&](int, std::size_t, std::size_t, double) {
-    if (++batches == 9) stop = true;  // 6 batches per epoch: batch 3 of epoch 2
+  hooks.on_batch = [&](int, std::size_t, std::size_t, double, double) {
+    if (++batches == 6) stop = true;  // 4 batches per epoch: batch 2 of epoch 2
   };
   auto [first, first_result] = train(config, hooks);
   EXPECT_TRUE(first_result.interrupted);
@@ -171,20 +280,44 @@ TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
   info.preprocess.chip_size = 80;
   info.preprocess.detector = "yunet";
   info.thresholds.detection = 0.7f;
-  info.training = {{"trained_people", {"Ann", "Bob"}}};
+  info.training.trained_people = {"Ann", "Bob"};
+  info.training.seed = 11;
   save_bundle(dir / "m", info, net);
   auto loaded = load_bundle(dir / "m");
   const auto x = torch::rand({3, 3, 80, 80});
   net->eval();
   EXPECT_TRUE(torch::allclose(net->embed(x), loaded.net->embed(x)));
   EXPECT_FLOAT_EQ(loaded.info.thresholds.detection, 0.7f);
-  EXPECT_EQ(loaded.info.training["trained_people"].size(), 2u);
+  EXPECT_EQ(loaded.info.training.trained_people, (std::vector<std::string>{"Ann", "Bob"}));
+  EXPECT_EQ(loaded.info.training.seed, 11u);
   EXPECT_EQ(loaded.info.preprocess.fingerprint(), info.preprocess.fingerprint());
   // Saving again replaces the weights file and leaves no stale one behind.
   save_bundle(dir / "m", info, net);
   int weights_files = 0;
   for (const auto& e : fs::directory_iterator(dir / "m")) weights_files += e.path().filename().string().rfind("weights-", 0) == 0;
   EXPECT_EQ(weights_files, 1);
+}
+
+TEST(Bundle, KochBundlesWrittenBeforeTheResnetStillLoad) {
+  TempDir dir;
+  torch::manual_seed(4);
+  SiameseNet net(tiny_config());
+  BundleInfo info;
+  info.model = tiny_config();
+  info.preprocess.chip_size = 80;
+  save_bundle(dir / "m", info, net);
+  // model.json as the first faceid versions wrote it: no dropout, score or flip_average.
+  auto j = nlohmann::json::parse(read_file(dir / "m" / "model.json"));
+  for (const char* key : {"dropout", "score", "flip_average"}) j["model"].erase(key);
+  write_file(dir / "m" / "model.json", j.dump(2));
+  auto loaded = load_bundle(dir / "m");
+  EXPECT_EQ(loaded.info.model.name, "koch-small");
+  EXPECT_EQ(loaded.info.model.score, "head");
+  EXPECT_FALSE(loaded.info.model.flip_average);
+  const auto x = torch::rand({2, 3, 80, 80});
+  net->eval();
+  EXPECT_TRUE(torch::allclose(net->score(net->embed(x), net->embed(x.flip({0}))),
+                              loaded.net->score(loaded.net->embed(x), loaded.net->embed(x.flip({0})))));
 }
 
 TEST(Bundle, TruncatedCorruptOrMismatchedBundlesAreModelErrors) {

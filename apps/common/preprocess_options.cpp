@@ -20,10 +20,15 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
   app.add_option("--det-score", o.preprocess.score_threshold, "Detector confidence threshold")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  if (with_chip)
+  if (with_chip) {
     app.add_option("--chip-size", o.preprocess.chip_size, "Side of the aligned face chip in pixels")
         ->check(CLI::Range(32, 256))
         ->capture_default_str();
+    app.add_option("--padding", o.preprocess.padding,
+                   "Margin around the 5-point face template, as a fraction of the chip (more = more hair and context)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+  }
   add_model_pipeline_options(app, o);
 }
 

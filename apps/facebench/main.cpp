@@ -3,6 +3,8 @@
 //   gemm   fp32 matrix product GFLOP/s (the machine's ceiling for this BLAS)
 //   train  training steps on random tensors (compute only), pairs/s
 //   e2e    training steps fed by the real loader: face cache -> pairs -> augmentation, pairs/s
+//   recipe the default recipe's training step (resnet, P x K batch, augmentation, in-batch pair
+//          BCE + CosFace over --classes identities, AdamW), images/s, with the time of each part
 //   embed  inference embeddings, faces/s
 //   verify faceverify's cost per face with 50 references: cached reference embeddings (one
 //          embedding + the head over 50) vs the seed's 50 full pair-forwards; with --image also
@@ -11,6 +13,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <numeric>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -19,7 +22,9 @@
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
 #include "faceid/error.hpp"
+#include "faceid/augment.hpp"
 #include "faceid/image.hpp"
+#include "faceid/losses.hpp"
 #include "faceid/model.hpp"
 #include "faceid/pair_dataset.hpp"
 #include "faceid/sources.hpp"
@@ -30,8 +35,8 @@ namespace F = torch::nn::functional;
 namespace {
 
 struct Options {
-  std::string what = "train", arch = "koch", lfw, image;
-  int batch = 16, steps = 10, workers = 1;
+  std::string what = "train", arch = "koch", lfw, image;  // koch: the seed's benchmarks
+  int batch = 16, steps = 10, workers = 1, classes = 4069, size = 100;
   cli::PipelineOptions pipeline;
 };
 
@@ -55,10 +60,57 @@ double ms_per_call(int reps, F&& f) {
   return seconds_since(t) * 1000.0 / reps;
 }
 
+// The default recipe's training step on random chips: what facetrain does per batch.
+void recipe_step(const Options& o, nlohmann::json& out) {
+  ModelConfig config = default_model("resnet");
+  config.input_size = o.size;
+  SiameseNet net(config);
+  MarginHead ids(o.classes, config.embedding_size, MarginConfig{});
+  auto params = net->parameters();
+  for (const auto& p : ids->parameters()) params.push_back(p);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-3).weight_decay(5e-4));
+  const auto chips = torch::randint(0, 256, {o.batch, o.size, o.size, 3}, torch::kUInt8);
+  const auto labels = torch::arange(o.batch / 2).repeat_interleave(2);
+  std::vector<std::uint64_t> seeds(static_cast<std::size_t>(o.batch));
+  std::iota(seeds.begin(), seeds.end(), 1);
+  double augment_s = 0, forward_s = 0, backward_s = 0, step_s = 0;
+  net->train();
+  for (int i = 0; i <= o.steps; ++i) {
+    auto t = std::chrono::steady_clock::now();
+    const auto x = augment_batch(chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0), AugmentConfig{}, seeds);
+    const double a = seconds_since(t);
+    t = std::chrono::steady_clock::now();
+    const auto e = net->embed(x);
+    const auto pairs = in_batch_pairs(e, labels);
+    const auto loss = F::binary_cross_entropy_with_logits(net->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b)),
+                                                          pairs.target) +
+                      F::cross_entropy(ids(e, labels), labels);
+    const double f = seconds_since(t);
+    t = std::chrono::steady_clock::now();
+    opt.zero_grad();
+    loss.backward();
+    const double b = seconds_since(t);
+    t = std::chrono::steady_clock::now();
+    opt.step();
+    const double s = seconds_since(t);
+    if (i == 0) continue;  // warm-up
+    augment_s += a, forward_s += f, backward_s += b, step_s += s;
+  }
+  const double total = augment_s + forward_s + backward_s + step_s;
+  out["size"] = o.size;
+  out["classes"] = o.classes;
+  out["images_per_second"] = o.batch * o.steps / total;
+  out["ms_augment"] = augment_s * 1000 / o.steps;
+  out["ms_forward"] = forward_s * 1000 / o.steps;
+  out["ms_backward"] = backward_s * 1000 / o.steps;
+  out["ms_optimizer"] = step_s * 1000 / o.steps;
+}
+
 void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json& out) {
   constexpr int kRefs = 50;
   SiameseNet net(config);
   net->eval();
+  net->fold_batch_norm();  // as load_bundle does
   const auto query = torch::randint(0, 256, {1, 100, 100, 3}, torch::kUInt8);
   const auto refs = embed_chips(net, torch::randint(0, 256, {kRefs, 100, 100, 3}, torch::kUInt8), torch::kCPU);
   const auto ref_chips = torch::rand({kRefs, 1, 3, 100, 100});
@@ -66,8 +118,8 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
   c10::InferenceMode inference;
   const double embed_ms = ms_per_call(o.steps, [&] { embed_chips(net, query, torch::kCPU); });
   const auto e = embed_chips(net, query, torch::kCPU);
-  const double head_ms = ms_per_call(o.steps * 10, [&] { torch::sigmoid(net->head(e, refs)); });
-  const double cached_ms = ms_per_call(o.steps, [&] { torch::sigmoid(net->head(embed_chips(net, query, torch::kCPU), refs)); });
+  const double head_ms = ms_per_call(o.steps * 10, [&] { net->score(e, refs); });
+  const double cached_ms = ms_per_call(o.steps, [&] { net->score(embed_chips(net, query, torch::kCPU), refs); });
   // The seed: one forward of (query, reference) per reference, each embedding both pictures.
   const double seed_ms = ms_per_call(std::max(1, o.steps / 4), [&] {
     for (int r = 0; r < kRefs; ++r) torch::sigmoid(net->forward(query_float, ref_chips[r]));
@@ -97,8 +149,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
   nlohmann::json out = {{"impl", "faceid-c++"}, {"what", o.what}, {"arch", o.arch}, {"batch", o.batch},
                         {"threads", cli::resolve_threads(common.threads)},
                         {"openblas_coretype", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
-  ModelConfig config;
-  config.name = o.arch;
+  const ModelConfig config = default_model(o.arch);
   if (o.what == "gemm") {
     const int n = 2048;
     const auto x = torch::rand({n, n}), y = torch::rand({n, n});
@@ -146,10 +197,14 @@ int run(const Options& o, const cli::CommonOptions& common) {
       if (step++ == 0) t = std::chrono::steady_clock::now();  // after the warm-up step
     }
     out["pairs_per_second"] = o.batch * (step - 1) / seconds_since(t);
+  } else if (o.what == "recipe") {
+    recipe_step(o, out);
   } else if (o.what == "verify") {
     verify_latency(config, o, out);
   } else {
     SiameseNet net(config);
+    net->eval();
+    net->fold_batch_norm();  // as load_bundle does
     const auto chips = torch::randint(0, 256, {64, 100, 100, 3}, torch::kUInt8);
     embed_chips(net, chips, torch::kCPU);
     const auto t = std::chrono::steady_clock::now();
@@ -170,9 +225,11 @@ int main(int argc, char** argv) {
   return cli::run_main(argc, argv,
                        {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
                         [&](CLI::App& app, cli::CommonOptions&) {
-                          app.add_option("--what", o.what, "gemm, train, e2e, embed or verify")
-                              ->check(CLI::IsMember({"gemm", "train", "e2e", "embed", "verify"}))->capture_default_str();
-                          app.add_option("--arch", o.arch, "koch or koch-small")->capture_default_str();
+                          app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed or verify")
+                              ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify"}))->capture_default_str();
+                          app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")->capture_default_str();
+                          app.add_option("--size", o.size, "Chip side (recipe)")->capture_default_str();
+                          app.add_option("--arch", o.arch, "resnet, koch or koch-small")->capture_default_str();
                           app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
                           app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
                           app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();

@@ -71,8 +71,9 @@ std::vector<fs::path> stranger_files(const Options& o, const LoadedBundle& bundl
     report["strangers_checked_against_training"] = false;
   } else {
     std::set<std::string> seen;
-    for (const char* key : {"trained_people", "validation_people"})
-      for (const auto& name : bundle.info.training.value(key, nlohmann::json::array())) seen.insert(name.get<std::string>());
+    const auto& training = bundle.info.training;
+    seen.insert(training.trained_people.begin(), training.trained_people.end());
+    seen.insert(training.validation_people.begin(), training.validation_people.end());
     std::set<std::string> wanted;
     if (!o.strangers_pairs.empty()) wanted = people_in(read_pairs_file(o.strangers_pairs));
     std::size_t left_out = 0, people = 0;
@@ -88,7 +89,7 @@ std::vector<fs::path> stranger_files(const Options& o, const LoadedBundle& bundl
     report["stranger_people"] = people;
     report["stranger_people_left_out_as_seen_in_training"] = left_out;
     report["strangers_checked_against_training"] = true;
-    if (!bundle.info.training.contains("validation_people") && o.strangers_pairs.empty())
+    if (bundle.info.training.validation_people.empty() && o.strangers_pairs.empty())
       logger()->warn("this model does not list its validation people (used to calibrate its thresholds); for "
                      "strangers it never saw, pass --strangers-pairs with a pairs file it was trained with "
                      "--exclude-pairs of");
@@ -137,7 +138,7 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
   nlohmann::json report = {{"model", o.model}, {"model_checksum", bundle.checksum}, {"owner", o.owner},
                            {"strangers", o.strangers}, {"references", {{"folder", o.refs}, {"used", refs.used}}}};
   std::error_code ec;
-  const std::string trained_self = bundle.info.training.value("self", "");
+  const std::string& trained_self = bundle.info.training.self;
   if (!trained_self.empty() && fs::equivalent(o.owner, trained_self, ec))
     logger()->warn("{} is the folder the model was trained on: the TAR is optimistic; use another session", o.owner);
 

@@ -74,15 +74,15 @@ PairImages gather_images(const std::vector<const PairsFile*>& pair_files, const 
 // Scores (higher = same) of pairs given as two lists of chip rows.
 using PairScorer = std::function<std::vector<float>(const std::vector<long>& a, const std::vector<long>& b)>;
 
-// A faceid model: every chip embedded once, then the head per pair.
+// A faceid model: every chip embedded once, then the model's score per pair.
 PairScorer model_scorer(const LoadedBundle& bundle, const torch::Tensor& chips) {
   auto net = bundle.net;
   const auto device = net->parameters().front().device();
   const auto embeddings = embed_chips(net, chips, device);
   return [net, device, embeddings](const std::vector<long>& a, const std::vector<long>& b) mutable {
     c10::InferenceMode inference;
-    const auto p = torch::sigmoid(net->head(embeddings.index_select(0, torch::tensor(a)).to(device),
-                                            embeddings.index_select(0, torch::tensor(b)).to(device)))
+    const auto p = net->score(embeddings.index_select(0, torch::tensor(a)).to(device),
+                              embeddings.index_select(0, torch::tensor(b)).to(device))
                        .to(torch::kCPU)
                        .contiguous();
     return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
@@ -130,8 +130,8 @@ void write_scores_csv(const fs::path& file, const PairsFile& pairs, const std::v
 
 // Refuses (or with --allow-overlap warns) when people of the pairs file were trained on.
 void check_overlap(const LoadedBundle& bundle, const PairsFile& file, bool allow, nlohmann::json& report) {
-  const auto& trained = bundle.info.training.value("trained_people", nlohmann::json::array());
-  std::set<std::string> trained_set(trained.begin(), trained.end());
+  const auto& trained = bundle.info.training.trained_people;
+  const std::set<std::string> trained_set(trained.begin(), trained.end());
   std::size_t overlap = 0;
   std::string example;
   for (const auto& name : people_in(file))

@@ -40,22 +40,33 @@ extern "C" void on_sigint(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
+// The recipe: what `facetrain --lfw DIR --self DIR -o DIR` does with no other flag.
+TrainConfig default_train() {
+  TrainConfig c;
+  c.time_budget_minutes = 30;
+  c.epochs = 1000;
+  return c;
+}
+
 struct Options {
   std::string lfw, self, output = "models/me", run_dir, fill_refs;
   std::vector<std::string> exclude_pairs;
-  std::string arch = "koch";
-  int embedding_size = 4096;
+  std::string arch = "resnet";
+  int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
   bool batch_norm = false;
   double val_fraction = 0.15;
-  int calibration_strangers = 1000;
+  int calibration_strangers = 0;  // 0: every held-out stranger face
   double calibration_far = 1e-3;
   int references = 50;
+  double min_owner_tar = 0.5;  // below this held-out TAR the model is reported unusable (exit 1)
   bool no_augment = false;
-  TrainConfig train;
+  TrainConfig train = default_train();
+  CLI::Option* lr_option = nullptr;
   cli::PipelineOptions pipeline;
 };
 
 constexpr std::size_t kMinOwnerPhotos = 5;
+
 
 std::string timestamp() {
   char buf[32];
@@ -64,38 +75,25 @@ std::string timestamp() {
   return buf;
 }
 
-// Loss and accuracy curves of the run so far, as one PNG.
+// Loss and validation curves of the run so far against minutes of training, as one PNG.
 void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history) {
-  Series train_loss{"train loss", {}, {}, kRed}, val_loss{"val loss", {}, {}, cv::Scalar(200, 120, 0)};
-  Series train_acc{"train acc", {}, {}, kRed}, val_acc{"val acc", {}, {}, cv::Scalar(200, 120, 0)},
+  Series pair_loss{"pair BCE", {}, {}, kRed}, id_loss{"identity loss / 10", {}, {}, cv::Scalar(200, 120, 0)};
+  Series train_acc{"train pair acc", {}, {}, kRed}, val_acc{"val acc (EER point)", {}, {}, cv::Scalar(200, 120, 0)},
       val_auc{"val AUC", {}, {}, kGreen};
   for (const auto& m : history) {
-    for (Series* s : {&train_loss, &val_loss, &train_acc, &val_acc, &val_auc}) s->x.push_back(m.epoch);
-    train_loss.y.push_back(m.train_loss);
-    val_loss.y.push_back(m.val_loss);
+    for (Series* s : {&pair_loss, &id_loss, &train_acc, &val_acc, &val_auc}) s->x.push_back(m.minutes);
+    pair_loss.y.push_back(m.train_pair_loss);
+    id_loss.y.push_back(m.train_id_loss / 10);
     train_acc.y.push_back(m.train_accuracy);
     val_acc.y.push_back(m.val_accuracy);
     val_auc.y.push_back(m.val_auc);
   }
-  Chart loss{"Binary cross-entropy", "epoch", "loss", {train_loss, val_loss}};
+  Chart loss{"Training losses", "minutes", "loss", {pair_loss, id_loss}};
   loss.y_min = 0;
-  Chart acc{"Accuracy (P>=0.5) and AUC", "epoch", "", {train_acc, val_acc, val_auc}};
+  Chart acc{"Validation (people never trained on)", "minutes", "", {train_acc, val_acc, val_auc}};
   acc.y_min = 0.4;
   acc.y_max = 1.0;
   write_image(file, hconcat_charts({draw_chart(loss), draw_chart(acc)}));
-}
-
-// P(same) of each query chip against every reference chip: one row per query.
-std::vector<std::vector<float>> gallery_scores(SiameseNet& net, Trainer& trainer, const std::vector<int>& queries,
-                                               const torch::Tensor& refs) {
-  const auto q = trainer.embed_chips(queries).to(trainer.device());
-  torch::NoGradGuard no_grad;
-  std::vector<std::vector<float>> out;
-  for (long i = 0; i < q.size(0); ++i) {
-    const auto p = torch::sigmoid(net->head(q[i].unsqueeze(0), refs)).to(torch::kCPU).contiguous();
-    out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-  }
-  return out;
 }
 
 // Copies the owner photos held out from training into `dir` (faceverify's references); files
@@ -121,6 +119,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   o.train.seed = common.seed;
   o.train.device = common.device;
   o.train.augment.enabled = !o.no_augment;
+  // The seed's Koch net trains at a tenth of the resnet's learning rate (measured: 2e-4).
+  if (o.arch != "resnet" && o.lr_option && o.lr_option->count() == 0) o.train.learning_rate = 2e-4;
   if (o.train.resume && o.run_dir.empty()) throw usage_error("--resume needs the --run-dir of the run to continue");
   const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / timestamp() : fs::path(o.run_dir);
   fs::create_directories(run_dir);
@@ -171,10 +171,9 @@ int run(Options& o, const cli::CommonOptions& common) {
                  split.val.owner.size(), split.val.people.size(), faces.excluded_people);
 
   // 2. Train.
-  ModelConfig model_config;
-  model_config.name = o.arch;
+  ModelConfig model_config = default_model(o.arch);
   model_config.input_size = pipeline.config().chip_size;
-  model_config.embedding_size = o.embedding_size;
+  if (o.embedding_size > 0) model_config.embedding_size = o.embedding_size;
   model_config.batch_norm = o.batch_norm;
   torch::manual_seed(common.seed);
   SiameseNet net(model_config);
@@ -190,30 +189,37 @@ int run(Options& o, const cli::CommonOptions& common) {
   std::ofstream jsonl(run_dir / "metrics.jsonl", o.train.resume ? std::ios::app : std::ios::trunc);
   std::ofstream csv(run_dir / "metrics.csv", o.train.resume ? std::ios::app : std::ios::trunc);
   if (!o.train.resume)
-    csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_precision,val_recall,val_auc,val_owner_accuracy,"
-           "val_score_std,seconds,pairs_per_second\n";
+    csv << "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_loss,val_accuracy,"
+           "val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_accuracy,val_score_std,seconds,"
+           "images_per_second\n";
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
   std::optional<cli::ProgressBar> bar;
   TrainHooks hooks;
   hooks.stop = &g_stop;
-  hooks.on_batch = [&](int epoch, std::size_t done, std::size_t total, double) {
-    if (!bar) bar.emplace(fmt::format("epoch {}/{}", epoch, o.train.epochs), !common.quiet);
+  hooks.on_batch = [&](int epoch, std::size_t done, std::size_t total, double, double) {
+    if (!bar) bar.emplace(o.train.time_budget_minutes > 0 ? fmt::format("epoch {}", epoch)
+                                                           : fmt::format("epoch {}/{}", epoch, o.train.epochs),
+                          !common.quiet);
     bar->update(done, total);
   };
   hooks.on_epoch = [&](const EpochMetrics& m) {
     if (bar) bar->finish();
     bar.reset();
     history.push_back(m);
-    logger()->info("epoch {:>3}: train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} AUC {:.3f} owner acc {:.3f} "
-                   "| {:.1f} pairs/s, {:.0f}s{}",
-                   m.epoch, m.train_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.val_auc, m.val_owner_accuracy,
-                   m.pairs_per_second, m.seconds, m.collapsed ? "  COLLAPSED?" : "");
+    logger()->info("epoch {:>3} ({:.1f} min, lr {:.2g}): loss pair {:.4f} id {:.3f}, pair acc {:.3f} | val AUC head {:.3f} "
+                   "cosine {:.3f}, acc {:.3f}, owner acc {:.3f} | {:.0f} images/s, {:.0f}s{}",
+                   m.epoch, m.minutes, m.learning_rate, m.train_pair_loss, m.train_id_loss, m.train_accuracy,
+                   m.val_auc_head, m.val_auc_cosine, m.val_accuracy, m.val_owner_accuracy, m.images_per_second,
+                   m.seconds, m.collapsed ? "  COLLAPSED?" : "");
     jsonl << nlohmann::json(m).dump() << std::endl;
-    csv << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f},{:.3f}\n", m.epoch,
-                       m.train_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall,
-                       m.val_auc, m.val_owner_accuracy, m.val_score_std, m.seconds, m.pairs_per_second)
+    csv << fmt::format("{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
+                       "{:.6f},{:.6f},{:.2f},{:.2f}\n",
+                       m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss, m.train_id_loss,
+                       m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall, m.val_auc,
+                       m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy, m.val_score_std, m.seconds,
+                       m.images_per_second)
         << std::flush;
   };
   const TrainResult result = trainer.fit(hooks);
@@ -234,8 +240,13 @@ int run(Options& o, const cli::CommonOptions& common) {
 
   // 3. Thresholds: the pair threshold at the equal-error point of the validation pairs; the owner
   //    rule calibrated on held-out owner photos vs held-out strangers.
+  //    First the scoring: the Siamese head or the cosine, with or without mirror averaging,
+  //    whichever separates the validation pairs best.
+  const nlohmann::json scoring = trainer.choose_scoring();
+  logger()->info("scoring: {} (validation AUC by score: {})", net->config().score + (net->config().flip_average ? " + mirror" : ""),
+                 scoring.dump());
   BundleInfo info;
-  info.model = model_config;
+  info.model = net->config();
   info.preprocess = pipeline.config();
   std::vector<float> scores;
   std::vector<int> labels;
@@ -247,17 +258,19 @@ int run(Options& o, const cli::CommonOptions& common) {
   std::vector<int> strangers;
   for (const auto& p : split.val.people) strangers.insert(strangers.end(), p.chips.begin(), p.chips.end());
   std::shuffle(strangers.begin(), strangers.end(), std::mt19937_64(mix_seed(common.seed, 0xca1)));
-  strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
-  const auto ref_embeddings = trainer.embed_chips(refs).to(trainer.device());
+  if (o.calibration_strangers > 0) strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
+  const auto ref_embeddings = trainer.embed_chips(refs);
+  std::string unusable;  // why the model is unusable, when it is
   if (!split.val.owner.empty() && !strangers.empty()) {
-    info.thresholds = calibrate_owner(gallery_scores(net, trainer, split.val.owner, ref_embeddings),
-                                      gallery_scores(net, trainer, strangers, ref_embeddings), o.calibration_far);
+    info.thresholds = calibrate_owner(gallery_scores(net, trainer.embed_chips(split.val.owner), ref_embeddings),
+                                      gallery_scores(net, trainer.embed_chips(strangers), ref_embeddings),
+                                      o.calibration_far);
     const double tar = info.thresholds.calibration.value("tar", 0.0);
-    if (tar < 0.5)
-      logger()->warn("the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
-                     "strangers: some strangers score as high as the owner. faceverify will rarely find the owner; "
-                     "train longer, add owner photos, or calibrate for a higher --target-far",
-                     tar * 100, split.val.owner.size(), o.calibration_far, strangers.size());
+    if (tar < o.min_owner_tar)
+      unusable = fmt::format("the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
+                             "strangers, so faceverify would rarely find the owner (model kept for inspection; train "
+                             "longer, add owner photos, or calibrate for a higher --target-far)",
+                             tar * 100, split.val.owner.size(), o.calibration_far, strangers.size());
   } else {
     logger()->warn("no held-out owner photos or strangers: owner thresholds left at their defaults");
   }
@@ -266,20 +279,33 @@ int run(Options& o, const cli::CommonOptions& common) {
   info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
 
   // 4. The bundle.
-  std::vector<std::string> trained_people, validation_people;
-  for (const auto& p : split.train.people) trained_people.push_back(p.name);
-  for (const auto& p : split.val.people) validation_people.push_back(p.name);
-  info.training = {{"lfw", fs::absolute(o.lfw).string()}, {"self", fs::absolute(o.self).string()},
-                   {"owner_photos_train", split.train.owner.size()}, {"owner_photos_val", split.val.owner.size()},
-                   {"people_train", split.train.people.size()}, {"faces_train", split.train.stranger_chips()},
-                   {"people_val", split.val.people.size()}, {"faces_val", split.val.stranger_chips()},
-                   {"trained_people", trained_people},
-                   {"validation_people", validation_people}, {"excluded_by", o.exclude_pairs},
-                   {"excluded_people", excluded.size()}, {"seed", common.seed}, {"epochs_run", result.history.size()},
-                   {"best_epoch", result.best_epoch}, {"best", best}, {"interrupted", result.interrupted},
-                   {"early_stopped", result.early_stopped}, {"collapsed", result.collapsed},
-                   {"train_seconds", train_seconds}, {"date", timestamp()}, {"faceid_version", FACEID_VERSION},
-                   {"run_dir", fs::absolute(run_dir).string()}, {"config", o.train}};
+  TrainingSummary& t = info.training;
+  t.lfw = fs::absolute(o.lfw).string();
+  t.self = fs::absolute(o.self).string();
+  t.owner_photos_train = split.train.owner.size();
+  t.owner_photos_val = split.val.owner.size();
+  t.people_train = split.train.people.size();
+  t.faces_train = split.train.stranger_chips();
+  t.people_val = split.val.people.size();
+  t.faces_val = split.val.stranger_chips();
+  for (const auto& p : split.train.people) t.trained_people.push_back(p.name);
+  for (const auto& p : split.val.people) t.validation_people.push_back(p.name);
+  t.excluded_by = o.exclude_pairs;
+  t.excluded_people = excluded.size();
+  t.seed = common.seed;
+  t.epochs_run = static_cast<int>(result.history.size());
+  t.best_epoch = result.best_epoch;
+  t.best = best;
+  t.interrupted = result.interrupted;
+  t.early_stopped = result.early_stopped;
+  t.collapsed = result.collapsed;
+  t.budget_reached = result.budget_reached;
+  t.train_seconds = train_seconds;
+  t.date = timestamp();
+  t.faceid_version = FACEID_VERSION;
+  t.run_dir = fs::absolute(run_dir).string();
+  t.config = o.train;
+  t.scoring = scoring;
   save_bundle(o.output, info, net);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
   if (result.interrupted)
@@ -303,6 +329,10 @@ int run(Options& o, const cli::CommonOptions& common) {
     std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session)\n", train_seconds, result.seconds);
   }
   if (result.collapsed) return 1;  // a negative outcome: the model did not learn (saved for inspection)
+  if (!unusable.empty()) {
+    std::cerr << "error: " << unusable << "\n";
+    return 1;
+  }
   return result.interrupted ? 130 : 0;
 }
 
@@ -320,22 +350,35 @@ int main(int argc, char** argv) {
          app.add_option("--run-dir", o.run_dir, "Run folder (params, metrics, curves, log, checkpoint); default runs/<time>");
          app.add_option("--exclude-pairs", o.exclude_pairs, "LFW pairs file(s) whose people are left out of training")
              ->check(CLI::ExistingFile);
-         app.add_option("--arch", o.arch, "Architecture")->check(CLI::IsMember({"koch", "koch-small"}))->capture_default_str();
-         app.add_option("--embedding-size", o.embedding_size, "Embedding (dense layer) size")->check(CLI::Range(16, 8192))->capture_default_str();
-         app.add_flag("--batch-norm", o.batch_norm, "BatchNorm after each convolution");
-         app.add_option("--epochs", o.train.epochs, "Maximum epochs")->check(CLI::Range(1, 100000))->capture_default_str();
-         app.add_option("--batch-size", o.train.batch_size, "Pairs per batch")->check(CLI::Range(1, 4096))->capture_default_str();
-         app.add_option("--lr", o.train.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-         app.add_option("--weight-decay", o.train.weight_decay, "Adam weight decay")->capture_default_str();
-         app.add_option("--owner-pairs", o.train.owner_pairs, "Owner pairs per epoch (half positive)")->capture_default_str();
-         app.add_option("--identity-pairs", o.train.identity_pairs, "LFW identity pairs per epoch (half positive)")->capture_default_str();
+         app.add_option("--arch", o.arch, "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
+             ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))->capture_default_str();
+         app.add_option("--embedding-size", o.embedding_size, "Embedding size (0: resnet 256, koch 4096)")->check(CLI::Range(0, 8192))->capture_default_str();
+         app.add_flag("--batch-norm", o.batch_norm, "koch: BatchNorm after each convolution");
+         app.add_option("--time-budget", o.train.time_budget_minutes,
+                        "Minutes of training: the schedule ends and training stops then (0: run --epochs)")
+             ->check(CLI::Range(0.0, 100000.0))->capture_default_str();
+         app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")->check(CLI::Range(1, 100000))->capture_default_str();
+         app.add_option("--batch-people", o.train.batch.people, "P: different people per batch")->check(CLI::Range(2, 4096))->capture_default_str();
+         app.add_option("--batch-photos", o.train.batch.photos, "K: photos of each person per batch")->check(CLI::Range(1, 64))->capture_default_str();
+         o.lr_option = app.add_option("--lr", o.train.learning_rate, "Peak AdamW learning rate (warm-up, then cosine decay)")->check(CLI::PositiveNumber)->capture_default_str();
+         app.add_option("--warmup", o.train.warmup, "Fraction of the run spent warming up")->check(CLI::Range(0.0, 0.5))->capture_default_str();
+         app.add_option("--weight-decay", o.train.weight_decay, "AdamW weight decay")->capture_default_str();
+         app.add_option("--id-loss", o.train.id_loss.kind, "Identity-margin loss on the embedding: cosface, arcface or none")
+             ->check(CLI::IsMember({"cosface", "arcface", "none"}))->capture_default_str();
+         app.add_option("--id-weight", o.train.id_weight, "Weight of the identity loss (the pair BCE has --pair-weight)")->capture_default_str();
+         app.add_option("--id-margin", o.train.id_loss.margin, "Margin m (CosFace: cosine; ArcFace: radians)")->capture_default_str();
+         app.add_option("--id-scale", o.train.id_loss.scale, "Scale s of the identity logits")->capture_default_str();
+         app.add_option("--pair-weight", o.train.pair_weight, "Weight of the Siamese head's binary cross-entropy")->capture_default_str();
          app.add_option("--val-pairs", o.train.val_pairs, "Validation pairs per family")->capture_default_str();
          app.add_option("--val-fraction", o.val_fraction, "Share of people and owner photos held out")->check(CLI::Range(0.0, 0.9))->capture_default_str();
-         app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC")->capture_default_str();
-         app.add_option("--workers", o.train.workers, "Data-loader threads")->check(CLI::Range(0, 64))->capture_default_str();
+         app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC (0: never)")->capture_default_str();
          app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
          app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();
+         app.add_option("--min-owner-tar", o.min_owner_tar,
+                        "Exit 1 (model unusable) when the calibrated rule accepts fewer of the held-out owner photos")
+             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+         app.add_option("--calibration-strangers", o.calibration_strangers, "Held-out stranger faces used in calibration (0: all)")->capture_default_str();
          app.add_option("--fill-refs", o.fill_refs,
                         "Copy the owner photos held out from training into this folder as faceverify's references "
                         "(e.g. verification_data)");

@@ -18,43 +18,62 @@ torch::Tensor augment(const torch::Tensor& image, const AugmentConfig& c, std::u
   if (image.dim() != 3 || image.size(0) != 3)
     throw internal_error("augment: expected a [3,S,S] image");
   if (!c.enabled) return image;
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  return augment_batch(image.unsqueeze(0), c, {seed}).squeeze(0);
+}
 
-  auto x = image.unsqueeze(0);
-  // Geometry, as the inverse map from output to input in normalised [-1, 1] coordinates.
-  const bool flip = uniform(0, 1) < c.flip_prob;
-  const double angle = uniform(-c.max_rotation_deg, c.max_rotation_deg) * M_PI / 180.0;
-  const double scale = uniform(1 - c.max_scale, 1 + c.max_scale);
-  const double tx = 2 * uniform(-c.max_shift, c.max_shift);
-  const double ty = 2 * uniform(-c.max_shift, c.max_shift);
-  if (angle != 0 || scale != 1 || tx != 0 || ty != 0) {
+torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c, const std::vector<std::uint64_t>& seeds) {
+  if (images.dim() != 4 || images.size(1) != 3)
+    throw internal_error("augment_batch: expected [B,3,S,S] images");
+  const auto n = images.size(0);
+  if (static_cast<std::size_t>(n) != seeds.size()) throw internal_error("augment_batch: one seed per image needed");
+  if (!c.enabled || n == 0) return images;
+
+  // Every image's random draws, in one fixed order per image (so the result is the same alone
+  // or in any batch).
+  std::vector<float> theta, contrast, brightness, blur;
+  std::vector<torch::Tensor> noise;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::mt19937_64 rng(seeds[static_cast<std::size_t>(i)]);
+    auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+    // Geometry, as the inverse map from output to input in normalised [-1, 1] coordinates.
+    const bool flip = uniform(0, 1) < c.flip_prob;
+    const double angle = uniform(-c.max_rotation_deg, c.max_rotation_deg) * M_PI / 180.0;
+    const double scale = uniform(1 - c.max_scale, 1 + c.max_scale);
+    const double tx = 2 * uniform(-c.max_shift, c.max_shift);
+    const double ty = 2 * uniform(-c.max_shift, c.max_shift);
     const double f = flip ? -1.0 : 1.0, cs = std::cos(angle) / scale, sn = std::sin(angle) / scale;
-    const auto theta = torch::tensor({f * cs, -sn, tx, f * sn, cs, ty}, torch::kFloat).view({1, 2, 3});
-    const auto grid = F::affine_grid(theta, x.sizes(), /*align_corners=*/false);
-    x = F::grid_sample(x, grid,
-                       F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
-  } else if (flip) {
-    x = x.flip({3});
+    for (double v : {f * cs, -sn, tx, f * sn, cs, ty}) theta.push_back(static_cast<float>(v));
+    contrast.push_back(static_cast<float>(uniform(1 - c.contrast, 1 + c.contrast)));
+    brightness.push_back(static_cast<float>(uniform(-c.brightness, c.brightness)));
+    blur.push_back(uniform(0, 1) < c.blur_prob ? 1.f : 0.f);
+    if (c.noise_std > 0) {
+      auto gen = at::detail::createCPUGenerator(rng());
+      noise.push_back(torch::randn(images.sizes().slice(1), gen, torch::kFloat));
+    }
   }
+  auto x = images.to(torch::kFloat);
+  const auto grid = F::affine_grid(torch::tensor(theta).view({n, 2, 3}), x.sizes(), /*align_corners=*/false);
+  x = F::grid_sample(x, grid,
+                     F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
 
-  // Photometry: contrast around the mean, then brightness.
-  const double contrast = uniform(1 - c.contrast, 1 + c.contrast);
-  const double brightness = uniform(-c.brightness, c.brightness);
-  const auto mean = x.mean();
-  x = (x - mean) * contrast + mean + brightness;
+  // Photometry: contrast around each image's mean, then brightness, as one multiply-add.
+  const auto gain = torch::tensor(contrast).view({n, 1, 1, 1});
+  const auto mean = x.mean({1, 2, 3}, /*keepdim=*/true);
+  x = torch::addcmul(torch::tensor(brightness).view({n, 1, 1, 1}) + mean * (1 - gain), x, gain);
 
-  if (uniform(0, 1) < c.blur_prob) {
-    const auto k1 = torch::tensor({1.f, 2.f, 1.f}) / 4;
-    const auto kernel = torch::outer(k1, k1).expand({3, 1, 3, 3}).contiguous();
-    x = F::pad(x, F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
-    x = F::conv2d(x, kernel, F::Conv2dFuncOptions().groups(3));
+  // A 3x3 binomial blur of the chosen images only (separable, edges replicated).
+  std::vector<std::int64_t> blurred_rows;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (blur[static_cast<std::size_t>(i)] > 0) blurred_rows.push_back(i);
+  if (!blurred_rows.empty()) {
+    const auto rows = torch::tensor(blurred_rows);
+    auto b = F::pad(x.index_select(0, rows), F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
+    b = (b.slice(3, 0, -2) + 2 * b.slice(3, 1, -1) + b.slice(3, 2)) / 4;
+    b = (b.slice(2, 0, -2) + 2 * b.slice(2, 1, -1) + b.slice(2, 2)) / 4;
+    x.index_copy_(0, rows, b);
   }
-  if (c.noise_std > 0) {
-    auto gen = at::detail::createCPUGenerator(rng());
-    x = x + torch::randn(x.sizes(), gen, torch::kFloat) * c.noise_std;
-  }
-  return x.clamp(0, 1).squeeze(0);
+  if (!noise.empty()) x = x + torch::stack(noise) * c.noise_std;
+  return x.clamp(0, 1);
 }
 
 }  // namespace faceid

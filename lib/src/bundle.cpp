@@ -88,6 +88,52 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net) {
   }
 }
 
+void to_json(nlohmann::json& j, const TrainingSummary& t) {
+  j = {{"lfw", t.lfw}, {"self", t.self}, {"owner_photos_train", t.owner_photos_train},
+       {"owner_photos_val", t.owner_photos_val}, {"people_train", t.people_train}, {"faces_train", t.faces_train},
+       {"people_val", t.people_val}, {"faces_val", t.faces_val}, {"trained_people", t.trained_people},
+       {"validation_people", t.validation_people}, {"excluded_by", t.excluded_by},
+       {"excluded_people", t.excluded_people}, {"seed", t.seed}, {"epochs_run", t.epochs_run},
+       {"best_epoch", t.best_epoch}, {"train_seconds", t.train_seconds}, {"interrupted", t.interrupted},
+       {"early_stopped", t.early_stopped}, {"collapsed", t.collapsed}, {"budget_reached", t.budget_reached},
+       {"date", t.date}, {"faceid_version", t.faceid_version}, {"run_dir", t.run_dir}, {"best", t.best},
+       {"config", t.config}, {"scoring", t.scoring}};
+}
+
+void from_json(const nlohmann::json& j, TrainingSummary& t) {
+  try {
+    const TrainingSummary d;
+    t.lfw = j.value("lfw", d.lfw);
+    t.self = j.value("self", d.self);
+    t.owner_photos_train = j.value("owner_photos_train", d.owner_photos_train);
+    t.owner_photos_val = j.value("owner_photos_val", d.owner_photos_val);
+    t.people_train = j.value("people_train", d.people_train);
+    t.faces_train = j.value("faces_train", d.faces_train);
+    t.people_val = j.value("people_val", d.people_val);
+    t.faces_val = j.value("faces_val", d.faces_val);
+    t.trained_people = j.value("trained_people", d.trained_people);
+    t.validation_people = j.value("validation_people", d.validation_people);
+    t.excluded_by = j.value("excluded_by", d.excluded_by);
+    t.excluded_people = j.value("excluded_people", d.excluded_people);
+    t.seed = j.value("seed", d.seed);
+    t.epochs_run = j.value("epochs_run", d.epochs_run);
+    t.best_epoch = j.value("best_epoch", d.best_epoch);
+    t.train_seconds = j.value("train_seconds", d.train_seconds);
+    t.interrupted = j.value("interrupted", d.interrupted);
+    t.early_stopped = j.value("early_stopped", d.early_stopped);
+    t.collapsed = j.value("collapsed", d.collapsed);
+    t.budget_reached = j.value("budget_reached", d.budget_reached);
+    t.date = j.value("date", d.date);
+    t.faceid_version = j.value("faceid_version", d.faceid_version);
+    t.run_dir = j.value("run_dir", d.run_dir);
+    t.best = j.value("best", d.best);
+    t.config = j.value("config", d.config);
+    t.scoring = j.value("scoring", d.scoring);
+  } catch (const nlohmann::json::exception& e) {
+    throw model_error(std::string("training summary: ") + e.what());
+  }
+}
+
 LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   const fs::path json_file = dir / "model.json";
   std::error_code ec;
@@ -111,7 +157,7 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
     loaded.info.model = j.at("model").get<ModelConfig>();
     loaded.info.preprocess = j.at("preprocess").get<PreprocessConfig>();
     loaded.info.thresholds = j.at("thresholds").get<Thresholds>();
-    loaded.info.training = j.value("training", nlohmann::json::object());
+    loaded.info.training = j.value("training", nlohmann::json::object()).get<TrainingSummary>();
     weights_file = j.at("weights").at("file").get<std::string>();
     expected_bytes = j.at("weights").at("bytes").get<std::size_t>();
     loaded.checksum = j.at("weights").at("fnv1a64").get<std::string>();
@@ -153,6 +199,7 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   }
   loaded.net->to(device);
   loaded.net->eval();
+  loaded.net->fold_batch_norm();
   return loaded;
 }
 

@@ -22,6 +22,18 @@ float rule_statistic(std::vector<float> scores, float ratio) {
 
 }  // namespace
 
+std::vector<std::vector<float>> gallery_scores(SiameseNet& net, const torch::Tensor& queries, const torch::Tensor& refs) {
+  c10::InferenceMode inference;
+  const auto device = net->parameters().front().device();
+  const auto q = queries.to(device), r = refs.to(device);
+  std::vector<std::vector<float>> out;
+  for (std::int64_t i = 0; i < q.size(0); ++i) {
+    const auto s = net->score(q[i].unsqueeze(0), r).to(torch::kCPU).contiguous();
+    out.emplace_back(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+  }
+  return out;
+}
+
 float match_share(const std::vector<float>& scores, float detection) {
   if (scores.empty()) return 0;
   const auto above = std::count_if(scores.begin(), scores.end(), [&](float s) { return s > detection; });
@@ -59,9 +71,15 @@ Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const s
       best.ratio = ratio;
     }
   }
+  const double resolution = 1.0 / static_cast<double>(strangers.size());
   best.calibration = {{"method", "per-ratio lowest detection threshold with FAR <= target on held-out strangers"},
                       {"owner_faces", owner.size()}, {"stranger_faces", strangers.size()},
-                      {"references", owner.front().size()}, {"tar", best_tar}, {"far", best_far}};
+                      {"references", owner.front().size()}, {"tar", best_tar}, {"far", best_far},
+                      {"owner_accepted", static_cast<std::size_t>(std::lround(best_tar * static_cast<double>(owner.size())))},
+                      {"strangers_accepted", static_cast<std::size_t>(std::lround(best_far * static_cast<double>(strangers.size())))},
+                      {"far_resolution", resolution}};
+  if (target_far < resolution)
+    best.calibration["note"] = "target FAR below 1 / stranger faces: no stranger may pass; more strangers resolve it";
   return best;
 }
 

@@ -7,14 +7,15 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-#include <torch/data.h>
 #include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include <torch/serialize.h>
 
+#include "faceid/augment.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
 #include "faceid/metrics.hpp"
+#include "faceid/schedule.hpp"
 
 namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
@@ -22,18 +23,22 @@ namespace F = torch::nn::functional;
 namespace faceid {
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"learning_rate", c.learning_rate},
-       {"weight_decay", c.weight_decay}, {"owner_pairs_per_epoch", c.owner_pairs},
-       {"identity_pairs_per_epoch", c.identity_pairs}, {"val_pairs_per_family", c.val_pairs},
-       {"patience", c.patience}, {"workers", c.workers}, {"seed", c.seed}, {"augment", c.augment},
-       {"device", c.device}};
+  j = {{"epochs", c.epochs}, {"time_budget_minutes", c.time_budget_minutes},
+       {"batch_people", c.batch.people}, {"batch_photos", c.batch.photos}, {"learning_rate", c.learning_rate},
+       {"weight_decay", c.weight_decay}, {"warmup", c.warmup}, {"id_loss", c.id_loss.kind},
+       {"id_margin", c.id_loss.margin}, {"id_scale", c.id_loss.scale}, {"id_weight", c.id_weight},
+       {"pair_weight", c.pair_weight}, {"val_pairs_per_family", c.val_pairs}, {"patience", c.patience},
+       {"seed", c.seed}, {"augment", c.augment}, {"device", c.device}};
 }
 
 void to_json(nlohmann::json& j, const EpochMetrics& m) {
   j = {{"epoch", m.epoch}, {"train_loss", m.train_loss}, {"train_accuracy", m.train_accuracy},
+       {"train_pair_loss", m.train_pair_loss}, {"train_id_loss", m.train_id_loss},
+       {"learning_rate", m.learning_rate}, {"minutes", m.minutes},
        {"val_loss", m.val_loss}, {"val_accuracy", m.val_accuracy}, {"val_precision", m.val_precision},
-       {"val_recall", m.val_recall}, {"val_auc", m.val_auc}, {"val_owner_accuracy", m.val_owner_accuracy},
-       {"val_score_std", m.val_score_std}, {"seconds", m.seconds}, {"pairs_per_second", m.pairs_per_second},
+       {"val_recall", m.val_recall}, {"val_auc", m.val_auc}, {"val_auc_head", m.val_auc_head},
+       {"val_auc_cosine", m.val_auc_cosine}, {"val_owner_accuracy", m.val_owner_accuracy},
+       {"val_score_std", m.val_score_std}, {"seconds", m.seconds}, {"images_per_second", m.images_per_second},
        {"collapsed", m.collapsed}};
 }
 
@@ -41,15 +46,21 @@ void from_json(const nlohmann::json& j, EpochMetrics& m) {
   j.at("epoch").get_to(m.epoch);
   j.at("train_loss").get_to(m.train_loss);
   j.at("train_accuracy").get_to(m.train_accuracy);
+  m.train_pair_loss = j.value("train_pair_loss", 0.0);
+  m.train_id_loss = j.value("train_id_loss", 0.0);
+  m.learning_rate = j.value("learning_rate", 0.0);
+  m.minutes = j.value("minutes", 0.0);
   j.at("val_loss").get_to(m.val_loss);
   j.at("val_accuracy").get_to(m.val_accuracy);
   j.at("val_precision").get_to(m.val_precision);
   j.at("val_recall").get_to(m.val_recall);
   j.at("val_auc").get_to(m.val_auc);
+  m.val_auc_head = j.value("val_auc_head", m.val_auc);
+  m.val_auc_cosine = j.value("val_auc_cosine", 0.0);
   j.at("val_owner_accuracy").get_to(m.val_owner_accuracy);
   j.at("val_score_std").get_to(m.val_score_std);
   j.at("seconds").get_to(m.seconds);
-  j.at("pairs_per_second").get_to(m.pairs_per_second);
+  m.images_per_second = j.value("images_per_second", j.value("pairs_per_second", 0.0));
   j.at("collapsed").get_to(m.collapsed);
 }
 
@@ -57,6 +68,14 @@ namespace {
 
 PairCounts counts_for(const PairPool& pool, std::size_t owner, std::size_t identity) {
   return {pool.owner.size() >= 2 && !pool.people.empty() ? owner : 0, identity};
+}
+
+// The training identities: the owner (class 0, when there are owner photos), then the people.
+std::vector<std::vector<int>> training_classes(const PairPool& pool) {
+  std::vector<std::vector<int>> classes;
+  if (!pool.owner.empty()) classes.push_back(pool.owner);
+  for (const auto& p : pool.people) classes.push_back(p.chips);
+  return classes;
 }
 
 std::vector<torch::Tensor> snapshot(SiameseNet& net) {
@@ -73,9 +92,12 @@ void restore(SiameseNet& net, const std::vector<torch::Tensor>& weights) {
   for (auto& b : net->buffers()) b.copy_(weights.at(i++));
 }
 
-// Collapse: the net answers (almost) the same for every pair, or cannot tell pairs apart at all.
+constexpr double kAucTie = 0.002;
+
+// Collapse: neither score kind tells the validation pairs apart, and the scores are (almost)
+// constant or no better than a coin. (A constant head beside a separating cosine is not one.)
 bool looks_collapsed(const EpochMetrics& m) {
-  return m.val_score_std < 1e-3 || (m.val_auc < 0.52 && std::abs(m.val_accuracy - 0.5) < 0.02);
+  return m.val_auc < 0.55 && (m.val_score_std < 1e-3 || std::abs(m.val_accuracy - 0.5) < 0.02);
 }
 
 }  // namespace
@@ -83,18 +105,30 @@ bool looks_collapsed(const EpochMetrics& m) {
 Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config)
     : net_(std::move(net)), faces_(faces), split_(split), config_(std::move(config)),
       device_(resolve_device(config_.device)) {
-  if (config_.batch_size < 1) throw usage_error("batch size must be >= 1");
   if (config_.epochs < 1) throw usage_error("epochs must be >= 1");
+  if (config_.time_budget_minutes < 0) throw usage_error("the time budget must be >= 0 minutes");
   if (faces_.chips.size(1) != net_->config().input_size)
     throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) + " px but the model expects " +
                       std::to_string(net_->config().input_size));
-  // Fail now, not after the first epoch, when the split cannot give the pairs.
-  sample_pairs(split_.train, counts_for(split_.train, config_.owner_pairs, config_.identity_pairs), 0);
+  auto classes = training_classes(split_.train);
+  const int n_classes = static_cast<int>(classes.size());
+  sampler_ = std::make_unique<PKSampler>(std::move(classes), config_.batch, mix_seed(config_.seed, 0x5a3));
+  if (sampler_->batches_per_epoch() < 1) throw input_error("too few training photos for one batch");
   val_pairs_ = sample_pairs(split_.val, counts_for(split_.val, config_.val_pairs, config_.val_pairs),
                             mix_seed(config_.seed, 0xba1));
   net_->to(device_);
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      net_->parameters(), torch::optim::AdamOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+  std::vector<torch::Tensor> params = net_->parameters();
+  if (config_.id_loss.kind != "none" && config_.id_weight > 0) {
+    id_head_ = MarginHead(n_classes, net_->config().embedding_size, config_.id_loss);
+    id_head_->to(device_);
+    for (const auto& p : id_head_->parameters()) params.push_back(p);
+  }
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      params, torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+}
+
+double Trainer::elapsed_seconds() const {
+  return seconds_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
 }
 
 torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
@@ -102,8 +136,8 @@ torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
   return faceid::embed_chips(net_, faces_.chips.index_select(0, torch::tensor(rows)), device_);
 }
 
-void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds) {
-  // Embed each distinct chip once, then run the cheap head over the pairs.
+Trainer::ValidationSet Trainer::embed_validation() {
+  // Embed each distinct chip once; the pairs then index into the embeddings.
   std::vector<int> ids;
   for (const auto& p : val_pairs_) {
     ids.push_back(p.a);
@@ -112,35 +146,77 @@ void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& la
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const auto embeddings = embed_chips(ids);
-  auto row = [&](int id) { return std::lower_bound(ids.begin(), ids.end(), id) - ids.begin(); };
-  std::vector<long> ia, ib;
+  auto row = [&](int id) { return static_cast<std::int64_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin()); };
+  std::vector<std::int64_t> ia, ib;
+  ValidationSet v;
   for (const auto& p : val_pairs_) {
     ia.push_back(row(p.a));
     ib.push_back(row(p.b));
+    v.labels.push_back(p.label > 0.5f);
+    v.kinds.push_back(p.kind);
   }
-  torch::NoGradGuard no_grad;
-  const auto e1 = embeddings.index_select(0, torch::tensor(ia)).to(device_);
-  const auto e2 = embeddings.index_select(0, torch::tensor(ib)).to(device_);
-  const auto p = torch::sigmoid(net_->head(e1, e2)).to(torch::kCPU).contiguous();
-  scores.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-  labels.clear();
-  if (kinds) kinds->clear();
-  for (const auto& pair : val_pairs_) {
-    labels.push_back(pair.label > 0.5f);
-    if (kinds) kinds->push_back(pair.kind);
+  v.e1 = embeddings.index_select(0, torch::tensor(ia)).to(device_);
+  v.e2 = embeddings.index_select(0, torch::tensor(ib)).to(device_);
+  return v;
+}
+
+std::vector<float> Trainer::ValidationSet::scores(SiameseNet& net, const std::string& kind) const {
+  const ModelConfig before = net->config();
+  net->set_scoring(kind, before.flip_average);
+  torch::Tensor p;
+  {
+    torch::NoGradGuard no_grad;
+    p = net->score(e1, e2).to(torch::kCPU).contiguous();
   }
+  net->set_scoring(before.score, before.flip_average);
+  return {p.data_ptr<float>(), p.data_ptr<float>() + p.numel()};
+}
+
+void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds) {
+  const auto v = embed_validation();
+  scores = v.scores(net_, net_->config().score);
+  labels = v.labels;
+  if (kinds) *kinds = v.kinds;
+}
+
+std::pair<double, double> Trainer::validation_auc_by_score() {
+  const auto v = embed_validation();
+  return {auc(v.scores(net_, "head"), v.labels), auc(v.scores(net_, "cosine"), v.labels)};
+}
+
+nlohmann::json Trainer::choose_scoring() {
+  nlohmann::json aucs;
+  double best = -1;
+  std::string best_kind = "head";
+  bool best_flip = false;
+  for (const bool flip : {false, true}) {
+    net_->set_scoring(net_->config().score, flip);
+    const auto [head, cosine] = validation_auc_by_score();
+    aucs[flip ? "head+mirror" : "head"] = head;
+    aucs[flip ? "cosine+mirror" : "cosine"] = cosine;
+    const double margin = flip ? 1e-3 : 0;
+    if (head > best + margin) best = head, best_kind = "head", best_flip = flip;
+    if (cosine > best + margin) best = cosine, best_kind = "cosine", best_flip = flip;
+  }
+  net_->set_scoring(best_kind, best_flip);
+  return aucs;
 }
 
 void Trainer::evaluate(EpochMetrics& m) {
-  std::vector<float> scores;
-  std::vector<int> labels;
-  std::vector<PairKind> kinds;
-  validation_scores(scores, labels, &kinds);
-  const auto c = confusion_at(scores, labels, 0.5f);
+  const auto v = embed_validation();
+  const auto& labels = v.labels;
+  const auto& kinds = v.kinds;
+  const auto head = v.scores(net_, "head"), cosine = v.scores(net_, "cosine");
+  m.val_auc_head = auc(head, labels);
+  m.val_auc_cosine = auc(cosine, labels);
+  const auto& scores = net_->config().score == "head" ? head : cosine;
+  float threshold = 0.5f;
+  equal_error_rate(scores, labels, &threshold);
+  const auto c = confusion_at(scores, labels, threshold);
   m.val_accuracy = c.accuracy();
   m.val_precision = c.precision();
   m.val_recall = c.recall();
-  m.val_auc = auc(scores, labels);
+  m.val_auc = std::max(m.val_auc_head, m.val_auc_cosine);  // facetrain keeps the better kind
   double loss = 0, mean = 0;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const double p = std::clamp(static_cast<double>(scores[i]), 1e-7, 1 - 1e-7);
@@ -157,67 +233,102 @@ void Trainer::evaluate(EpochMetrics& m) {
   for (std::size_t i = 0; i < scores.size(); ++i)
     if (kinds[i] == PairKind::OwnerPositive || kinds[i] == PairKind::OwnerNegative) {
       ++owner;
-      owner_right += (scores[i] >= 0.5f) == (labels[i] == 1);
+      owner_right += (scores[i] >= threshold) == (labels[i] == 1);
     }
   m.val_owner_accuracy = owner ? static_cast<double>(owner_right) / owner : -1;
   m.collapsed = looks_collapsed(m);
 }
 
+void Trainer::train_step(const Batch& batch, std::uint64_t seed, EpochProgress& progress) {
+  const std::vector<std::int64_t> rows(batch.chips.begin(), batch.chips.end());
+  std::vector<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < rows.size(); ++i) seeds.push_back(mix_seed(seed, i));
+  const auto images = faces_.chips.index_select(0, torch::tensor(rows)).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
+  const auto x = augment_batch(images, config_.augment, seeds).to(device_);
+  const auto labels = torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end())).to(device_);
+  // Dropout draws from the global generator: seed it per batch so that a resumed run repeats it.
+  torch::manual_seed(mix_seed(seed, 0xd0));
+
+  const auto e = net_->embed(x);
+  const auto pairs = in_batch_pairs(e, labels);
+  const auto logits = net_->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b));
+  const auto pair_loss = F::binary_cross_entropy_with_logits(logits, pairs.target);
+  auto loss = pair_loss * config_.pair_weight;
+  torch::Tensor id_loss;
+  if (id_head_) {
+    id_loss = F::cross_entropy(id_head_(e, labels), labels);
+    loss = loss + id_loss * config_.id_weight;
+  }
+  optimizer_->zero_grad();
+  loss.backward();
+  optimizer_->step();
+
+  const auto n = static_cast<double>(rows.size());
+  progress.images += rows.size();
+  progress.loss_sum += loss.item<double>() * n;
+  progress.pair_loss_sum += pair_loss.item<double>() * n;
+  if (id_loss.defined()) progress.id_loss_sum += id_loss.item<double>() * n;
+  progress.correct += ((logits > 0) == (pairs.target > 0.5f)).sum().item<double>();
+  progress.pairs += static_cast<double>(pairs.target.size(0));
+}
+
 bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks, EpochMetrics& m) {
   const auto start = std::chrono::steady_clock::now();
-  const auto pairs = sample_pairs(split_.train, counts_for(split_.train, config_.owner_pairs, config_.identity_pairs),
-                                  mix_seed(config_.seed, static_cast<std::uint64_t>(epoch)));
-  const std::size_t batch = static_cast<std::size_t>(config_.batch_size);
-  const std::size_t batches = (pairs.size() + batch - 1) / batch;
-  const std::size_t offset = std::min(progress.next_batch * batch, pairs.size());
-  std::vector<Pair> rest(pairs.begin() + static_cast<long>(offset), pairs.end());
-  const std::size_t rest_size = rest.size();
-  auto loader = torch::data::make_data_loader(
-      PairDataset(faces_.chips, std::move(rest), config_.augment, mix_seed(config_.seed, 1'000'000u + epoch), offset)
-          .map(torch::data::transforms::Stack<>()),
-      torch::data::samplers::SequentialSampler(rest_size),
-      torch::data::DataLoaderOptions(batch).workers(static_cast<std::size_t>(std::max(0, config_.workers))).enforce_ordering(true));
-
+  const auto batches = sampler_->epoch(epoch);
+  const double budget_s = config_.time_budget_minutes * 60;
+  const long steps = static_cast<long>(batches.size()) * config_.epochs;
+  const std::size_t images_before = progress.images;
+  Schedule schedule{config_.learning_rate, config_.warmup, 0.0};
   net_->train();
-  std::size_t seen = offset;
-  for (auto& b : *loader) {
-    const auto data = b.data.to(device_), target = b.target.to(device_);
-    const auto logits = net_->forward(data.select(1, 0), data.select(1, 1));
-    const auto loss = F::binary_cross_entropy_with_logits(logits, target);
-    optimizer_->zero_grad();
-    loss.backward();
-    optimizer_->step();
-    const auto n = static_cast<std::size_t>(target.size(0));
-    seen += n;
-    progress.loss_sum += loss.item<double>() * n;
-    progress.correct += ((logits > 0) == (target > 0.5f)).sum().item<double>();
+  if (id_head_) id_head_->train();
+  bool budget_spent = false;
+  while (progress.next_batch < batches.size() && !budget_spent) {
+    const long step = static_cast<long>(epoch - 1) * static_cast<long>(batches.size()) + static_cast<long>(progress.next_batch);
+    const double done = training_progress(elapsed_seconds(), budget_s, step, steps);
+    learning_rate_ = schedule.at(done);
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate_);
+    train_step(batches[progress.next_batch],
+               mix_seed(config_.seed, (static_cast<std::uint64_t>(epoch) << 32) + progress.next_batch), progress);
     ++progress.next_batch;
-    if (hooks.on_batch) hooks.on_batch(epoch, progress.next_batch, batches, progress.loss_sum / seen);
-    if (hooks.stop && hooks.stop->load() && progress.next_batch < batches) return false;
+    budget_spent = budget_s > 0 && elapsed_seconds() >= budget_s;
+    if (hooks.on_batch)
+      hooks.on_batch(epoch, progress.next_batch, batches.size(), progress.loss_sum / static_cast<double>(progress.images),
+                     training_progress(elapsed_seconds(), budget_s, step + 1, steps));
+    if (hooks.stop && hooks.stop->load() && progress.next_batch < batches.size() && !budget_spent) return false;
   }
+  const double seen = static_cast<double>(std::max<std::size_t>(1, progress.images));
   m = EpochMetrics{};
   m.epoch = epoch;
-  m.train_loss = seen ? progress.loss_sum / seen : 0;
-  m.train_accuracy = seen ? progress.correct / seen : 0;
+  m.train_loss = progress.loss_sum / seen;
+  m.train_pair_loss = progress.pair_loss_sum / seen;
+  m.train_id_loss = progress.id_loss_sum / seen;
+  m.train_accuracy = progress.pairs > 0 ? progress.correct / progress.pairs : 0;
+  m.learning_rate = learning_rate_;
   const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.pairs_per_second = train_seconds > 0 ? (seen - offset) / train_seconds : 0;
+  m.images_per_second = train_seconds > 0 ? static_cast<double>(progress.images - images_before) / train_seconds : 0;
   evaluate(m);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.minutes = elapsed_seconds() / 60;
   return true;
 }
 
 void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result) {
   if (config_.checkpoint.empty()) return;
-  torch::serialize::OutputArchive archive, model, optimizer, best;
+  torch::serialize::OutputArchive archive, model, optimizer, best, ids;
   net_->save(model);
+  if (id_head_) id_head_->save(ids);
+  archive.write("identities", ids);
   optimizer_->save(optimizer);
   for (std::size_t i = 0; i < best_weights_.size(); ++i) best.write(std::to_string(i), best_weights_[i]);
   archive.write("model", model);
   archive.write("optimizer", optimizer);
   archive.write("best", best);
   nlohmann::json state = {{"epoch", epoch}, {"next_batch", progress.next_batch}, {"loss_sum", progress.loss_sum},
-                          {"correct", progress.correct}, {"best_epoch", result.best_epoch}, {"history", result.history},
-                          {"best_count", best_weights_.size()}, {"config", config_}};
+                          {"pair_loss_sum", progress.pair_loss_sum}, {"id_loss_sum", progress.id_loss_sum},
+                          {"correct", progress.correct}, {"pairs", progress.pairs}, {"images", progress.images},
+                          {"seconds", elapsed_seconds()}, {"best_epoch", result.best_epoch},
+                          {"history", result.history}, {"best_count", best_weights_.size()}, {"config", config_}};
   archive.write("state", c10::IValue(state.dump()));
   std::error_code ec;
   fs::create_directories(config_.checkpoint.parent_path(), ec);
@@ -233,19 +344,23 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
   if (file.empty() || !fs::is_regular_file(file, ec))
     throw model_error((file.empty() ? std::string("(none)") : file.string()) + ": no checkpoint to resume from");
   try {
-    torch::serialize::InputArchive archive, model, optimizer, best;
+    torch::serialize::InputArchive archive, model, optimizer, best, ids;
     archive.load_from(file.string(), device_);
     c10::IValue state_value;
     archive.read("state", state_value);
     const auto state = nlohmann::json::parse(state_value.toStringRef());
     nlohmann::json now = config_;
-    for (const char* key : {"batch_size", "seed", "owner_pairs_per_epoch", "identity_pairs_per_epoch", "augment"})
-      if (state.at("config").at(key) != now.at(key))
+    for (const char* key : {"batch_people", "batch_photos", "seed", "id_loss", "augment"})
+      if (state.at("config").value(key, nlohmann::json()) != now.at(key))
         throw model_error(file.string() + ": checkpoint was made with another " + std::string(key) +
                           " (" + state.at("config").at(key).dump() + ")");
     archive.read("model", model);
     net_->load(model);
     net_->use_channels_last();
+    if (id_head_) {
+      archive.read("identities", ids);
+      id_head_->load(ids);
+    }
     archive.read("optimizer", optimizer);
     optimizer_->load(optimizer);
     archive.read("best", best);
@@ -259,6 +374,11 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
     progress.next_batch = state.at("next_batch").get<std::size_t>();
     progress.loss_sum = state.at("loss_sum").get<double>();
     progress.correct = state.at("correct").get<double>();
+    progress.pair_loss_sum = state.at("pair_loss_sum").get<double>();
+    progress.id_loss_sum = state.at("id_loss_sum").get<double>();
+    progress.pairs = state.at("pairs").get<double>();
+    progress.images = state.at("images").get<std::size_t>();
+    seconds_before_ = state.at("seconds").get<double>();
     result.best_epoch = state.at("best_epoch").get<int>();
     result.history = state.at("history").get<std::vector<EpochMetrics>>();
   } catch (const Error&) {
@@ -271,6 +391,8 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
 
 TrainResult Trainer::fit(const TrainHooks& hooks) {
   const auto start = std::chrono::steady_clock::now();
+  session_start_ = start;
+  seconds_before_ = 0;
   TrainResult result;
   int epoch = 1;
   EpochProgress progress;
@@ -278,10 +400,11 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     load_checkpoint(epoch, progress, result);
     logger()->info("resuming at epoch {} batch {} from {}", epoch, progress.next_batch, config_.checkpoint.string());
   }
-  // The best epoch has the highest validation AUC; among equal AUCs, the lowest validation loss.
-  double best_auc = -1, best_loss = INFINITY;
-  for (const auto& m : result.history)
-    if (m.epoch == result.best_epoch) best_auc = m.val_auc, best_loss = m.val_loss;
+  // The best epoch has the highest validation AUC; an AUC within kAucTie of the best counts as a
+  // tie, which goes to the later epoch (a decaying schedule's last weights are rarely worse, and
+  // 2,000 validation pairs cannot tell 0.002 apart).
+  double best_auc = -1;
+  for (const auto& m : result.history) best_auc = std::max(best_auc, m.val_auc);
   int collapsed_in_a_row = 0;
   for (; epoch <= config_.epochs; ++epoch) {
     EpochMetrics m;
@@ -292,9 +415,8 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     }
     progress = EpochProgress{};
     result.history.push_back(m);
-    if (m.val_auc > best_auc + 1e-9 || (m.val_auc > best_auc - 1e-9 && m.val_loss < best_loss)) {
-      best_auc = m.val_auc;
-      best_loss = m.val_loss;
+    if (m.val_auc > best_auc - kAucTie) {
+      best_auc = std::max(best_auc, m.val_auc);
       result.best_epoch = epoch;
       best_weights_ = snapshot(net_);
     }
@@ -302,12 +424,17 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     if (hooks.on_epoch) hooks.on_epoch(m);
     save_checkpoint(epoch + 1, progress, result);
     if (collapsed_in_a_row >= 2) {
-      logger()->error("training collapsed: validation P(same) spread {:.2g}, AUC {:.3f} for 2 epochs; try a lower --lr",
+      logger()->error("training collapsed: validation score spread {:.2g}, AUC {:.3f} for 2 epochs; try a lower --lr",
                       m.val_score_std, m.val_auc);
       result.collapsed = true;
       break;
     }
-    if (epoch - result.best_epoch >= config_.patience) {
+    if (config_.time_budget_minutes > 0 && elapsed_seconds() >= config_.time_budget_minutes * 60) {
+      logger()->info("time budget of {:g} min spent after epoch {}", config_.time_budget_minutes, epoch);
+      result.budget_reached = true;
+      break;
+    }
+    if (config_.patience > 0 && epoch - result.best_epoch >= config_.patience) {
       logger()->info("early stop: no better validation AUC for {} epochs (best: epoch {})", config_.patience,
                      result.best_epoch);
       result.early_stopped = true;

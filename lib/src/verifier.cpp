@@ -100,15 +100,7 @@ std::size_t Verifier::reference_count() const {
 
 std::vector<std::vector<float>> Verifier::compare(const torch::Tensor& embeddings) {
   if (!references_.defined()) throw internal_error("Verifier: load_references() first");
-  c10::InferenceMode inference;
-  auto& net = bundle_.net;
-  std::vector<std::vector<float>> out;
-  const auto q = embeddings.to(device_);
-  for (long i = 0; i < q.size(0); ++i) {
-    const auto p = torch::sigmoid(net->head(q[i].unsqueeze(0), references_)).to(torch::kCPU).contiguous();
-    out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-  }
-  return out;
+  return gallery_scores(bundle_.net, embeddings, references_);
 }
 
 std::vector<std::vector<float>> Verifier::score_chips(const torch::Tensor& chips) {

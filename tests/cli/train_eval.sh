@@ -30,8 +30,8 @@ done
 for f in $(ls "$data/owners/stads/anchor" | head -12); do ln -s "$data/owners/stads/anchor/$f" "$tmp/me/$f"; done
 for f in $(ls "$data/owners/stads/anchor" | head -3); do ln -s "$data/owners/stads/anchor/$f" "$tmp/few/$f"; done
 
-tiny=(--arch koch-small --chip-size 80 --embedding-size 32 --epochs 1 --identity-pairs 32 --owner-pairs 16
-      --val-pairs 16 --batch-size 16 --val-fraction 0.3 --lr 1e-3 --references 4 -q)
+tiny=(--arch koch-small --chip-size 80 --embedding-size 32 --epochs 1 --time-budget 0 --batch-people 4 --batch-photos 2
+      --val-pairs 16 --val-fraction 0.3 --lr 1e-3 --references 4 --min-owner-tar 0 -q)
 check empty_self 3 "^error: .*empty.*0 photo" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/empty" -o "$tmp/m0" --run-dir "$tmp/r0"
 check too_few_self 3 "^error: .*few: 3 photo\(s\); facetrain needs at least 5" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/few" -o "$tmp/m0" --run-dir "$tmp/r0"
 check missing_lfw 2 "^error: --lfw" -- "$bin/facetrain" --lfw "$tmp/nowhere" --self "$tmp/me"
@@ -50,17 +50,17 @@ done
 
 # Ctrl-C during an epoch: checkpoint, exit 130; --resume finishes the run.
 long=(--lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model_int" --run-dir "$tmp/run_int" --arch koch-small --chip-size 80
-      --embedding-size 32 --epochs 1 --identity-pairs 1500 --owner-pairs 16 --val-pairs 16 --batch-size 16
-      --val-fraction 0.3 --references 4)
+      --embedding-size 32 --epochs 40 --time-budget 0 --batch-people 4 --batch-photos 2 --val-pairs 16
+      --val-fraction 0.3 --references 4 --min-owner-tar 0)
 "$bin/facetrain" "${long[@]}" > "$tmp/int.out" 2> "$tmp/int.err" &
 pid=$!
-for _ in $(seq 1 120); do grep -q "epoch 1/1" "$tmp/int.err" 2>/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 120); do grep -q "epoch 1/40" "$tmp/int.err" 2>/dev/null && break; sleep 0.5; done
 sleep 1
 kill -INT "$pid"
 wait "$pid"; code=$?
 if [ "$code" -eq 130 ] && [ -s "$tmp/run_int/checkpoint.pt" ]; then echo "ok   ctrl_c (exit 130, checkpoint written)"
 else echo "FAIL ctrl_c: exit $code, run folder: $(ls "$tmp/run_int" 2>&1)"; tail -3 "$tmp/int.err"; fails=$((fails+1)); fi
-check resume_after_ctrl_c 0 "resuming at epoch 1 batch [1-9]" -- "$bin/facetrain" "${long[@]}" --resume
+check resume_after_ctrl_c 0 "resuming at epoch [0-9]+ batch [0-9]+" -- "$bin/facetrain" "${long[@]}" --resume
 [ -f "$tmp/model_int/model.json" ] || { echo "FAIL resume: no model"; fails=$((fails+1)); }
 [ "$(grep -c "run folder" "$tmp/run_int/train.log")" -eq 2 ] || { echo "FAIL resume: train.log lost the first session"; fails=$((fails+1)); }
 

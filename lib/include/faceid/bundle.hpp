@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
@@ -35,12 +36,37 @@ struct Thresholds {
 void to_json(nlohmann::json& j, const Thresholds& t);
 void from_json(const nlohmann::json& j, Thresholds& t);
 
+/// What a model was trained on and how (model.json's "training"). Typed, so that faceeval's
+/// overlap checks read exactly the fields facetrain writes. Fields missing in older bundles load
+/// as their defaults.
+struct TrainingSummary {
+  std::string lfw, self;  ///< absolute paths of the strangers' root and the owner's photos
+  std::size_t owner_photos_train = 0, owner_photos_val = 0;
+  std::size_t people_train = 0, faces_train = 0, people_val = 0, faces_val = 0;
+  std::vector<std::string> trained_people;     ///< stranger identities trained on
+  std::vector<std::string> validation_people;  ///< held out for validation and calibration
+  std::vector<std::string> excluded_by;        ///< pairs files whose people were left out
+  std::size_t excluded_people = 0;
+  std::uint64_t seed = 0;
+  int epochs_run = 0, best_epoch = 0;
+  double train_seconds = 0;
+  bool interrupted = false, early_stopped = false, collapsed = false, budget_reached = false;
+  std::string date, faceid_version, run_dir;
+  nlohmann::json best = nlohmann::json::object();     ///< the best epoch's metrics
+  nlohmann::json config = nlohmann::json::object();   ///< the training configuration
+  nlohmann::json scoring = nlohmann::json::object();  ///< validation AUC of each score kind tried
+};
+
+void to_json(nlohmann::json& j, const TrainingSummary& t);
+/// Throws Error(Model) for a field of the wrong type.
+void from_json(const nlohmann::json& j, TrainingSummary& t);
+
 /// Everything in model.json besides the weights checksum.
 struct BundleInfo {
   ModelConfig model;
   PreprocessConfig preprocess;
   Thresholds thresholds;
-  nlohmann::json training = nlohmann::json::object();  ///< data sources, counts, excluded people, seed, metrics
+  TrainingSummary training;
 };
 
 /// Writes the bundle into `dir` (created if needed). Throws Error(Input) when it cannot be
@@ -49,7 +75,7 @@ void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, Siame
 
 struct LoadedBundle {
   BundleInfo info;
-  SiameseNet net{nullptr};   ///< in eval mode, on the requested device
+  SiameseNet net{nullptr};   ///< in eval mode (BatchNorm folded), on the requested device
   std::string checksum;      ///< of the weights file (identifies the model, e.g. for caches)
 };
 

@@ -17,7 +17,7 @@ struct PreprocessConfig {
   float score_threshold = 0.7f;  ///< detector confidence below which a box is dropped
   int max_detect_side = 640;     ///< larger images are downscaled for detection (YuNet misses big faces)
   int min_face_size = 20;        ///< boxes smaller than this (pixels, original image) are dropped
-  float padding = 0.15f;         ///< margin around the 5-point template, as a fraction of the chip
+  float padding = 0.25f;         ///< margin around the 5-point template, as a fraction of the chip (context)
 
   /// A short string that changes whenever a field that changes the chips changes (cache key).
   std::string fingerprint() const;

@@ -9,6 +9,10 @@
 
 namespace faceid {
 
+/// The score (net->score) of each query embedding [Q, E] against every reference embedding
+/// [R, E]: Q rows of R scores. Embeddings may live on any device; the net's device is used.
+std::vector<std::vector<float>> gallery_scores(SiameseNet& net, const torch::Tensor& queries, const torch::Tensor& refs);
+
 /// Share of `scores` (one per reference) strictly above `detection`.
 float match_share(const std::vector<float>& scores, float detection);
 
@@ -19,8 +23,9 @@ bool is_owner(const std::vector<float>& scores, float detection, float ratio);
 /// accepted) and stranger faces (should be rejected): for each ratio in {0, 0.02, 0.05, 0.1, 0.2, ..., 0.9} (0: the
 /// best reference decides), the
 /// lowest detection threshold whose false-accept rate on the strangers is <= target_far, keeping
-/// the ratio with the highest true-accept rate. Fills calibration with TAR, FAR and the counts.
-/// Throws Error(Input) when either side is empty.
+/// the ratio with the highest true-accept rate. Fills calibration with TAR, FAR and the counts
+/// (a FAR below 1 / strangers cannot be resolved: the rule then admits no stranger at all, and
+/// calibration says so). Throws Error(Input) when either side is empty.
 Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const std::vector<std::vector<float>>& strangers,
                            double target_far);
 

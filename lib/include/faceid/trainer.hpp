@@ -1,11 +1,15 @@
 #pragma once
-// The training loop (DESIGN.md §4): Adam + binary cross-entropy on logits over freshly sampled,
-// augmented pairs each epoch; per-epoch validation on people never seen in training; best-model
-// selection (validation AUC); early stopping; collapse detection; a checkpoint after every epoch
-// and on interruption (model, optimizer, epoch, position in the epoch, history) that --resume
-// continues from exactly.
+// The training loop (DESIGN.md §4): P x K batches of augmented face chips (batch_sampler.hpp),
+// one forward pass each feeding two losses (losses.hpp) — the Siamese head's binary
+// cross-entropy on the pairs inside the batch and an identity-margin loss (CosFace/ArcFace) over
+// the training identities, the owner being one of them —; AdamW with a warm-up + cosine
+// schedule over the planned epochs or a time budget; per-epoch validation on people never seen
+// in training; best-model selection (validation AUC); early stopping; collapse detection; a
+// checkpoint after every epoch and on interruption (model, identity weights, optimizer, epoch,
+// position in the epoch, history) that --resume continues from exactly.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -15,7 +19,9 @@
 #include <nlohmann/json_fwd.hpp>
 #include <torch/optim/optimizer.h>
 
+#include "faceid/batch_sampler.hpp"
 #include "faceid/config.hpp"
+#include "faceid/losses.hpp"
 #include "faceid/model.hpp"
 #include "faceid/pair_dataset.hpp"
 #include "faceid/pairs.hpp"
@@ -23,15 +29,17 @@
 namespace faceid {
 
 struct TrainConfig {
-  int epochs = 20;
-  int batch_size = 32;
-  double learning_rate = 1e-4;
-  double weight_decay = 0;
-  std::size_t owner_pairs = 1000;     ///< per epoch (half positive); 0 when there is no owner
-  std::size_t identity_pairs = 3000;  ///< per epoch (half positive)
+  int epochs = 20;                    ///< the most epochs (the schedule spans them without a budget)
+  double time_budget_minutes = 0;     ///< > 0: the schedule spans this much time and training stops then
+  BatchShape batch;                   ///< P people x K photos per batch
+  double learning_rate = 2e-3;        ///< peak of the schedule (AdamW)
+  double weight_decay = 5e-4;         ///< AdamW's decoupled weight decay
+  double warmup = 0.03;               ///< fraction of the run spent warming up
+  MarginConfig id_loss;               ///< identity-margin loss; kind "none" = pair loss only
+  double id_weight = 1.0;             ///< weight of the identity loss in the sum
+  double pair_weight = 1.0;           ///< weight of the head's binary cross-entropy in the sum
   std::size_t val_pairs = 1000;       ///< per family, fixed for the whole run
-  int patience = 5;                   ///< epochs without a better validation AUC before stopping
-  int workers = 1;                    ///< data-loader threads (0 = load in the training thread)
+  int patience = 0;                   ///< epochs without a better validation AUC before stopping; 0 = never
   std::uint64_t seed = 42;
   AugmentConfig augment;
   std::string device = "auto";
@@ -43,12 +51,18 @@ void to_json(nlohmann::json& j, const TrainConfig& c);
 
 struct EpochMetrics {
   int epoch = 0;  ///< 1-based
-  double train_loss = 0, train_accuracy = 0;
+  double train_loss = 0, train_accuracy = 0;   ///< total loss; accuracy of the head on the in-batch pairs
+  double train_pair_loss = 0, train_id_loss = 0;
+  double learning_rate = 0;                    ///< at the end of the epoch
+  double minutes = 0;                          ///< training time so far (validation included)
+  /// Validation pairs scored by the net's current score kind (accuracy at the equal-error point);
+  /// val_auc is the better AUC of the two score kinds (facetrain keeps the better kind).
   double val_loss = 0, val_accuracy = 0, val_precision = 0, val_recall = 0, val_auc = 0;
+  double val_auc_head = 0, val_auc_cosine = 0;  ///< AUC of each score kind
   double val_owner_accuracy = -1;  ///< on owner pairs only; -1 without owner
   double val_score_std = 0;        ///< spread of P(same) on validation pairs (collapse when ~0)
   double seconds = 0;
-  double pairs_per_second = 0;
+  double images_per_second = 0;
   bool collapsed = false;
 };
 
@@ -56,7 +70,9 @@ void to_json(nlohmann::json& j, const EpochMetrics& m);
 void from_json(const nlohmann::json& j, EpochMetrics& m);
 
 struct TrainHooks {
-  std::function<void(int epoch, std::size_t done, std::size_t total, double loss)> on_batch;
+  /// After every batch: the epoch, batches done and in the epoch, running loss, overall progress
+  /// in [0, 1] (of the epochs or of the time budget).
+  std::function<void(int epoch, std::size_t done, std::size_t total, double loss, double progress)> on_batch;
   std::function<void(const EpochMetrics&)> on_epoch;
   const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to checkpoint and return
 };
@@ -67,14 +83,16 @@ struct TrainResult {
   bool interrupted = false;
   bool early_stopped = false;
   bool collapsed = false;      ///< stopped because the outputs collapsed (see EpochMetrics)
+  bool budget_reached = false; ///< stopped because the time budget was spent
   double seconds = 0;
 };
 
 class Trainer {
  public:
-  /// `faces` and `split` (from split_pool over faces.pool) must outlive the trainer. Throws
-  /// Error(Input) when the split cannot give the requested pairs (see sample_pairs), Error(Usage)
-  /// for a bad config or device.
+  /// `faces` and `split` (from split_pool over faces.pool) must outlive the trainer. The
+  /// training identities are the owner's training photos (class 0, when there are any) and
+  /// every person of split.train. Throws Error(Input) when the split cannot give P people per
+  /// batch or the validation pairs (see sample_pairs), Error(Usage) for a bad config or device.
   Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config);
 
   /// Trains until `epochs`, early stopping, collapse or a stop request. Afterwards the net holds
@@ -82,8 +100,15 @@ class Trainer {
   /// missing, corrupt or incompatible checkpoint.
   TrainResult fit(const TrainHooks& hooks = {});
 
-  /// P(same) and labels of the fixed validation pairs under the current weights.
+  /// Scores (the net's score()) and labels of the fixed validation pairs under the current
+  /// weights and scoring.
   void validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds = nullptr);
+  /// Validation AUC of each score kind, "head" and "cosine", under the current weights.
+  std::pair<double, double> validation_auc_by_score();
+  /// Sets the net's scoring (net->set_scoring) to the kind — head or cosine, with or without
+  /// mirror averaging — of the highest validation AUC; mirror averaging (a second forward per
+  /// face) only for a gain above 0.001. Returns every AUC measured, e.g. {"head": 0.93, ...}.
+  nlohmann::json choose_scoring();
 
   /// Embeddings of chip rows `ids` (no augmentation), batched, on the CPU: [ids.size(), E].
   torch::Tensor embed_chips(const std::vector<int>& ids);
@@ -94,11 +119,24 @@ class Trainer {
   /// Where an epoch stands: the next batch and the running sums of the batches done.
   struct EpochProgress {
     std::size_t next_batch = 0;
-    double loss_sum = 0, correct = 0;
+    double loss_sum = 0, pair_loss_sum = 0, id_loss_sum = 0, correct = 0, pairs = 0;
+    std::size_t images = 0;
   };
   /// Trains epoch `epoch` from `progress` on; false when interrupted (progress says where).
   bool run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks, EpochMetrics& metrics);
+  /// The validation pairs' embeddings (each chip embedded once), labels and kinds.
+  struct ValidationSet {
+    torch::Tensor e1, e2;
+    std::vector<int> labels;
+    std::vector<PairKind> kinds;
+    /// Scores of the pairs under score kind `kind` (the net's own kind is left as it was).
+    std::vector<float> scores(SiameseNet& net, const std::string& kind) const;
+  };
+  ValidationSet embed_validation();
   void evaluate(EpochMetrics& m);
+  /// One optimisation step on a batch; adds its losses to `progress`.
+  void train_step(const Batch& batch, std::uint64_t seed, EpochProgress& progress);
+  double elapsed_seconds() const;
   void save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result);
   void load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result);
 
@@ -108,6 +146,11 @@ class Trainer {
   TrainConfig config_;
   torch::Device device_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  MarginHead id_head_{nullptr};
+  std::unique_ptr<PKSampler> sampler_;
+  double learning_rate_ = 0;
+  double seconds_before_ = 0;  ///< training time of earlier sessions of a resumed run
+  std::chrono::steady_clock::time_point session_start_;
   std::vector<Pair> val_pairs_;
   std::vector<torch::Tensor> best_weights_;
 };
