@@ -191,18 +191,11 @@ def main():
         out["images_per_second"] = a.batch * a.steps / (time.perf_counter() - t)
         out["size"] = a.size
         out["arch"] = "resnet"
-    elif a.what == "embed" and a.arch == "resnet":
-        net = ResNet().eval().to(memory_format=torch.channels_last)
-        x = torch.rand(64, 3, 100, 100).contiguous(memory_format=torch.channels_last)
-        with torch.no_grad():
-            net.embed(x)
-            t = time.perf_counter()
-            for _ in range(a.steps):
-                net.embed(x)
-        out["faces_per_second"] = 64 * a.steps / (time.perf_counter() - t)
     else:
-        net = Koch(width).eval()
+        net = (ResNet() if a.arch == "resnet" else Koch(width)).eval()
         x = torch.rand(64, 3, 100, 100)
+        if a.arch == "resnet":
+            net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             net.embed(x)
             t = time.perf_counter()

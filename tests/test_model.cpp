@@ -271,13 +271,18 @@ TEST(Trainer, ASplitWithoutPairsIsAnInputError) {
   EXPECT_THROW(Trainer(net, faces, split, tiny_train()), Error);
 }
 
+BundleInfo tiny_bundle_info() {
+  BundleInfo info;
+  info.model = tiny_config();
+  info.preprocess.chip_size = 80;
+  return info;
+}
+
 TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
   TempDir dir;
   torch::manual_seed(4);
   SiameseNet net(tiny_config());
-  BundleInfo info;
-  info.model = tiny_config();
-  info.preprocess.chip_size = 80;
+  BundleInfo info = tiny_bundle_info();
   info.preprocess.detector = "yunet";
   info.thresholds.detection = 0.7f;
   info.training.trained_people = {"Ann", "Bob"};
@@ -302,10 +307,7 @@ TEST(Bundle, KochBundlesWrittenBeforeTheResnetStillLoad) {
   TempDir dir;
   torch::manual_seed(4);
   SiameseNet net(tiny_config());
-  BundleInfo info;
-  info.model = tiny_config();
-  info.preprocess.chip_size = 80;
-  save_bundle(dir / "m", info, net);
+  save_bundle(dir / "m", tiny_bundle_info(), net);
   // model.json as the first faceid versions wrote it: no dropout, score or flip_average.
   auto j = nlohmann::json::parse(read_file(dir / "m" / "model.json"));
   for (const char* key : {"dropout", "score", "flip_average"}) j["model"].erase(key);
