@@ -10,8 +10,9 @@
 #   7. a person the model never trained on (owners/oshoura): 25 photos as references, the other 25
 #      as probes, same strangers,
 #   8. the classical baseline on LFW View 2: LBP scores file -> the same report (faceeval).
-# Everything lands in runs/main/, models/stads/ and verification_data/. About 40 minutes on 2 cores
-# (the training's time budget is 30). FACEID_DATA (default ../shared/data) points at the data;
+# Everything lands in runs/main/, models/stads/ and verification_data/. Measured: 31 minutes with the
+# build and face cache warm (the training's time budget is 30); a fresh machine adds set-up and build
+# (~14 min) and the face cache (~1 min). FACEID_DATA (default ../shared/data) points at the data;
 # TIME_BUDGET (minutes) shortens the training. facetrain exits 1 — and so this job — when the model
 # it trained is unusable (its calibrated rule accepts under half of the held-out owner photos).
 set -euo pipefail
