@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
          app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")->check(CLI::Range(1, 100000))->capture_default_str();
          app.add_option("--batch-people", o.train.batch.people, "P: different people per batch")->check(CLI::Range(2, 4096))->capture_default_str();
          app.add_option("--batch-photos", o.train.batch.photos, "K: photos of each person per batch")->check(CLI::Range(1, 64))->capture_default_str();
-         o.lr_option = app.add_option("--lr", o.train.learning_rate, "Peak AdamW learning rate (warm-up, then cosine decay)")->check(CLI::PositiveNumber)->capture_default_str();
+         o.lr_option = app.add_option("--lr", o.train.learning_rate, "Peak AdamW learning rate (warm-up, then cosine decay; koch: 2e-4 unless given)")->check(CLI::PositiveNumber)->capture_default_str();
          app.add_option("--warmup", o.train.warmup, "Fraction of the run spent warming up")->check(CLI::Range(0.0, 0.5))->capture_default_str();
          app.add_option("--weight-decay", o.train.weight_decay, "AdamW weight decay")->capture_default_str();
          app.add_option("--id-loss", o.train.id_loss.kind, "Identity-margin loss on the embedding: cosface, arcface or none")
