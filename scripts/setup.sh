@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
 # Installs the Debian packages faceid needs (build tools, LibTorch, OpenCV, CLI11, spdlog,
-# nlohmann-json, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference).
-# Skips apt entirely when everything is already installed.
+# nlohmann-json, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference,
+# cpp-httplib for faceserve, Chromium and Node.js for its browser test), then the browser test's
+# npm packages (tests/web: puppeteer-core, pinned by package-lock.json; it never downloads a
+# browser). Skips apt entirely when everything is already installed.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# puppeteer-core for tests/web, from the lock file; Debian's Chromium is the browser.
+npm_packages() {
+  if [ -d tests/web/node_modules/puppeteer-core ]; then return; fi
+  if ! command -v npm > /dev/null; then echo "setup: no npm: the browser test will be skipped"; return; fi
+  echo "setup: npm ci in tests/web"
+  (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: npm ci failed: the browser test will be skipped"
+}
+
 packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libopenblas0-openmp   # LibTorch's dense layers run ~16x slower on Debian's reference BLAS
   python3-torch python3-numpy python3-opencv  # the reference PyTorch implementation of the benchmark
+  libcpp-httplib-dev   # faceserve's HTTP server
+  chromium             # faceserve's browser test (headless, driven by puppeteer-core)
 )
+command -v node > /dev/null || packages+=(nodejs npm)  # a Node.js already installed is kept
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
+  npm_packages
   exit 0
 fi
 echo "setup: installing ${missing[*]}"
@@ -24,3 +41,4 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_packages

@@ -19,6 +19,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
+#include "../common/verdicts.hpp"
 #include "faceid/annotate.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
@@ -83,33 +84,6 @@ std::vector<Job> plan(const Options& o) {
   return jobs;
 }
 
-std::string label(const FaceVerdict& v) { return fmt::format("{} {:.2f}", v.owner ? "owner" : "unknown", v.share); }
-
-void draw(cv::Mat& image, const std::vector<FaceVerdict>& verdicts) {
-  // Strangers first, so that the owner's box is drawn on top.
-  for (const auto& v : verdicts)
-    if (!v.owner) draw_face(image, v.face, kRed, label(v));
-  for (const auto& v : verdicts)
-    if (v.owner) draw_face(image, v.face, kGreen, label(v));
-}
-
-nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts) {
-  nlohmann::json faces = nlohmann::json::array();
-  for (const auto& v : verdicts) {
-    nlohmann::json f = cli::face_json(v.face);
-    f["match_ratio"] = v.share;
-    f["best_score"] = v.best;
-    f["decision"] = v.owner ? "owner" : "unknown";
-    f["scores"] = v.scores;
-    faces.push_back(std::move(f));
-  }
-  return faces;
-}
-
-bool any_owner(const std::vector<FaceVerdict>& verdicts) {
-  return std::any_of(verdicts.begin(), verdicts.end(), [](const FaceVerdict& v) { return v.owner; });
-}
-
 // face_recognition's CSV: one line per face, or `path,no_persons_found`.
 void print_csv(const fs::path& path, const std::vector<FaceVerdict>& verdicts) {
   if (verdicts.empty()) std::cout << path.string() << ",no_persons_found\n";
@@ -142,18 +116,15 @@ class JobRunner {
     VerifyTimings t;
     const auto verdicts = verifier_.verify(bgr, &t);
     faces_ += verdicts.size();
-    entry["faces"] = faces_json(verdicts);
-    entry["owner_found"] = any_owner(verdicts);
-    entry["timings_ms"] = {{"decode", decode_ms}, {"detect", t.detect_ms}, {"align", t.align_ms},
-                           {"embed", t.embed_ms}, {"compare", t.compare_ms}};
+    entry.update(cli::image_json(job.input.string(), verdicts, decode_ms, t));
     if (!job.output.empty()) {
-      draw(bgr, verdicts);
+      cli::draw_verdicts(bgr, verdicts);
       write_image(job.output, bgr, job.input);
       entry["output"] = job.output.string();
     }
     if (o_.csv) print_csv(job.input, verdicts);
     else if (!common_.json) std::cout << fmt::format("{}: {}\n", job.input.string(), summary_line(verdicts));
-    return any_owner(verdicts);
+    return cli::any_owner(verdicts);
   }
 
   // Every frame is copied to the output (frame count preserved); every Nth is verified and its
@@ -182,8 +153,8 @@ class JobRunner {
         if (count % static_cast<std::size_t>(o_.every) == 0) {
           verdicts = verifier_.verify(frame);
           faces_ += verdicts.size();
-          owner = owner || any_owner(verdicts);
-          frames.push_back({{"frame", count}, {"time_s", count / fps}, {"faces", faces_json(verdicts)}});
+          owner = owner || cli::any_owner(verdicts);
+          frames.push_back({{"frame", count}, {"time_s", count / fps}, {"faces", cli::faces_json(verdicts)}});
           if (o_.csv) print_csv(fmt::format("{}#{}", job.input.string(), count), verdicts);
         }
         if (!partial.empty()) {
@@ -195,7 +166,7 @@ class JobRunner {
             if (!writer.open(partial.string(), fourcc, fps, frame.size()))
               throw input_error(job.output.string() + ": cannot write a video of this kind here (try .avi)");
           }
-          draw(frame, verdicts);
+          cli::draw_verdicts(frame, verdicts);
           writer.write(frame);
         }
         bar.update(++count, std::max(expected, count));

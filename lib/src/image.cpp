@@ -12,22 +12,23 @@ namespace fs = std::filesystem;
 namespace faceid {
 namespace {
 
-bool is_jpeg(const std::vector<std::uint8_t>& b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+bool is_jpeg(const std::uint8_t* b, std::size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+}  // namespace
 
 // A JPEG whose last scan (SOS, FF DA) is not followed by an end-of-image marker (FF D9) was cut
 // short: libjpeg would "decode" it into a half-grey picture with only a warning. Entropy-coded
 // data stuffs FF as FF 00, so these markers cannot occur inside a scan.
-bool jpeg_is_truncated(const std::vector<std::uint8_t>& b) {
+bool jpeg_is_truncated(const std::uint8_t* b, std::size_t n) {
+  if (!is_jpeg(b, n)) return false;
   std::size_t last_sos = 0;
-  for (std::size_t i = 0; i + 1 < b.size(); ++i)
+  for (std::size_t i = 0; i + 1 < n; ++i)
     if (b[i] == 0xFF && b[i + 1] == 0xDA) last_sos = i;
   if (last_sos == 0) return true;
-  for (std::size_t i = last_sos; i + 1 < b.size(); ++i)
+  for (std::size_t i = last_sos; i + 1 < n; ++i)
     if (b[i] == 0xFF && b[i + 1] == 0xD9) return false;
   return true;
 }
-
-}  // namespace
 
 cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
   static const std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -54,25 +55,28 @@ cv::Mat read_image(const fs::path& file, const ImageLimits& limits) {
   if (!in) throw input_error(file.string() + ": cannot open");
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw input_error(file.string() + ": empty file (0 bytes)");
+  return decode_image(bytes.data(), bytes.size(), file.string(), limits);
+}
 
-  const cv::Size header = sniff_image_size(bytes.data(), bytes.size());
+cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageLimits& limits) {
+  if (size == 0) throw input_error(name + ": empty (0 bytes)");
+  const cv::Size header = sniff_image_size(data, size);
   if (static_cast<std::int64_t>(header.width) * header.height > limits.max_pixels)
-    throw input_error(file.string() + ": " + std::to_string(header.width) + "x" +
-                      std::to_string(header.height) + " pixels exceeds the limit of " +
-                      std::to_string(limits.max_pixels));
-  if (is_jpeg(bytes) && jpeg_is_truncated(bytes))
-    throw input_error(file.string() + ": truncated or corrupt JPEG (no end-of-image marker)");
+    throw input_error(name + ": " + std::to_string(header.width) + "x" + std::to_string(header.height) +
+                      " pixels exceeds the limit of " + std::to_string(limits.max_pixels));
+  if (jpeg_is_truncated(data, size))
+    throw input_error(name + ": truncated or corrupt JPEG (no end-of-image marker)");
 
   cv::Mat image;
   try {
     // IMREAD_COLOR applies the EXIF orientation and converts gray, RGBA and 16-bit to 8-bit BGR.
-    image = cv::imdecode(bytes, cv::IMREAD_COLOR);
+    image = cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data)), cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
-    throw input_error(file.string() + ": cannot decode image: " + e.err);
+    throw input_error(name + ": cannot decode image: " + e.err);
   }
-  if (image.empty()) throw input_error(file.string() + ": not a decodable image");
+  if (image.empty()) throw input_error(name + ": not a decodable image");
   if (static_cast<std::int64_t>(image.total()) > limits.max_pixels)
-    throw input_error(file.string() + ": " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+    throw input_error(name + ": " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
                       " pixels exceeds the limit of " + std::to_string(limits.max_pixels));
   return image;
 }

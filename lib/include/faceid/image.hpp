@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include <opencv2/core/mat.hpp>
 
@@ -18,7 +19,16 @@ struct ImageLimits {
 /// truncated JPEG, bytes that no decoder understands, or more than `limits.max_pixels` pixels.
 cv::Mat read_image(const std::filesystem::path& file, const ImageLimits& limits = {});
 
+/// Decodes encoded image bytes held in memory exactly as read_image() decodes a file, with the
+/// same checks before decoding; `name` (e.g. an upload's file name) goes into the messages.
+/// Throws Error(Input) for empty bytes, a truncated JPEG, undecodable bytes or too many pixels.
+cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
+                     const ImageLimits& limits = {});
+
 /// Width and height from a JPEG or PNG header without decoding, or {0, 0} when unknown.
 cv::Size sniff_image_size(const std::uint8_t* data, std::size_t size);
+
+/// True for JPEG bytes whose last scan has no end-of-image marker after it (cut short).
+bool jpeg_is_truncated(const std::uint8_t* data, std::size_t size);
 
 }  // namespace faceid

@@ -1,0 +1,96 @@
+// faceserve: the owner's face-ID web page and HTTP API (DESIGN.md §10). Loads the model and the
+// reference embeddings once, then serves the page and /api/verify until SIGINT or SIGTERM, after
+// which the requests in flight are finished and it exits 0.
+//
+// Exit codes (DESIGN.md §9): 0 stopped by a signal, 2 usage (or the address cannot be bound),
+// 3 references unusable, 4 model.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "../common/cli.hpp"
+#include "../common/preprocess_options.hpp"
+#include "faceid/log.hpp"
+#include "server.hpp"
+
+using namespace faceid;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_signal(int) {
+  g_stop = 1;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+int run(serve::ServeOptions o, const cli::PipelineOptions& pipeline, const cli::CommonOptions& common) {
+  o.device = common.device;
+  o.threads = cli::resolve_threads(common.threads);
+  o.yunet_model = pipeline.yunet_model;
+  o.cache_dir = pipeline.cache_dir;
+  serve::FaceServer server(o);
+  const int port = server.bind();
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  // The handler only sets a flag; this thread turns it into a graceful stop.
+  std::thread watcher([&] {
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    logger()->info("stopping: finishing the requests in flight");
+    server.stop();
+  });
+  std::cout << "faceserve: listening on http://" << o.host << ":" << port << "/" << std::endl;
+  server.run();
+  g_stop = 1;
+  watcher.join();
+  logger()->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  serve::ServeOptions o;
+  cli::PipelineOptions pipeline;
+  return cli::run_main(
+      argc, argv,
+      {"faceserve",
+       "The owner's face-ID web page and HTTP API: open http://HOST:PORT/ and drop a photo, or use the webcam. "
+       "POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until Ctrl-C / SIGTERM (exit 0).",
+       [&](CLI::App& app, cli::CommonOptions&) {
+         app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
+         app.add_option("--refs", o.refs, "Folder of the owner's reference photos")->capture_default_str();
+         app.add_option("--host", o.host, "Address to listen on (0.0.0.0: every interface)")->capture_default_str();
+         app.add_option("--port", o.port, "Port to listen on (0: any free port)")
+             ->check(CLI::Range(0, 65535))
+             ->capture_default_str();
+         app.add_option("--workers", o.workers, "Requests processed at once (the model runs one picture at a time)")
+             ->check(CLI::Range(1, 64))
+             ->capture_default_str();
+         app.add_option("--queue", o.queue, "Requests waiting for a worker; beyond that: 503 with Retry-After")
+             ->check(CLI::Range(0, 1000))
+             ->capture_default_str();
+         app.add_option("--max-upload-mb", o.max_upload_mb, "Largest upload in MB (413 beyond)")
+             ->check(CLI::Range(0.01, 1024.0))
+             ->capture_default_str();
+         app.add_option("--max-megapixels", o.max_megapixels, "Largest picture in megapixels, read from its header (413 beyond)")
+             ->check(CLI::Range(0.01, 1000.0))
+             ->capture_default_str();
+         app.add_option("--timeout", o.timeout_s, "Socket read and write timeout in seconds")
+             ->check(CLI::Range(1, 3600))
+             ->capture_default_str();
+         app.add_option("--save-dir", o.save_dir, "Keep every upload and its JSON here (default: nothing is written)");
+         app.add_option("--threshold", o.threshold,
+                        "Detection threshold: a reference matches when P(same) > this (default: the model's)")
+             ->check(CLI::Range(0.0, 1.0));
+         app.add_option("--ratio", o.ratio,
+                        "Verification threshold: owner when the share of matching references > this (default: the model's)")
+             ->check(CLI::Range(0.0, 1.0));
+         cli::add_model_pipeline_options(app, pipeline);
+       },
+       [&](const cli::CommonOptions& common) { return run(o, pipeline, common); }});
+}
