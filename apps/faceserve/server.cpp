@@ -192,6 +192,9 @@ void FaceServer::routes() {
   s.set_payload_max_length(static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024));
   s.set_read_timeout(o_.timeout_s, 0);
   s.set_write_timeout(o_.timeout_s, 0);
+  // Headers and body leave in separate writes: without TCP_NODELAY, Nagle and the client's delayed
+  // ACK add ~40 ms to every answer (measured: 60 -> 12 ms per picture for a single client).
+  s.set_tcp_nodelay(true);
   s.set_keep_alive_timeout(5);
   s.set_keep_alive_max_count(1000);
   s.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});

@@ -30,14 +30,17 @@ parser.add_argument("--clients", type=int, default=8)
 parser.add_argument("--requests", type=int, default=300, help="per client")
 parser.add_argument("--malformed", type=int, default=1000)
 parser.add_argument("--image", help="the picture to send (default: the fixture's owner photo)")
+parser.add_argument("--threads", type=int, default=0, help="faceserve's and faceverify's --threads (0: all cores)")
+parser.add_argument("--workers", type=int, default=2, help="faceserve's --workers")
 parser.add_argument("--model")
 parser.add_argument("--refs")
 args = parser.parse_args()
 load_fixture(args.work)
 image_path = args.image or os.path.join(args.work, "pictures", "owner.jpg")
 image = read(image_path)
-server = Server(args.bin_dir, args.work, "--workers", "2", "--queue", str(args.clients * 2), model=args.model,
-                refs=args.refs)
+thread_flags = ["--threads", str(args.threads)]
+server = Server(args.bin_dir, args.work, "--workers", str(args.workers), "--queue", str(args.clients * 2), *thread_flags,
+                model=args.model, refs=args.refs)
 
 
 def percentile(values, p):
@@ -120,7 +123,7 @@ try:
     total = args.clients * args.requests
     per_face = statistics.mean(faces) if faces else 0
     print(f"load: {args.clients} clients x {args.requests} requests of {os.path.basename(image_path)} "
-          f"({len(image)} bytes, {per_face:.0f} face(s) each)")
+          f"({len(image)} bytes, {per_face:.0f} face(s) each); --workers {args.workers} --threads {args.threads}")
     print("| requests | errors | requests/s | p50 ms | p99 ms | max ms | RSS before | RSS after |")
     print("|---|---|---|---|---|---|---|---|")
     if latencies:
@@ -168,7 +171,7 @@ for i in range(20):
     os.symlink(os.path.abspath(image_path), os.path.join(folder, f"{i:02d}.jpg"))
 model = args.model or os.path.join(args.work, "model")
 refs = args.refs or os.path.join(args.work, "refs")
-r = subprocess.run([os.path.join(args.bin_dir, "faceverify"), "-m", model, "--refs", refs, folder, "--json", "-q"],
+r = subprocess.run([os.path.join(args.bin_dir, "faceverify"), "-m", model, "--refs", refs, folder, "--json", "-q", *thread_flags],
                    capture_output=True, text=True, env=dict(os.environ, FACEID_CACHE=os.path.join(args.work, "cache")))
 report = json.loads(r.stdout)
 costs = [sum(im["timings_ms"].values()) for im in report["images"]]
