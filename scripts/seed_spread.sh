@@ -4,16 +4,18 @@
 # (from model.json). Prints one row per seed and min / mean / max. Each seed costs the training's
 # time budget (30 min by default) plus ~1 min.
 #   scripts/seed_spread.sh SEED...      (build first: scripts/build.sh; data: $FACEID_DATA)
-# TIME_BUDGET (minutes) shortens each training; extra facetrain flags go in FACETRAIN_FLAGS.
+# TIME_BUDGET (minutes) shortens each training; extra facetrain flags go in FACETRAIN_FLAGS; TAG names
+# the set (models/seed<SEED>_<TAG>, runs/seeds_<TAG>); FACEID_BIN runs other binaries than build/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${FACEID_DATA:-$(cd .. && pwd)/shared/data}
-bin=build/bin
-out=runs/seeds
+export FACEID_DATA=${FACEID_DATA:-$(cd .. && pwd)/shared/data}
+data=$FACEID_DATA
+bin=${FACEID_BIN:-build/bin}
+out=runs/seeds${TAG:+_$TAG}
 mkdir -p "$out"
 [ $# -gt 0 ] || { echo "usage: scripts/seed_spread.sh SEED..." >&2; exit 2; }
 for seed in "$@"; do
-  model=models/seed$seed
+  model=models/seed$seed${TAG:+_$TAG}
   if [ ! -f "$model/model.json" ]; then
     # Exit 1 (an unusable model) is a result to report here, not a reason to stop.
     $bin/facetrain --lfw "$data/lfw" --self "$data/owners/stads/anchor" \
@@ -23,13 +25,13 @@ for seed in "$@"; do
   $bin/faceeval --model "$model" --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" --json -q \
     > "$out/devtest_$seed.json"
 done
-/usr/bin/python3 - "$out" "$@" <<'PY'
+/usr/bin/python3 - "$out" "${TAG:+_$TAG}" "$@" <<'PY'
 import json, sys
-out, seeds = sys.argv[1], sys.argv[2:]
+out, tag, seeds = sys.argv[1], sys.argv[2], sys.argv[3:]
 rows = []
 for s in seeds:
     r = json.load(open(f"{out}/devtest_{s}.json"))["report"]
-    m = json.load(open(f"models/seed{s}/model.json"))
+    m = json.load(open(f"models/seed{s}{tag}/model.json"))
     cal = m["thresholds"]["calibration"]
     rows.append((s, r["accuracy_mean"], r["auc"], cal.get("tar", float("nan")), cal.get("far", float("nan")),
                  m["training"]["train_seconds"] / 60))
