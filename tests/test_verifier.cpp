@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "test_images.hpp"
@@ -143,4 +144,47 @@ TEST(Verifier, CorruptModelIsAModelError) {
   for (const auto& f : fs::directory_iterator(dir / "model"))
     if (f.path().extension() == ".pt") fs::resize_file(f.path(), 100);
   expect_error([&] { Verifier verifier(dir / "model", "cpu"); }, ErrorKind::Model, "weights");
+}
+
+TEST(Decision, UnsureReasonNamesTheSmallOrBlurredFaceAndZeroTurnsAChecksOff) {
+  Thresholds t;
+  t.min_face = 64;
+  t.min_sharpness = 30;
+  EXPECT_EQ(unsure_reason(47, 61, 500, t), "47x61 px face < 64 px");
+  EXPECT_EQ(unsure_reason(80, 90, 12.34f, t), "blur: sharpness 12.3 < 30");
+  EXPECT_EQ(unsure_reason(80, 90, 31, t), "");
+  EXPECT_EQ(unsure_reason(80, 90, -1, t), "");  // sharpness unknown: not checked
+  EXPECT_EQ(unsure_reason(0, 0, 100, t), "");   // size unknown (cached chips): not checked
+  t.min_face = 0;
+  EXPECT_EQ(unsure_reason(47, 61, 500, t), "");
+  t.min_sharpness = 0;
+  EXPECT_EQ(unsure_reason(80, 90, 1, t), "");
+}
+
+TEST(Verifier, ASmallOrBlurredFaceIsUnsureNeverTheOwner) {
+  FACEID_REQUIRE_DATA(owner, "owners/oshoura");
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  Verifier verifier(dir / "model");
+  const auto refs = copy_owner_photos(owner, dir / "refs", 3);
+  verifier.load_references(dir / "refs", dir / "cache", 1);
+  Face face;
+  face.box = cv::Rect2f(10, 10, 16, 18);
+  // Scores that the rule would accept: all references match.
+  const FaceVerdict small = verifier.decide(face, {0.99f, 0.99f, 0.99f}, 200.f);
+  EXPECT_TRUE(small.unsure);
+  EXPECT_FALSE(small.owner);
+  EXPECT_STREQ(small.decision(), "unsure");
+  EXPECT_NE(small.unsure_reason.find("16x18 px face <"), std::string::npos) << small.unsure_reason;
+  face.box = cv::Rect2f(10, 10, 120, 140);
+  const FaceVerdict blurred = verifier.decide(face, {0.99f, 0.99f, 0.99f}, 1.f);
+  EXPECT_TRUE(blurred.unsure);
+  EXPECT_NE(blurred.unsure_reason.find("blur: sharpness 1.0 <"), std::string::npos) << blurred.unsure_reason;
+  const FaceVerdict sharp = verifier.decide(face, {0.99f, 0.99f, 0.99f}, 500.f);
+  EXPECT_FALSE(sharp.unsure);
+  EXPECT_TRUE(sharp.owner);
+  EXPECT_STREQ(sharp.decision(), "owner");
+  verifier.thresholds().min_face = 0;
+  verifier.thresholds().min_sharpness = 0;
+  EXPECT_TRUE(verifier.decide(face, {0.99f, 0.99f, 0.99f}, 1.f).owner);
 }

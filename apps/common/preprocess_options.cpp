@@ -20,6 +20,11 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
   app.add_option("--det-score", o.preprocess.score_threshold, "Detector confidence threshold")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--border-pad", o.preprocess.border_pad,
+                 "YuNet: pad the picture by this share of its longer side before detection, so that faces cut by "
+                 "the border are found (0: off)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   if (with_chip) {
     app.add_option("--chip-size", o.preprocess.chip_size, "Side of the aligned face chip in pixels")
         ->check(CLI::Range(32, 256))

@@ -20,7 +20,7 @@ struct PipelineOptions {
   std::string cache_dir;    ///< empty = default_cache_dir()
 };
 
-/// Adds --detector --yunet --chip-size --padding --det-score --cache-dir (with defaults in --help).
+/// Adds --detector --yunet --chip-size --padding --det-score --border-pad --cache-dir (with defaults in --help).
 /// `with_chip` = false for tools whose chip settings come from a model bundle; `allow_all` lets
 /// --detector take "all" (tools that compare detectors).
 void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip = true, bool allow_all = false);

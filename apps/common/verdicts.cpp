@@ -9,12 +9,35 @@
 
 namespace faceid::cli {
 
-std::string verdict_label(const FaceVerdict& v) { return fmt::format("{} {:.2f}", v.owner ? "owner" : "unknown", v.share); }
+void add_unsure_options(CLI::App& app, UnsureOptions& o) {
+  const Thresholds d;
+  app.add_option("--min-face", o.min_face,
+                 fmt::format("Faces whose box is smaller (shorter side, px) are 'unsure': too small to judge (0: off; "
+                             "default: the model's, {} for models without one)",
+                             d.min_face))
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--min-sharpness", o.min_sharpness,
+                 fmt::format("Faces less sharp (variance of the Laplacian of the 64x64 face) are 'unsure': too blurred "
+                             "to judge (0: off; default: the model's, {} for models without one)",
+                             d.min_sharpness))
+      ->check(CLI::Range(0.0, 1e9));
+}
+
+void apply_unsure_options(const UnsureOptions& o, Thresholds& t) {
+  if (o.min_face) t.min_face = *o.min_face;
+  if (o.min_sharpness) t.min_sharpness = *o.min_sharpness;
+}
+
+std::string verdict_label(const FaceVerdict& v) {
+  return v.unsure ? std::string("unsure") : fmt::format("{} {:.2f}", v.owner ? "owner" : "unknown", v.share);
+}
 
 void draw_verdicts(cv::Mat& image, const std::vector<FaceVerdict>& verdicts) {
-  // Strangers first, so that the owner's box is drawn on top.
+  // Strangers first, then the unsure, so that the owner's box is drawn on top.
   for (const auto& v : verdicts)
-    if (!v.owner) draw_face(image, v.face, kRed, verdict_label(v));
+    if (!v.owner && !v.unsure) draw_face(image, v.face, kRed, verdict_label(v));
+  for (const auto& v : verdicts)
+    if (v.unsure) draw_face(image, v.face, kAmber, verdict_label(v));
   for (const auto& v : verdicts)
     if (v.owner) draw_face(image, v.face, kGreen, verdict_label(v));
 }
@@ -25,7 +48,9 @@ nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts) {
     nlohmann::json f = face_json(v.face);
     f["match_ratio"] = v.share;
     f["best_score"] = v.best;
-    f["decision"] = v.owner ? "owner" : "unknown";
+    f["decision"] = v.decision();
+    if (v.unsure) f["unsure_reason"] = v.unsure_reason;
+    if (v.sharpness >= 0) f["sharpness"] = v.sharpness;
     f["scores"] = v.scores;
     faces.push_back(std::move(f));
   }

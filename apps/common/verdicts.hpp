@@ -1,11 +1,14 @@
 #pragma once
 // faceverify's per-image output, shared by faceverify and faceserve: the JSON of an image's
-// faces (the `--json` schema) and the annotation (owner green, everybody else red, each labelled
-// with its match ratio).
+// faces (the `--json` schema), the annotation (owner green, everybody else red, faces too small
+// or blurred to judge amber "unsure", each labelled with its match ratio), and the flags of the
+// unsure verdict.
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
 
@@ -13,13 +16,26 @@
 
 namespace faceid::cli {
 
-/// "owner 0.83" / "unknown 0.00": the decision and the match ratio.
+/// --min-face / --min-sharpness: the unsure verdict's limits (unset: the model's).
+struct UnsureOptions {
+  std::optional<int> min_face;
+  std::optional<float> min_sharpness;
+};
+
+/// Adds --min-face and --min-sharpness (0 turns a check off; defaults named in --help).
+void add_unsure_options(CLI::App& app, UnsureOptions& o);
+
+/// Overrides the model's limits with the given flags.
+void apply_unsure_options(const UnsureOptions& o, Thresholds& t);
+
+/// "owner 0.83" / "unknown 0.00" / "unsure": the decision and the match ratio (none when unsure).
 std::string verdict_label(const FaceVerdict& v);
 
-/// Draws every verdict onto `image`: strangers red first, then the owner green on top.
+/// Draws every verdict onto `image`: strangers red first, unsure amber, then the owner green on top.
 void draw_verdicts(cv::Mat& image, const std::vector<FaceVerdict>& verdicts);
 
-/// The faces array: per face box, score, landmarks, match_ratio, best_score, decision, scores.
+/// The faces array: per face box, score, landmarks, match_ratio, best_score, decision
+/// ("owner", "unknown" or "unsure"), unsure_reason (when unsure), sharpness, scores.
 nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts);
 
 /// One image's entry of faceverify --json: path, faces, owner_found, timings_ms (decode, detect,

@@ -13,6 +13,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
+#include "../common/verdicts.hpp"
 #include "faceid/log.hpp"
 #include "server.hpp"
 
@@ -56,6 +57,7 @@ int run(serve::ServeOptions o, const cli::PipelineOptions& pipeline, const cli::
 int main(int argc, char** argv) {
   serve::ServeOptions o;
   cli::PipelineOptions pipeline;
+  cli::UnsureOptions unsure;
   return cli::run_main(
       argc, argv,
       {"faceserve",
@@ -90,7 +92,12 @@ int main(int argc, char** argv) {
          app.add_option("--ratio", o.ratio,
                         "Verification threshold: owner when the share of matching references > this (default: the model's)")
              ->check(CLI::Range(0.0, 1.0));
+         cli::add_unsure_options(app, unsure);
          cli::add_model_pipeline_options(app, pipeline);
        },
-       [&](const cli::CommonOptions& common) { return run(o, pipeline, common); }});
+       [&](const cli::CommonOptions& common) {
+         o.min_face = unsure.min_face;
+         o.min_sharpness = unsure.min_sharpness;
+         return run(o, pipeline, common);
+       }});
 }

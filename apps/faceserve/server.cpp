@@ -156,6 +156,7 @@ std::shared_ptr<Engine> FaceServer::load_engine() const {
   e->verifier = std::make_unique<Verifier>(o_.model, o_.device, o_.yunet_model);
   if (o_.threshold) e->verifier->thresholds().detection = *o_.threshold;
   if (o_.ratio) e->verifier->thresholds().ratio = *o_.ratio;
+  cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, e->verifier->thresholds());
   const fs::path cache = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
   e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
   e->loaded_at = now_iso();
@@ -177,7 +178,8 @@ nlohmann::json FaceServer::model_json(const Engine& e) const {
           {"trained_at", b.info.training.date},
           {"faceid_version", b.info.training.faceid_version},
           {"detector", b.info.preprocess.detector},
-          {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"pair", t.pair}}},
+          {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"pair", t.pair}, {"min_face", t.min_face},
+                          {"min_sharpness", t.min_sharpness}}},
           {"references", {{"folder", o_.refs}, {"photos", e.references.photos}, {"used", e.references.used},
                           {"embedded_now", e.references.embedded}, {"skipped", e.references.skipped}}},
           {"loaded_at", e.loaded_at},
@@ -319,7 +321,8 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
       {"model_checksum", e->verifier->bundle().checksum},
       {"references", {{"folder", o_.refs}, {"photos", e->references.photos}, {"used", e->references.used},
                       {"embedded_now", e->references.embedded}, {"skipped", e->references.skipped}}},
-      {"thresholds", {{"detection", th.detection}, {"ratio", th.ratio}}},
+      {"thresholds", {{"detection", th.detection}, {"ratio", th.ratio}, {"min_face", th.min_face},
+                      {"min_sharpness", th.min_sharpness}}},
       {"images", nlohmann::json::array({image})},
       {"summary", {{"inputs", 1}, {"with_owner", cli::any_owner(verdicts) ? 1 : 0}, {"faces", verdicts.size()},
                    {"unreadable", 0}, {"seconds", ms_since(t0) / 1000}}}};

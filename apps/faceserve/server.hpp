@@ -46,6 +46,8 @@ struct ServeOptions {
   int timeout_s = 10;       ///< socket read and write timeouts
   std::string save_dir;     ///< when set, every upload and its JSON are kept here
   std::optional<float> threshold, ratio;
+  std::optional<int> min_face;          ///< the unsure verdict's limits (unset: the model's)
+  std::optional<float> min_sharpness;
   std::string device = "auto";
   int threads = 0;          ///< LibTorch/OpenCV threads (0 = all cores)
   std::string yunet_model, cache_dir;

@@ -4,10 +4,12 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -26,6 +28,7 @@
 #include "faceid/lfw_pairs.hpp"
 #include "faceid/log.hpp"
 #include "faceid/metrics.hpp"
+#include "faceid/owner_sessions.hpp"
 #include "faceid/plot.hpp"
 #include "faceid/sources.hpp"
 #include "faceid/trainer.hpp"
@@ -51,7 +54,8 @@ TrainConfig default_train() {
 }
 
 struct Options {
-  std::string lfw, self, output = "models/me", run_dir, fill_refs;
+  std::string lfw, output = "models/me", run_dir, fill_refs;
+  std::vector<std::string> self;  // one folder per capture session, or one folder of session sub-folders
   std::vector<std::string> exclude_pairs;
   std::string arch = "resnet";
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
@@ -68,6 +72,54 @@ struct Options {
 };
 
 constexpr std::size_t kMinOwnerPhotos = 5;
+
+// One capture session of the owner's photos.
+struct Session {
+  std::string name;
+  fs::path dir;
+  std::vector<fs::path> files;
+};
+
+// --self DIR...: several folders are one session each; one folder with sub-folders of photos has
+// a session per sub-folder (photos directly in it are one more session); one plain folder is one
+// session.
+std::vector<Session> owner_sessions(const std::vector<std::string>& dirs) {
+  std::vector<Session> sessions;
+  if (dirs.size() == 1) {
+    std::vector<fs::path> subs;
+    for (const auto& entry : fs::directory_iterator(dirs[0]))
+      if (entry.is_directory() && !list_images(entry.path()).empty()) subs.push_back(entry.path());
+    std::sort(subs.begin(), subs.end());
+    if (!subs.empty()) {
+      if (auto top = list_images(dirs[0]); !top.empty())
+        sessions.push_back({fs::path(dirs[0]).filename().string(), dirs[0], std::move(top)});
+      for (const auto& sub : subs) sessions.push_back({sub.filename().string(), sub, list_images(sub)});
+      return sessions;
+    }
+  }
+  std::set<std::string> seen;
+  for (const auto& dir : dirs) {
+    const fs::path canonical = fs::weakly_canonical(dir);
+    if (!seen.insert(canonical.string()).second) throw usage_error("--self " + dir + " is given twice");
+    std::string name = canonical.filename().string();
+    if (name.empty()) name = dir;
+    sessions.push_back({name, dir, list_images(dir)});
+  }
+  return sessions;
+}
+
+// The owner photos of `faces` with their session and hashes, in pool order.
+std::vector<OwnerPhoto> owner_photos(const FaceSet& faces, const std::map<std::string, int>& session_of) {
+  std::vector<OwnerPhoto> photos;
+  const int s = static_cast<int>(faces.chips.size(1));
+  for (const int id : faces.pool.owner) {
+    const std::string& source = faces.sources.at(static_cast<std::size_t>(id));
+    const auto row = faces.chips[id].contiguous();
+    const std::vector<std::uint8_t> rgb(row.data_ptr<std::uint8_t>(), row.data_ptr<std::uint8_t>() + row.numel());
+    photos.push_back({id, session_of.at(source), file_content_hash(source), chip_dhash(rgb, s)});
+  }
+  return photos;
+}
 
 
 double peak_rss_mb() {
@@ -146,9 +198,17 @@ int run(Options& o, const cli::CommonOptions& common) {
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
   const int threads = cli::resolve_threads(common.threads);
   const auto people = scan_people(o.lfw);
-  const auto owner_files = list_images(o.self);
+  const std::vector<Session> sessions = owner_sessions(o.self);
+  const std::string self_text = fmt::format("{}", fmt::join(o.self, ", "));
+  std::vector<fs::path> owner_files;
+  std::map<std::string, int> session_of;  // owner file -> session index
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    for (const auto& f : sessions[i].files) {
+      if (!session_of.emplace(f.string(), static_cast<int>(i)).second) continue;
+      owner_files.push_back(f);
+    }
   if (owner_files.size() < kMinOwnerPhotos)
-    throw input_error(o.self + ": " + std::to_string(owner_files.size()) + " photo(s); facetrain needs at least " +
+    throw input_error(self_text + ": " + std::to_string(owner_files.size()) + " photo(s); facetrain needs at least " +
                       std::to_string(kMinOwnerPhotos) + " of the owner (a few hundred is better)");
   std::vector<fs::path> lfw_files;
   for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
@@ -167,13 +227,47 @@ int run(Options& o, const cli::CommonOptions& common) {
   // The caches are only needed to gather the chips: let them go before training (~400 MB for LFW).
   const FaceSet faces = [&] {
     const FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
-    const FaceCache owner_cache = cache_source(o.self, owner_files);
+    // One cache per session folder; their entries gathered into one for the face set.
+    FaceCache owner_cache(pipeline.config().chip_size, pipeline.config().fingerprint());
+    for (const auto& session : sessions) {
+      const FaceCache cache = cache_source(session.dir.string(), session.files);
+      for (const auto& f : session.files)
+        if (const CachedFace* face = cache.find(file_key(f))) owner_cache.put(*face);
+    }
     return make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
   }();
   if (faces.pool.owner.size() < kMinOwnerPhotos)
-    throw input_error(o.self + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
+    throw input_error(self_text + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
                       std::to_string(kMinOwnerPhotos));
-  const PoolSplit split = split_pool(faces.pool, o.val_fraction, common.seed);
+  PoolSplit split = split_pool(faces.pool, o.val_fraction, common.seed);
+  // The owner's photos: whole sessions held out when there are two or more; duplicates never
+  // straddle training and held-out photos.
+  const std::vector<OwnerPhoto> photos = owner_photos(faces, session_of);
+  const OwnerSplit owner_split = split_owner_photos(photos, duplicate_groups(photos), o.val_fraction, common.seed);
+  split.train.owner = owner_split.train;
+  split.val.owner = owner_split.val;
+  std::vector<std::size_t> session_faces(sessions.size(), 0);
+  for (const auto& p : photos) ++session_faces[static_cast<std::size_t>(p.session)];
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    const bool held = std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
+    logger()->info("session {} ({}): {} photos, {} with a face{}", sessions[i].name, sessions[i].dir.string(),
+                   sessions[i].files.size(), session_faces[i], held ? ", held out for validation and calibration" : "");
+  }
+  if (owner_split.duplicate_groups > 0)
+    logger()->info("owner photos: {} duplicates in {} groups (byte-identical or near-identical chips), each group kept "
+                   "on one side{}",
+                   owner_split.duplicate_photos, owner_split.duplicate_groups,
+                   owner_split.moved_to_train ? fmt::format("; {} held-out photo(s) copy a training photo and train instead",
+                                                            owner_split.moved_to_train)
+                                              : std::string());
+  if (!owner_split.by_session && o.val_fraction > 0)
+    logger()->warn("one capture session: the held-out owner photos come from the session the model trains on, so the "
+                   "calibrated TAR says little about photos of another day (measured: a rule calibrated on one session "
+                   "lost a third of the owner's photos of another); give two or more sessions (--self DIR1 DIR2 ..., or "
+                   "one folder of session sub-folders)");
+  if (split.train.owner.size() < 2)
+    throw input_error(self_text + ": only " + std::to_string(split.train.owner.size()) +
+                      " owner photo(s) left for training after holding out; give more photos or sessions");
   logger()->info("training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} people; "
                  "{} people excluded by pairs files",
                  split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
@@ -191,7 +285,11 @@ int run(Options& o, const cli::CommonOptions& common) {
   logger()->info("model {} ({:.1f} M parameters) on {}, {} threads; run folder {}", model_config.name,
                  net->parameter_count() / 1e6, trainer.device().str(), threads, run_dir.string());
 
-  nlohmann::json params = {{"lfw", o.lfw}, {"self", o.self}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
+  nlohmann::json session_params = nlohmann::json::array();
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    session_params.push_back({{"name", sessions[i].name}, {"dir", sessions[i].dir.string()},
+                              {"photos", sessions[i].files.size()}, {"faces", session_faces[i]}});
+  nlohmann::json params = {{"lfw", o.lfw}, {"self", o.self}, {"sessions", session_params}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
                            {"model", model_config}, {"preprocess", pipeline.config()}, {"train", o.train},
                            {"val_fraction", o.val_fraction}, {"threads", threads}, {"faceid_version", FACEID_VERSION}};
   std::ofstream(run_dir / "params.json") << params.dump(2) << "\n";
@@ -283,6 +381,45 @@ int run(Options& o, const cli::CommonOptions& common) {
   } else {
     logger()->warn("no held-out owner photos or strangers: owner thresholds left at their defaults");
   }
+  // Per session: the share of its photos the calibrated rule accepts (the reference photos
+  // themselves left out). Only a held-out session's figure predicts another day.
+  nlohmann::json session_report = nlohmann::json::array();
+  {
+    const std::set<int> ref_set(refs.begin(), refs.end());
+    const std::set<int> held(split.val.owner.begin(), split.val.owner.end());
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      std::vector<int> ids;
+      std::size_t held_photos = 0;
+      for (const auto& p : photos)
+        if (p.session == static_cast<int>(i) && !ref_set.count(p.chip)) {
+          ids.push_back(p.chip);
+          held_photos += held.count(p.chip);
+        }
+      const bool held_out =
+          std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
+      nlohmann::json entry = {{"name", sessions[i].name}, {"dir", sessions[i].dir.string()},
+                              {"role", held_out ? "held out" : owner_split.by_session ? "trained" : "trained and held out"},
+                              {"faces", ids.size()}, {"held_out_faces", held_photos}};
+      if (!ids.empty()) {
+        std::size_t accepted = 0;
+        for (const auto& row : gallery_scores(net, trainer.embed_chips(ids), ref_embeddings))
+          accepted += is_owner(row, info.thresholds.detection, info.thresholds.ratio);
+        entry["accepted"] = accepted;
+        entry["tar"] = static_cast<double>(accepted) / static_cast<double>(ids.size());
+      }
+      session_report.push_back(std::move(entry));
+    }
+    info.thresholds.calibration["sessions"] = session_report;
+    info.thresholds.calibration["owner_split"] = owner_split.by_session ? "whole sessions held out" : "photos held out";
+    info.thresholds.calibration["owner_duplicates"] = {{"groups", owner_split.duplicate_groups},
+                                                      {"photos", owner_split.duplicate_photos},
+                                                      {"held_out_copies_moved_to_training", owner_split.moved_to_train}};
+    std::ofstream(run_dir / "sessions.json") << nlohmann::json{{"sessions", session_report},
+                                                               {"by_session", owner_split.by_session},
+                                                               {"duplicates", info.thresholds.calibration["owner_duplicates"]}}
+                                                    .dump(2)
+                                             << "\n";
+  }
   info.thresholds.pair = pair_threshold;
   info.thresholds.calibration["pair_eer"] = eer;
   info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
@@ -290,7 +427,11 @@ int run(Options& o, const cli::CommonOptions& common) {
   // 4. The bundle.
   TrainingSummary& t = info.training;
   t.lfw = fs::absolute(o.lfw).string();
-  t.self = fs::absolute(o.self).string();
+  {
+    std::vector<std::string> dirs;
+    for (const auto& d : o.self) dirs.push_back(fs::absolute(d).string());
+    t.self = fmt::format("{}", fmt::join(dirs, "; "));
+  }
   t.owner_photos_train = split.train.owner.size();
   t.owner_photos_val = split.val.owner.size();
   t.people_train = split.train.people.size();
@@ -322,6 +463,7 @@ int run(Options& o, const cli::CommonOptions& common) {
 
   nlohmann::json summary = {{"model", fs::absolute(o.output).string()}, {"run_dir", fs::absolute(run_dir).string()},
                             {"best_epoch", result.best_epoch}, {"best", best}, {"thresholds", info.thresholds},
+                            {"sessions", session_report},
                             {"train_seconds", train_seconds}, {"peak_rss_mb", peak_rss_mb()},
                             {"interrupted", result.interrupted},
                             {"collapsed", result.collapsed}};
@@ -336,6 +478,13 @@ int run(Options& o, const cli::CommonOptions& common) {
                              "(held-out TAR {:.3f} at FAR {:.4f})\n",
                              info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
                              info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
+    for (const auto& s : session_report)
+      std::cout << fmt::format("session {} ({}): {}\n", s["name"].get<std::string>(), s["role"].get<std::string>(),
+                               s.contains("tar") ? fmt::format("owner rule accepts {} of {} photos = {:.3f}{}",
+                                                               s["accepted"].get<std::size_t>(), s["faces"].get<std::size_t>(),
+                                                               s["tar"].get<double>(),
+                                                               s["role"] == "held out" ? "" : " (trained on: optimistic)")
+                                                 : std::string("no face"));
     std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session); peak RSS {:.0f} MB\n", train_seconds,
                              result.seconds, peak_rss_mb());
   }
@@ -356,7 +505,11 @@ int main(int argc, char** argv) {
       {"facetrain", "Train a Siamese face-verification model of the owner's face against LFW strangers.",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")->required()->check(CLI::ExistingDirectory);
-         app.add_option("--self", o.self, "Folder of the owner's photos")->required()->check(CLI::ExistingDirectory);
+         app.add_option("--self", o.self,
+                        "Folders of the owner's photos, one per capture session (or one folder with a sub-folder per "
+                        "session); with two or more sessions whole sessions are held out for validation and calibration")
+             ->required()
+             ->check(CLI::ExistingDirectory);
          app.add_option("-o,--output", o.output, "Model bundle folder to write")->capture_default_str();
          app.add_option("--run-dir", o.run_dir, "Run folder (params, metrics, curves, log, checkpoint); default runs/<time>");
          app.add_option("--exclude-pairs", o.exclude_pairs, "LFW pairs file(s) whose people are left out of training")

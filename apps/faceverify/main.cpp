@@ -1,7 +1,8 @@
 // faceverify: find the owner in photos, folders of photos and videos (DESIGN.md §6). Every face
 // is embedded once and compared with the owner's cached reference embeddings through the model's
 // head; the seed's rule with the bundle's calibrated thresholds decides. The owner gets a green
-// box, everybody else a red one, each with its match ratio.
+// box, everybody else a red one, each with its match ratio; a face too small or too blurred to
+// judge is "unsure" (amber), with the reason in --json.
 //
 // Exit codes (DESIGN.md §9): 0 the owner was found, 1 no owner (or no face), 2 usage, 3 an input
 // could not be read (the others are still processed), 4 model.
@@ -39,6 +40,7 @@ struct Options {
   bool csv = false;
   int every = 1;
   cli::PipelineOptions pipeline;
+  cli::UnsureOptions unsure;
 };
 
 // One thing to look at, and where its annotated copy goes (empty: nowhere).
@@ -88,19 +90,22 @@ std::vector<Job> plan(const Options& o) {
 void print_csv(const fs::path& path, const std::vector<FaceVerdict>& verdicts) {
   if (verdicts.empty()) std::cout << path.string() << ",no_persons_found\n";
   for (const auto& v : verdicts)
-    std::cout << fmt::format("{},{},{:.4f}\n", path.string(), v.owner ? "owner" : "unknown_person", v.share);
+    std::cout << fmt::format("{},{},{:.4f}\n", path.string(),
+                             v.unsure ? "unsure" : v.owner ? "owner" : "unknown_person", v.share);
 }
 
 std::string summary_line(const std::vector<FaceVerdict>& verdicts) {
   if (verdicts.empty()) return "no face found";
   float best = 0;
-  std::size_t owners = 0;
+  std::size_t owners = 0, unsure = 0;
   for (const auto& v : verdicts) {
-    best = std::max(best, v.share);
+    if (!v.unsure) best = std::max(best, v.share);
     owners += v.owner;
+    unsure += v.unsure;
   }
-  return fmt::format("{} ({} face{}, {} owner; best match ratio {:.2f})", owners ? "OWNER" : "no owner",
-                     verdicts.size(), verdicts.size() == 1 ? "" : "s", owners, best);
+  return fmt::format("{} ({} face{}, {} owner{}; best match ratio {:.2f})", owners ? "OWNER" : "no owner",
+                     verdicts.size(), verdicts.size() == 1 ? "" : "s", owners,
+                     unsure ? fmt::format(", {} unsure", unsure) : "", best);
 }
 
 class JobRunner {
@@ -212,6 +217,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
   if (o.threshold) verifier.thresholds().detection = *o.threshold;
   if (o.ratio) verifier.thresholds().ratio = *o.ratio;
+  cli::apply_unsure_options(o.unsure, verifier.thresholds());
   cli::ProgressBar ref_bar("references", !common.quiet);
   const ReferenceReport refs =
       verifier.load_references(o.refs, cli::cache_dir(o.pipeline), cli::resolve_threads(common.threads),
@@ -243,7 +249,9 @@ int run(const Options& o, const cli::CommonOptions& common) {
                      {"references", {{"folder", o.refs}, {"photos", refs.photos}, {"used", refs.used},
                                      {"embedded_now", refs.embedded}, {"skipped", refs.skipped}}},
                      {"thresholds", {{"detection", verifier.thresholds().detection},
-                                     {"ratio", verifier.thresholds().ratio}}},
+                                     {"ratio", verifier.thresholds().ratio},
+                                     {"min_face", verifier.thresholds().min_face},
+                                     {"min_sharpness", verifier.thresholds().min_sharpness}}},
                      {"images", results},
                      {"summary", {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", runner.faces()},
                                   {"unreadable", failures}, {"seconds", seconds}}}});
@@ -262,8 +270,8 @@ int main(int argc, char** argv) {
   return cli::run_main(
       argc, argv,
       {"faceverify",
-       "Find the owner's face in photos, folders and videos. Exit 0: owner found, 1: no owner or no face, "
-       "3: an input could not be read.",
+       "Find the owner's face in photos, folders and videos; faces too small or blurred to judge are 'unsure'. "
+       "Exit 0: owner found, 1: no owner or no face, 3: an input could not be read.",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("inputs", o.inputs, "Images, folders of images, or videos")->required();
          app.add_option("-o,--output", o.output,
@@ -276,8 +284,10 @@ int main(int argc, char** argv) {
          app.add_option("--ratio", o.ratio,
                         "Verification threshold: owner when the share of matching references > this (default: the model's)")
              ->check(CLI::Range(0.0, 1.0));
-         app.add_flag("--csv", o.csv, "Print path,owner|unknown_person,match_ratio per face (path,no_persons_found)");
+         app.add_flag("--csv", o.csv,
+                      "Print path,owner|unknown_person|unsure,match_ratio per face (path,no_persons_found)");
          app.add_option("--every", o.every, "Videos: verify every Nth frame (all frames are written)")->capture_default_str();
+         cli::add_unsure_options(app, o.unsure);
          cli::add_model_pipeline_options(app, o.pipeline);
        },
        [&](const cli::CommonOptions& common) { return run(o, common); }});

@@ -1,5 +1,6 @@
 #include "faceid/align.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
@@ -56,6 +57,21 @@ cv::Mat align_face(const cv::Mat& bgr, const Face& face, const PreprocessConfig&
   cv::warpAffine(source, chip, m, cv::Size(config.chip_size, config.chip_size), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   return chip;
+}
+
+float face_sharpness(const cv::Mat& bgr_chip, const PreprocessConfig& config) {
+  // The template without padding spans [p, 1 + p] / (1 + 2p) of the chip.
+  const double s = bgr_chip.cols, p = config.padding;
+  const int x0 = static_cast<int>(std::lround(p / (1 + 2 * p) * s));
+  const int side = std::max(1, std::min(bgr_chip.cols - x0, static_cast<int>(std::lround(s / (1 + 2 * p)))));
+  const cv::Rect face(x0, std::min(x0, bgr_chip.rows - side), side, std::min(side, bgr_chip.rows));
+  cv::Mat gray, small, lap;
+  cv::cvtColor(bgr_chip(face), gray, cv::COLOR_BGR2GRAY);
+  cv::resize(gray, small, cv::Size(64, 64), 0, 0, side > 64 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Laplacian(small, lap, CV_32F, 1);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(lap, mean, stddev);
+  return static_cast<float>(stddev[0] * stddev[0]);
 }
 
 cv::Mat centre_chip(const cv::Mat& bgr, const PreprocessConfig& config, double fraction) {

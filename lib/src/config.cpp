@@ -31,6 +31,7 @@ void to_json(nlohmann::json& j, const PreprocessConfig& c) {
        {"max_detect_side", c.max_detect_side},
        {"min_face_size", c.min_face_size},
        {"padding", c.padding},
+       {"border_pad", c.border_pad},
        {"alignment", "5-point similarity to the ArcFace template"},
        {"normalisation", "RGB, x/255"}};
 }
@@ -43,9 +44,14 @@ void from_json(const nlohmann::json& j, PreprocessConfig& c) {
     j.at("max_detect_side").get_to(c.max_detect_side);
     j.at("min_face_size").get_to(c.min_face_size);
     j.at("padding").get_to(c.padding);
+    // Bundles from before border padding: padding changes which faces are found, not how a
+    // found face becomes a chip, so they get today's default.
+    c.border_pad = j.value("border_pad", PreprocessConfig{}.border_pad);
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("preprocessing settings: ") + e.what());
   }
+  if (c.border_pad < 0 || c.border_pad > 1)
+    throw model_error("preprocessing settings: border_pad " + std::to_string(c.border_pad) + " outside [0, 1]");
   if (c.chip_size < 16 || c.chip_size > 512)
     throw model_error("preprocessing settings: chip_size " + std::to_string(c.chip_size) +
                       " outside [16, 512]");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 
 #include "faceid/error.hpp"
@@ -38,6 +39,18 @@ float match_share(const std::vector<float>& scores, float detection) {
   if (scores.empty()) return 0;
   const auto above = std::count_if(scores.begin(), scores.end(), [&](float s) { return s > detection; });
   return static_cast<float>(above) / static_cast<float>(scores.size());
+}
+
+std::string unsure_reason(float width, float height, float sharpness, const Thresholds& t) {
+  if (t.min_face > 0 && width > 0 && height > 0 && std::min(width, height) < static_cast<float>(t.min_face))
+    return std::to_string(static_cast<int>(std::lround(width))) + "x" + std::to_string(static_cast<int>(std::lround(height))) +
+           " px face < " + std::to_string(t.min_face) + " px";
+  if (t.min_sharpness > 0 && sharpness >= 0 && sharpness < t.min_sharpness) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "blur: sharpness %.1f < %g", sharpness, static_cast<double>(t.min_sharpness));
+    return buf;
+  }
+  return {};
 }
 
 bool is_owner(const std::vector<float>& scores, float detection, float ratio) {

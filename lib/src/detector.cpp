@@ -1,6 +1,7 @@
 #include "faceid/detector.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include <opencv2/imgproc.hpp>
@@ -16,6 +17,7 @@ namespace faceid {
 namespace {
 
 constexpr const char* kYunetFile = "face_detection_yunet_2022mar.onnx";
+constexpr int kMinYunetSide = 64;
 
 bool is_file(const fs::path& p) {
   std::error_code ec;
@@ -28,9 +30,13 @@ double detection_scale(const cv::Mat& image, int max_side) {
   return side > max_side ? static_cast<double>(max_side) / side : 1.0;
 }
 
-void sort_largest_first(std::vector<Face>& faces) {
-  std::sort(faces.begin(), faces.end(),
-            [](const Face& a, const Face& b) { return a.box.area() > b.box.area(); });
+// Largest visible part first: a face mostly outside the picture should not win "the largest face"
+// (the training chip of an image) over a whole one.
+void sort_largest_first(std::vector<Face>& faces, const cv::Size& image) {
+  const cv::Rect2f inside(0, 0, static_cast<float>(image.width), static_cast<float>(image.height));
+  std::stable_sort(faces.begin(), faces.end(), [&](const Face& a, const Face& b) {
+    return (a.box & inside).area() > (b.box & inside).area();
+  });
 }
 
 class YuNetDetector : public Detector {
@@ -49,6 +55,17 @@ class YuNetDetector : public Detector {
     const double scale = detection_scale(bgr, options_.max_side);
     cv::Mat input = bgr;
     if (scale < 1.0) cv::resize(bgr, input, cv::Size(), scale, scale, cv::INTER_AREA);
+    // Pad after downscaling, so that the faces keep the resolution they had without padding.
+    const int pad = static_cast<int>(std::lround(options_.border_pad * std::max(input.cols, input.rows)));
+    // YuNet's pooling fails on inputs under 32 px a side (a thin strip of a picture): pad those
+    // on the right and bottom too.
+    const int extra_x = std::max(0, kMinYunetSide - input.cols - 2 * pad);
+    const int extra_y = std::max(0, kMinYunetSide - input.rows - 2 * pad);
+    if (pad > 0 || extra_x > 0 || extra_y > 0) {
+      cv::Mat padded;
+      cv::copyMakeBorder(input, padded, pad, pad + extra_y, pad, pad + extra_x, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+      input = padded;
+    }
     cv::Mat out;
     net_->setInputSize(input.size());
     net_->detect(input, out);
@@ -56,16 +73,19 @@ class YuNetDetector : public Detector {
     for (int r = 0; r < out.rows; ++r) {
       const float* v = out.ptr<float>(r);
       Face f;
-      f.box = cv::Rect2f(v[0], v[1], v[2], v[3]);
-      f.box = cv::Rect2f(f.box.x / scale, f.box.y / scale, f.box.width / scale, f.box.height / scale);
+      f.box = cv::Rect2f(static_cast<float>((v[0] - pad) / scale), static_cast<float>((v[1] - pad) / scale),
+                         static_cast<float>(v[2] / scale), static_cast<float>(v[3] / scale));
       for (int k = 0; k < 5; ++k)
-        f.landmarks[k] = cv::Point2f(static_cast<float>(v[4 + 2 * k] / scale),
-                                     static_cast<float>(v[5 + 2 * k] / scale));
+        f.landmarks[k] = cv::Point2f(static_cast<float>((v[4 + 2 * k] - pad) / scale),
+                                     static_cast<float>((v[5 + 2 * k] - pad) / scale));
       f.has_landmarks = true;
       f.score = v[14];
+      // A box wholly in the padding is no face of this picture.
+      const cv::Rect2f inside(0, 0, static_cast<float>(bgr.cols), static_cast<float>(bgr.rows));
+      if ((f.box & inside).area() <= 0) continue;
       if (std::min(f.box.width, f.box.height) >= options_.min_face_size) faces.push_back(f);
     }
-    sort_largest_first(faces);
+    sort_largest_first(faces, bgr.size());
     return faces;
   }
 
@@ -105,7 +125,7 @@ class HaarDetector : public Detector {
       f.score = 1.0f;
       faces.push_back(f);
     }
-    sort_largest_first(faces);
+    sort_largest_first(faces, bgr.size());
     return faces;
   }
 
@@ -124,6 +144,7 @@ DetectorOptions detector_options(const PreprocessConfig& c) {
   o.score_threshold = c.score_threshold;
   o.max_side = c.max_detect_side;
   o.min_face_size = c.min_face_size;
+  o.border_pad = c.border_pad;
   return o;
 }
 

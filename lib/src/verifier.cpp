@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "faceid/align.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/embedding_cache.hpp"
 #include "faceid/error.hpp"
@@ -107,11 +108,14 @@ std::vector<std::vector<float>> Verifier::score_chips(const torch::Tensor& chips
   return compare(embed_chips(bundle_.net, chips, device_));
 }
 
-FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores) const {
+FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores, float sharpness) const {
   FaceVerdict v;
   v.face = face;
   v.share = match_share(scores, thresholds_.detection);
-  v.owner = is_owner(scores, thresholds_.detection, thresholds_.ratio);
+  v.sharpness = sharpness;
+  v.unsure_reason = unsure_reason(face.box.width, face.box.height, sharpness, thresholds_);
+  v.unsure = !v.unsure_reason.empty();
+  v.owner = !v.unsure && is_owner(scores, thresholds_.detection, thresholds_.ratio);
   v.best = scores.empty() ? 0.f : *std::max_element(scores.begin(), scores.end());
   v.scores = std::move(scores);
   return v;
@@ -127,8 +131,11 @@ std::vector<FaceVerdict> Verifier::verify(const cv::Mat& bgr, VerifyTimings* tim
     t0 = std::chrono::steady_clock::now();
     const int s = pipeline_.config().chip_size;
     auto chips = torch::empty({static_cast<long>(faces.size()), s, s, 3}, torch::kUInt8);
+    std::vector<float> sharpness(faces.size());
     for (std::size_t i = 0; i < faces.size(); ++i) {
-      const auto bytes = chip_to_rgb_bytes(pipeline_.chip(bgr, faces[i]));
+      const cv::Mat chip = pipeline_.chip(bgr, faces[i]);
+      sharpness[i] = face_sharpness(chip, pipeline_.config());
+      const auto bytes = chip_to_rgb_bytes(chip);
       std::memcpy(chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), bytes.data(), bytes.size());
     }
     t.align_ms = ms_since(t0);
@@ -137,7 +144,7 @@ std::vector<FaceVerdict> Verifier::verify(const cv::Mat& bgr, VerifyTimings* tim
     t.embed_ms = ms_since(t0);
     t0 = std::chrono::steady_clock::now();
     auto scores = compare(embeddings);
-    for (std::size_t i = 0; i < faces.size(); ++i) out.push_back(decide(faces[i], std::move(scores[i])));
+    for (std::size_t i = 0; i < faces.size(); ++i) out.push_back(decide(faces[i], std::move(scores[i]), sharpness[i]));
     t.compare_ms = ms_since(t0);
   }
   if (timings) *timings = t;

@@ -118,7 +118,8 @@ check verify_video 0 "clip.avi: OWNER \(12 frames, 4 verified" -- "${verify[@]}"
 if /usr/bin/python3 - "$tmp/verify.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["references"]["used"] == 4 and r["thresholds"] == {"detection": 0.0, "ratio": 0.0}, r["references"]
+assert r["references"]["used"] == 4 and r["thresholds"] == {**r["thresholds"], "detection": 0.0, "ratio": 0.0}, r
+assert r["thresholds"]["min_face"] >= 0 and r["thresholds"]["min_sharpness"] >= 0, r["thresholds"]
 face = r["images"][0]["faces"][0]
 assert len(face["box"]) == 4 and face["box"][2] > 0 and face["box"][3] > 0, face["box"]
 assert len(face["landmarks"]) == 5 and all(len(p) == 2 for p in face["landmarks"])

@@ -14,6 +14,8 @@ namespace faceid {
 inline const cv::Scalar kGreen{60, 200, 60};
 inline const cv::Scalar kRed{40, 40, 220};
 inline const cv::Scalar kYellow{0, 210, 240};
+inline const cv::Scalar kAmber{0, 150, 255};  ///< faceverify's "unsure"
+
 
 /// Draws `face`'s box (line width scaled to the image), its landmarks, and `label` above it on a
 /// filled background so it stays readable on any picture.

@@ -24,12 +24,22 @@ namespace faceid {
 
 constexpr int kBundleFormatVersion = 1;
 
+/// The unsure verdict's measured defaults (README, issue 11 section; defined in bundle.cpp).
+extern const int kDefaultMinFace;
+extern const float kDefaultMinSharpness;
+
 /// The decision thresholds (DESIGN.md §6), all on P(same) = sigmoid(logit).
 struct Thresholds {
   float pair = 0.5f;       ///< same/different for a single pair (equal-error point on validation pairs)
   float detection = 0.5f;  ///< a reference "matches" a face when P(same) > detection
   float ratio = 0.5f;      ///< the face is the owner when the share of matching references > ratio
   double target_far = 1e-3;  ///< false-accept rate the calibration aimed for
+  /// Faces whose box is smaller than this (shorter side, pixels of the picture) are "unsure":
+  /// too small to judge (measured, see kDefaultMinFace). 0 = no limit.
+  int min_face = kDefaultMinFace;
+  /// Faces whose sharpness (face_sharpness in align.hpp) is below this are "unsure": too blurred
+  /// to judge (measured). 0 = no limit.
+  float min_sharpness = kDefaultMinSharpness;
   nlohmann::json calibration;  ///< how they were chosen and what they achieved (TAR, FAR, counts)
 };
 

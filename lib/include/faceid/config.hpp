@@ -17,6 +17,7 @@ struct PreprocessConfig {
   float score_threshold = 0.7f;  ///< detector confidence below which a box is dropped
   int max_detect_side = 640;     ///< larger images are downscaled for detection (YuNet misses big faces)
   int min_face_size = 20;        ///< boxes smaller than this (pixels, original image) are dropped
+  float border_pad = 0.25f;      ///< detection pads the image by this share of its longer side (faces cut by the border)
   float padding = 0.25f;         ///< margin around the 5-point template, as a fraction of the chip (context)
 
   /// A short string that changes whenever a field that changes the chips changes (cache key).

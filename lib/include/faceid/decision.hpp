@@ -3,6 +3,7 @@
 // with every reference photo of the owner; it is the owner when the share of references whose
 // P(same) exceeds the detection threshold is above the verification ratio.
 
+#include <string>
 #include <vector>
 
 #include "faceid/bundle.hpp"
@@ -18,6 +19,12 @@ float match_share(const std::vector<float>& scores, float detection);
 
 /// The seed's rule: match_share(scores, detection) > ratio. False for no references.
 bool is_owner(const std::vector<float>& scores, float detection, float ratio);
+
+/// Why a face is too small or too blurred to judge under `t` (min_face, min_sharpness; 0 turns a
+/// check off), or "" when it can be judged: "face 47x61 px < 64 px", "blur: sharpness 12.3 < 30".
+/// `width` and `height` are the face box's in picture pixels (0: unknown, not checked);
+/// `sharpness` < 0 means unknown (not checked).
+std::string unsure_reason(float width, float height, float sharpness, const Thresholds& t);
 
 /// Chooses (detection, ratio) from the reference scores of held-out owner faces (should be
 /// accepted) and stranger faces (should be rejected): for each ratio in {0, 0.02, 0.05, 0.1, 0.2, ..., 0.9} (0: the

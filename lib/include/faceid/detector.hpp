@@ -34,6 +34,11 @@ struct DetectorOptions {
   float score_threshold = 0.7f;
   int max_side = 640;                 ///< detection runs on the image downscaled to this
   int min_face_size = 20;
+  /// YuNet: the (downscaled) image is padded on every side by this fraction of its longer side
+  /// before detection, so that faces cut by the photo's border, whose centre lies near or beyond
+  /// the edge, are still found; boxes and landmarks are mapped back and may extend beyond the
+  /// image (align_face fills the missing part by replicating the border). 0 = no padding.
+  float border_pad = 0.25f;
 };
 
 /// The detector settings of a preprocessing configuration.
@@ -56,7 +61,9 @@ DetectorOptions resolve_detector(DetectorOptions options);
 class Detector {
  public:
   virtual ~Detector() = default;
-  /// Faces in a BGR 8-bit image, largest first. Not thread-safe: one detector per thread.
+  /// Faces in a BGR 8-bit image, largest visible part first (the area of the box inside the
+  /// image: a face cut by the border counts by what is left of it). Not thread-safe: one
+  /// detector per thread.
   virtual std::vector<Face> detect(const cv::Mat& bgr) = 0;
   /// "yunet" or "haar".
   virtual std::string name() const = 0;

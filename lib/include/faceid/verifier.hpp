@@ -24,7 +24,14 @@ struct FaceVerdict {
   std::vector<float> scores;  ///< P(same) against each reference, in reference order
   float share = 0;            ///< share of references with P(same) > the detection threshold
   float best = 0;             ///< highest P(same)
-  bool owner = false;         ///< share > the ratio threshold
+  bool owner = false;         ///< share > the ratio threshold (never when unsure)
+  float sharpness = -1;       ///< face_sharpness of the chip (-1: not measured)
+  /// Too small or too blurred to judge (Thresholds::min_face, min_sharpness): neither "owner" nor
+  /// "unknown"; unsure_reason says why.
+  bool unsure = false;
+  std::string unsure_reason;
+  /// "owner", "unknown" or "unsure".
+  const char* decision() const { return unsure ? "unsure" : owner ? "owner" : "unknown"; }
 };
 
 /// Where the time of one picture went, in milliseconds.
@@ -68,8 +75,9 @@ class Verifier {
   /// per chip. For reports over many cached faces.
   std::vector<std::vector<float>> score_chips(const torch::Tensor& chips);
 
-  /// The verdict of `face` given its reference scores, under the current thresholds.
-  FaceVerdict decide(const Face& face, std::vector<float> scores) const;
+  /// The verdict of `face` given its reference scores and its chip's sharpness (-1: unknown),
+  /// under the current thresholds: unsure when too small or blurred, else owner or unknown.
+  FaceVerdict decide(const Face& face, std::vector<float> scores, float sharpness = -1) const;
 
  private:
   std::vector<std::vector<float>> compare(const torch::Tensor& embeddings);
