@@ -10,15 +10,7 @@ fi
 data=$(cd "$data" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export FACEID_CACHE=$tmp/cache
-fails=0
-check() {  # check NAME EXPECTED_CODE REGEX -- command...
-  local name=$1 code=$2 regex=$3; shift 4
-  local out; out=$("$@" 2>&1); local got=$?
-  if [ "$got" -ne "$code" ]; then echo "FAIL $name: exit $got, expected $code"; printf '%s\n' "$out" | tail -5; fails=$((fails+1)); return; fi
-  if [ -n "$regex" ] && ! printf '%s' "$out" | grep -Eq -- "$regex"; then
-    echo "FAIL $name: output does not match /$regex/"; printf '%s\n' "$out" | tail -5; fails=$((fails+1)); return; fi
-  echo "ok   $name (exit $got)"
-}
+source "$(dirname "$0")/check.sh"
 
 # 12 LFW people with 4+ photos, 12 owner photos, 3 owner photos, an empty folder.
 mkdir -p "$tmp/lfw" "$tmp/me" "$tmp/few" "$tmp/empty"
