@@ -9,6 +9,15 @@
 
 namespace faceid::cli {
 
+void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio) {
+  app.add_option("--threshold", threshold,
+                 "Detection threshold: a reference matches when P(same) > this (default: the model's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--ratio", ratio,
+                 "Verification threshold: owner when the share of matching references > this (default: the model's)")
+      ->check(CLI::Range(0.0, 1.0));
+}
+
 void add_unsure_options(CLI::App& app, UnsureOptions& o) {
   const Thresholds d;
   app.add_option("--min-face", o.min_face,

@@ -16,6 +16,10 @@
 
 namespace faceid::cli {
 
+/// Adds --threshold (a reference matches when P(same) > it) and --ratio (owner when the share of
+/// matching references > it); unset: the model's.
+void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio);
+
 /// --min-face / --min-sharpness: the unsure verdict's limits (unset: the model's).
 struct UnsureOptions {
   std::optional<int> min_face;

@@ -86,12 +86,7 @@ int main(int argc, char** argv) {
              ->check(CLI::Range(1, 3600))
              ->capture_default_str();
          app.add_option("--save-dir", o.save_dir, "Keep every upload and its JSON here (default: nothing is written)");
-         app.add_option("--threshold", o.threshold,
-                        "Detection threshold: a reference matches when P(same) > this (default: the model's)")
-             ->check(CLI::Range(0.0, 1.0));
-         app.add_option("--ratio", o.ratio,
-                        "Verification threshold: owner when the share of matching references > this (default: the model's)")
-             ->check(CLI::Range(0.0, 1.0));
+         cli::add_threshold_options(app, o.threshold, o.ratio);
          cli::add_unsure_options(app, unsure);
          cli::add_model_pipeline_options(app, pipeline);
        },

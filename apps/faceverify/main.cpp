@@ -278,12 +278,7 @@ int main(int argc, char** argv) {
                         "Annotated picture/video (one input) or folder (several inputs or a folder)");
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
          app.add_option("--refs", o.refs, "Folder of the owner's reference photos")->capture_default_str();
-         app.add_option("--threshold", o.threshold,
-                        "Detection threshold: a reference matches when P(same) > this (default: the model's)")
-             ->check(CLI::Range(0.0, 1.0));
-         app.add_option("--ratio", o.ratio,
-                        "Verification threshold: owner when the share of matching references > this (default: the model's)")
-             ->check(CLI::Range(0.0, 1.0));
+         cli::add_threshold_options(app, o.threshold, o.ratio);
          app.add_flag("--csv", o.csv,
                       "Print path,owner|unknown_person|unsure,match_ratio per face (path,no_persons_found)");
          app.add_option("--every", o.every, "Videos: verify every Nth frame (all frames are written)")->capture_default_str();
