@@ -8,6 +8,7 @@ if [ ! -d "$data/lfw" ] || [ ! -d "$data/owners/stads/anchor" ]; then
   echo "SKIP: shared data not found under $data (set FACEID_DATA)"; exit 77
 fi
 data=$(cd "$data" && pwd)
+export FACEID_DATA=$data  # YuNet is found there whoever runs the test (else Haar, which misses faces)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export FACEID_CACHE=$tmp/cache
 source "$(dirname "$0")/check.sh"
