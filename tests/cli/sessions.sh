@@ -5,14 +5,8 @@
 #   sessions.sh BIN_DIR DATA_DIR
 set -u
 bin=$1 data=$2
-if [ ! -d "$data/lfw" ] || [ ! -d "$data/owners/stads/anchor" ] || [ ! -d "$data/owners/stads/positive" ]; then
-  echo "SKIP: shared data not found under $data (set FACEID_DATA)"; exit 77
-fi
-data=$(cd "$data" && pwd)
-export FACEID_DATA=$data  # YuNet is found there whoever runs the test (else Haar, which misses faces)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export FACEID_CACHE=$tmp/cache
 source "$(dirname "$0")/check.sh"
+scenario_start lfw owners/stads/anchor owners/stads/positive
 
 # 12 LFW people with 4 photos; session "day1" = 10 anchor photos, session "day2" = 8 photos of the
 # other capture session plus a byte-identical copy (new name) of a day1 photo.

@@ -4,14 +4,8 @@
 #   train_eval.sh BIN_DIR DATA_DIR
 set -u
 bin=$1 data=$2
-if [ ! -d "$data/lfw" ] || [ ! -d "$data/owners/stads/anchor" ]; then
-  echo "SKIP: shared data not found under $data (set FACEID_DATA)"; exit 77
-fi
-data=$(cd "$data" && pwd)
-export FACEID_DATA=$data  # YuNet is found there whoever runs the test (else Haar, which misses faces)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export FACEID_CACHE=$tmp/cache
 source "$(dirname "$0")/check.sh"
+scenario_start lfw owners/stads/anchor
 
 # 12 LFW people with 4+ photos, 12 owner photos, 3 owner photos, an empty folder.
 mkdir -p "$tmp/lfw" "$tmp/me" "$tmp/few" "$tmp/empty"
