@@ -10,3 +10,15 @@ check() {
     echo "FAIL $name: output does not match /$regex/"; printf '%s\n' "$out" | tail -8; fails=$((fails+1)); return; fi
   echo "ok   $name (exit $got)"
 }
+
+# `scenario DATA_DIR SUBDIR...`: exits 77 (skip) unless every DATA_DIR/SUBDIR is a folder; then
+# sets $data (absolute) and $tmp (a fresh folder removed at exit, holding the face cache).
+scenario() {
+  local dir=$1; shift
+  for sub in "$@"; do
+    [ -d "$dir/$sub" ] || { echo "SKIP: shared data not found under $dir (set FACEID_DATA)"; exit 77; }
+  done
+  data=$(cd "$dir" && pwd)
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  export FACEID_CACHE=$tmp/cache
+}
