@@ -105,7 +105,9 @@ TEST(OwnerModel, FineTuningTheLastStageChangesOnlyItAndStillSeparates) {
   for (const auto& p : net->named_parameters()) {
     const bool tuned = p.key().rfind("features.5.", 0) == 0 || p.key().rfind("embedding", 0) == 0;
     const bool changed = !torch::equal(before.at(p.key()), p.value());
-    if (p.key().find("bn") == std::string::npos || !tuned) EXPECT_EQ(changed, tuned) << p.key();
+    if (p.key().find("bn") == std::string::npos || !tuned) {
+      EXPECT_EQ(changed, tuned) << p.key();
+    }
     EXPECT_TRUE(p.value().requires_grad()) << p.key();
   }
 }

@@ -174,6 +174,8 @@ std::vector<float> flat(const std::vector<std::vector<float>>& rows) {
 }
 
 void score(System& s, const Faces& owner, const Faces& strangers, const Options& o) {
+  // A warm-up batch first: the first forward of a process sets up oneDNN's kernels.
+  s.verifier->score_chips(owner.chips.slice(0, 0, std::min<std::int64_t>(owner.chips.size(0), 16)));
   const auto t0 = std::chrono::steady_clock::now();
   s.owner_scores = s.verifier->score_chips(owner.chips);
   s.stranger_scores = s.verifier->score_chips(strangers.chips);
@@ -404,7 +406,7 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
                            owner.files.size(), mine.accepted, tar, report["tar_of_photos"].get<double>());
   std::cout << fmt::format("{:<10} {:>7} {:>7} {:>9}  FAR {:.4f}{}\n", "strangers", strangers.photos,
                            strangers.files.size(), theirs.accepted, far,
-                           impostor_faces ? fmt::format(" ({} of the faces from --impostors)", impostor_faces) : "");
+                           impostor_faces ? fmt::format(" (the strangers include {} faces from --impostors)", impostor_faces) : "");
   if (owner_kind)
     std::cout << fmt::format("accuracy {:.4f}   AUC of P(owner) {:.4f}   {:.2f} ms per face\n",
                              primary["accuracy"].get<double>(), main_system.auc_share, main_system.ms_per_face);

@@ -348,6 +348,11 @@ int main(int argc, char** argv) {
              ->needs(owner_only)
              ->check(CLI::Range(1, 1000))
              ->capture_default_str();
+         app.add_option("--owner-weight-decay", o.owner.weight_decay,
+                        "--owner-only: AdamW weight decay of the owner head (and of the fine-tuned layers)")
+             ->needs(owner_only)
+             ->check(CLI::Range(0.0, 100.0))
+             ->capture_default_str();
          app.add_option("--owner-steps", o.owner.fine_tune_steps,
                         "--owner-only --fine-tune last: joint steps (16 owner + 48 stranger faces each)")
              ->needs(owner_only)
