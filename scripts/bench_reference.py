@@ -134,7 +134,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--what", choices=["gemm", "train", "e2e", "recipe", "embed"], required=True)
     ap.add_argument("--classes", type=int, default=4069)
-    ap.add_argument("--size", type=int, default=100)
+    ap.add_argument("--size", type=int, default=100, help="chip side of the resnet rows (the Koch rows: 100)")
     ap.add_argument("--arch", default="koch")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--steps", type=int, default=10)
@@ -192,8 +192,9 @@ def main():
         out["size"] = a.size
         out["arch"] = "resnet"
     else:
-        net = (ResNet() if a.arch == "resnet" else Koch(width)).eval()
-        x = torch.rand(64, 3, 100, 100)
+        size = a.size if a.arch == "resnet" else 100  # the Koch nets at the size they were measured at
+        net = (ResNet(size) if a.arch == "resnet" else Koch(width)).eval()
+        x = torch.rand(64, 3, size, size)
         if a.arch == "resnet":
             net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():

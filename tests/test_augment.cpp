@@ -83,3 +83,28 @@ TEST(Augment, AWrongSeedCountOrShapeIsAnError) {
       ErrorKind::Internal, "[B,3,S,S]");
   expect_error([&] { augment(images, strong_config(), 1); }, ErrorKind::Internal, "[3,S,S]");
 }
+
+TEST(Augment, RandomErasingReplacesOneRectangleOfTheChosenImages) {
+  // Geometry and photometry off: the only change is the erased rectangle.
+  AugmentConfig c;
+  c.flip_prob = c.max_rotation_deg = c.max_scale = c.max_shift = 0;
+  c.brightness = c.contrast = c.blur_prob = c.noise_std = 0;
+  c.erase_prob = 1;
+  const auto images = torch::full({6, 3, 20, 20}, 0.5f);  // flat grey: the noise shows
+  const auto out = augment_batch(images, c, kSeeds);
+  for (std::int64_t i = 0; i < out.size(0); ++i) {
+    const auto changed = (out[i] - images[i]).abs().gt(1e-6).any(0);  // [H, W]
+    const auto n = changed.sum().item<std::int64_t>();
+    // 2-20 % of 400 pixels, give or take the noise hitting 0.5 exactly and rounding of the sides.
+    EXPECT_GE(n, 4) << "image " << i;
+    EXPECT_LE(n, 110) << "image " << i;
+    // The changed pixels fill their bounding box (a rectangle).
+    const auto rows = changed.any(1).nonzero(), cols = changed.any(0).nonzero();
+    const auto box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1);
+    EXPECT_GE(n, (box.item<std::int64_t>() * 9) / 10) << "image " << i;
+  }
+  // Reproducible per seed, and off means off.
+  EXPECT_TRUE(torch::equal(out, augment_batch(images, c, kSeeds)));
+  c.erase_prob = 0;
+  EXPECT_TRUE(torch::allclose(augment_batch(images, c, kSeeds), images, 0, 1e-6));
+}

@@ -61,15 +61,13 @@ double ms_per_call(int reps, F&& f) {
 }
 
 // The default recipe's training step on random chips: what facetrain does per batch.
-void recipe_step(const Options& o, nlohmann::json& out) {
-  ModelConfig config = default_model("resnet");
-  config.input_size = o.size;
+void recipe_step(const ModelConfig& config, const Options& o, nlohmann::json& out) {
   SiameseNet net(config);
   MarginHead ids(o.classes, config.embedding_size, MarginConfig{});
   auto params = net->parameters();
   for (const auto& p : ids->parameters()) params.push_back(p);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-3).weight_decay(5e-4));
-  const auto chips = torch::randint(0, 256, {o.batch, o.size, o.size, 3}, torch::kUInt8);
+  const auto chips = torch::randint(0, 256, {o.batch, config.input_size, config.input_size, 3}, torch::kUInt8);
   const auto labels = torch::arange(o.batch / 2).repeat_interleave(2);
   std::vector<std::uint64_t> seeds(static_cast<std::size_t>(o.batch));
   std::iota(seeds.begin(), seeds.end(), 1);
@@ -97,7 +95,6 @@ void recipe_step(const Options& o, nlohmann::json& out) {
     augment_s += a, forward_s += f, backward_s += b, step_s += s;
   }
   const double total = augment_s + forward_s + backward_s + step_s;
-  out["size"] = o.size;
   out["classes"] = o.classes;
   out["images_per_second"] = o.batch * o.steps / total;
   out["ms_augment"] = augment_s * 1000 / o.steps;
@@ -111,10 +108,11 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
   SiameseNet net(config);
   net->eval();
   net->fold_batch_norm();  // as load_bundle does
-  const auto query = torch::randint(0, 256, {1, 100, 100, 3}, torch::kUInt8);
-  const auto refs = embed_chips(net, torch::randint(0, 256, {kRefs, 100, 100, 3}, torch::kUInt8), torch::kCPU);
-  const auto ref_chips = torch::rand({kRefs, 1, 3, 100, 100});
-  const auto query_float = torch::rand({1, 3, 100, 100});
+  const int s = config.input_size;
+  const auto query = torch::randint(0, 256, {1, s, s, 3}, torch::kUInt8);
+  const auto refs = embed_chips(net, torch::randint(0, 256, {kRefs, s, s, 3}, torch::kUInt8), torch::kCPU);
+  const auto ref_chips = torch::rand({kRefs, 1, 3, s, s});
+  const auto query_float = torch::rand({1, 3, s, s});
   c10::InferenceMode inference;
   const double embed_ms = ms_per_call(o.steps, [&] { embed_chips(net, query, torch::kCPU); });
   const auto e = embed_chips(net, query, torch::kCPU);
@@ -149,7 +147,11 @@ int run(const Options& o, const cli::CommonOptions& common) {
   nlohmann::json out = {{"impl", "faceid-c++"}, {"what", o.what}, {"arch", o.arch}, {"batch", o.batch},
                         {"threads", cli::resolve_threads(common.threads)},
                         {"openblas_coretype", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
-  const ModelConfig config = default_model(o.arch);
+  ModelConfig config = default_model(o.what == "recipe" ? "resnet" : o.arch);
+  config.input_size = o.size;
+  const int s = config.input_size;
+  out["size"] = s;
+  out["arch"] = config.name;
   if (o.what == "gemm") {
     const int n = 2048;
     const auto x = torch::rand({n, n}), y = torch::rand({n, n});
@@ -162,7 +164,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
     SiameseNet net(config);
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-4));
     auto batch = [&] {
-      return std::make_tuple(torch::rand({o.batch, 3, 100, 100}), torch::rand({o.batch, 3, 100, 100}),
+      return std::make_tuple(torch::rand({o.batch, 3, s, s}), torch::rand({o.batch, 3, s, s}),
                              torch::randint(0, 2, {o.batch}).to(torch::kFloat));
     };
     auto [a, b, y] = batch();
@@ -175,7 +177,9 @@ int run(const Options& o, const cli::CommonOptions& common) {
     out["pairs_per_second"] = o.batch * o.steps / seconds_since(t);
   } else if (o.what == "e2e") {
     if (o.lfw.empty()) throw usage_error("e2e needs --lfw DIR");
-    const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+    cli::PipelineOptions chips_for_the_net = o.pipeline;
+    chips_for_the_net.preprocess.chip_size = s;
+    const FacePipeline pipeline = cli::make_pipeline(chips_for_the_net);
     const auto people = scan_people(o.lfw);
     std::vector<std::filesystem::path> files;
     for (const auto& p : people) files.insert(files.end(), p.images.begin(), p.images.end());
@@ -198,14 +202,14 @@ int run(const Options& o, const cli::CommonOptions& common) {
     }
     out["pairs_per_second"] = o.batch * (step - 1) / seconds_since(t);
   } else if (o.what == "recipe") {
-    recipe_step(o, out);
+    recipe_step(config, o, out);
   } else if (o.what == "verify") {
     verify_latency(config, o, out);
   } else {
     SiameseNet net(config);
     net->eval();
     net->fold_batch_norm();  // as load_bundle does
-    const auto chips = torch::randint(0, 256, {64, 100, 100, 3}, torch::kUInt8);
+    const auto chips = torch::randint(0, 256, {64, s, s, 3}, torch::kUInt8);
     embed_chips(net, chips, torch::kCPU);
     const auto t = std::chrono::steady_clock::now();
     for (int i = 0; i < o.steps; ++i) embed_chips(net, chips, torch::kCPU);
@@ -228,7 +232,7 @@ int main(int argc, char** argv) {
                           app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed or verify")
                               ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify"}))->capture_default_str();
                           app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")->capture_default_str();
-                          app.add_option("--size", o.size, "Chip side (recipe)")->capture_default_str();
+                          app.add_option("--size", o.size, "Chip side of the net's input")->capture_default_str();
                           app.add_option("--arch", o.arch, "resnet, koch or koch-small")->capture_default_str();
                           app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
                           app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();

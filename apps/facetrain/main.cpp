@@ -308,6 +308,8 @@ int main(int argc, char** argv) {
          app.add_option("--val-fraction", o.val_fraction, "Share of people and owner photos held out")->check(CLI::Range(0.0, 0.9))->capture_default_str();
          app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC (0: never)")->capture_default_str();
          app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
+         app.add_option("--erase-prob", o.train.augment.erase_prob, "Random erasing: share of training chips with a rectangle of noise")
+             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();
          app.add_option("--min-owner-tar", o.min_owner_tar,

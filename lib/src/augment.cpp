@@ -5,6 +5,7 @@
 #include <torch/nn/functional/padding.h>
 #include <torch/nn/functional/vision.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -32,6 +33,12 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
   // or in any batch).
   std::vector<float> theta, contrast, brightness, blur;
   std::vector<torch::Tensor> noise;
+  struct Erased {
+    std::int64_t image, x0, y0, x1, y1;
+    std::uint64_t fill_seed;
+  };
+  std::vector<Erased> erased;
+  const auto width = images.size(3), height = images.size(2);
   for (std::int64_t i = 0; i < n; ++i) {
     std::mt19937_64 rng(seeds[static_cast<std::size_t>(i)]);
     auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
@@ -49,6 +56,16 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
     if (c.noise_std > 0) {
       auto gen = at::detail::createCPUGenerator(rng());
       noise.push_back(torch::randn(images.sizes().slice(1), gen, torch::kFloat));
+    }
+    // Random erasing (Zhong et al. 2020): area 2-20 % of the chip, aspect ratio 0.3-3.3.
+    if (c.erase_prob > 0 && uniform(0, 1) < c.erase_prob) {
+      const double area = uniform(0.02, 0.2) * static_cast<double>(width * height);
+      const double aspect = std::exp(uniform(std::log(0.3), std::log(1 / 0.3)));
+      const auto w = std::clamp<std::int64_t>(std::lround(std::sqrt(area * aspect)), 1, width);
+      const auto h = std::clamp<std::int64_t>(std::lround(std::sqrt(area / aspect)), 1, height);
+      const auto x0 = std::min(width - w, static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(width - w + 1)));
+      const auto y0 = std::min(height - h, static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(height - h + 1)));
+      erased.push_back({i, x0, y0, x0 + w, y0 + h, rng()});
     }
   }
   auto x = images.to(torch::kFloat);
@@ -73,6 +90,11 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
     x.index_copy_(0, rows, b);
   }
   if (!noise.empty()) x = x + torch::stack(noise) * c.noise_std;
+  for (const auto& e : erased) {
+    auto patch = x[e.image].slice(1, e.y0, e.y1).slice(2, e.x0, e.x1);
+    auto gen = at::detail::createCPUGenerator(e.fill_seed);
+    patch.copy_(torch::rand(patch.sizes(), gen, torch::kFloat));
+  }
   return x.clamp(0, 1);
 }
 

@@ -62,7 +62,7 @@ void to_json(nlohmann::json& j, const AugmentConfig& c) {
        {"max_rotation_deg", c.max_rotation_deg}, {"max_scale", c.max_scale},
        {"max_shift", c.max_shift},   {"brightness", c.brightness},
        {"contrast", c.contrast},     {"blur_prob", c.blur_prob},
-       {"noise_std", c.noise_std}};
+       {"noise_std", c.noise_std},   {"erase_prob", c.erase_prob}};
 }
 
 void from_json(const nlohmann::json& j, AugmentConfig& c) {
@@ -76,6 +76,7 @@ void from_json(const nlohmann::json& j, AugmentConfig& c) {
   c.contrast = j.value("contrast", d.contrast);
   c.blur_prob = j.value("blur_prob", d.blur_prob);
   c.noise_std = j.value("noise_std", d.noise_std);
+  c.erase_prob = j.value("erase_prob", d.erase_prob);
 }
 
 }  // namespace faceid

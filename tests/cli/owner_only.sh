@@ -4,9 +4,9 @@
 # faceeval's side-by-side owner report, and the one-line errors. Tiny training (seconds).
 #   owner_only.sh BIN_DIR DATA_DIR
 set -u
-bin=$1
+bin=$1 data=$2
 source "$(dirname "$0")/check.sh"
-scenario "$2" lfw owners/stads/anchor owners/stads/positive
+scenario_start lfw owners/stads/anchor owners/stads/positive
 
 # 12 LFW people with 4 photos (training strangers); 2 more people as --negatives; 3 more as
 # evaluation strangers; the owner: session day1 = 10 anchor photos, day2 = 8 positive photos.

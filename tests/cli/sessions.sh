@@ -4,9 +4,9 @@
 # the held-out session trains instead; one session warns. Tiny training (seconds).
 #   sessions.sh BIN_DIR DATA_DIR
 set -u
-bin=$1
+bin=$1 data=$2
 source "$(dirname "$0")/check.sh"
-scenario "$2" lfw owners/stads/anchor owners/stads/positive
+scenario_start lfw owners/stads/anchor owners/stads/positive
 
 # 12 LFW people with 4 photos; session "day1" = 10 anchor photos, session "day2" = 8 photos of the
 # other capture session plus a byte-identical copy (new name) of a day1 photo.

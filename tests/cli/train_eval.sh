@@ -3,9 +3,9 @@
 # exit codes (DESIGN.md §9) and outputs of the real binaries. Tiny training (seconds).
 #   train_eval.sh BIN_DIR DATA_DIR
 set -u
-bin=$1
+bin=$1 data=$2
 source "$(dirname "$0")/check.sh"
-scenario "$2" lfw owners/stads/anchor
+scenario_start lfw owners/stads/anchor
 
 # 12 LFW people with 4+ photos, 12 owner photos, 3 owner photos, an empty folder.
 mkdir -p "$tmp/lfw" "$tmp/me" "$tmp/few" "$tmp/empty"

@@ -1,7 +1,7 @@
 #pragma once
 // On-the-fly augmentation of one face chip (DESIGN.md §3): flip, small rotation / scale / shift
-// (one bilinear resampling), brightness / contrast, blur, noise. Deterministic for a given seed,
-// so training is reproducible with any number of loader threads.
+// (one bilinear resampling), brightness / contrast, blur, noise, random erasing (off by default).
+// Deterministic for a given seed, so training is reproducible with any number of loader threads.
 
 #include <cstdint>
 #include <vector>

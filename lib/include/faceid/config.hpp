@@ -35,6 +35,7 @@ struct AugmentConfig {
   float contrast = 0.2f;         ///< multiplicative around the mean, uniform in [1-c, 1+c]
   float blur_prob = 0.1f;        ///< 3x3 Gaussian blur
   float noise_std = 0.01f;       ///< Gaussian pixel noise
+  float erase_prob = 0.0f;       ///< random erasing: a rectangle (2-20 % of the chip) filled with noise
 };
 
 void to_json(nlohmann::json& j, const PreprocessConfig& c);
