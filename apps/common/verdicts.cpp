@@ -5,17 +5,30 @@
 #include <fmt/format.h>
 
 #include "faceid/annotate.hpp"
+#include "faceid/error.hpp"
 #include "preprocess_options.hpp"
 
 namespace faceid::cli {
 
 void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio) {
   app.add_option("--threshold", threshold,
-                 "Detection threshold: a reference matches when P(same) > this (default: the model's)")
+                 "Detection threshold: a reference matches when P(same) > this; owner models: the face is the owner "
+                 "when P(owner) > this (default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--ratio", ratio,
                  "Verification threshold: owner when the share of matching references > this (default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
+}
+
+void apply_threshold_options(const std::optional<float>& threshold, const std::optional<float>& ratio, Verifier& verifier) {
+  Thresholds& t = verifier.thresholds();
+  if (!verifier.needs_references()) {
+    if (ratio) throw usage_error("--ratio: an owner model compares with no references; --threshold sets its P(owner) threshold");
+    if (threshold) t.owner = *threshold;
+    return;
+  }
+  if (threshold) t.detection = *threshold;
+  if (ratio) t.ratio = *ratio;
 }
 
 void add_unsure_options(CLI::App& app, UnsureOptions& o) {
@@ -60,6 +73,7 @@ nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts) {
     f["decision"] = v.decision();
     if (v.unsure) f["unsure_reason"] = v.unsure_reason;
     if (v.sharpness >= 0) f["sharpness"] = v.sharpness;
+    if (v.owner_probability >= 0) f["owner_probability"] = v.owner_probability;
     f["scores"] = v.scores;
     faces.push_back(std::move(f));
   }
@@ -73,6 +87,20 @@ nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict
           {"owner_found", any_owner(verdicts)},
           {"timings_ms", {{"decode", decode_ms}, {"detect", t.detect_ms}, {"align", t.align_ms},
                           {"embed", t.embed_ms}, {"compare", t.compare_ms}}}};
+}
+
+nlohmann::json model_header_json(const std::string& model, const Verifier& verifier, const std::string& refs_folder,
+                                 const ReferenceReport& refs) {
+  const Thresholds& t = verifier.thresholds();
+  const bool needed = verifier.needs_references();
+  return {{"model", model},
+          {"model_checksum", verifier.bundle().checksum},
+          {"kind", verifier.kind()},
+          {"references", {{"folder", needed ? nlohmann::json(refs_folder) : nlohmann::json(nullptr)},
+                          {"photos", refs.photos}, {"used", refs.used}, {"embedded_now", refs.embedded},
+                          {"skipped", refs.skipped}, {"needed", needed}}},
+          {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"owner", t.owner}, {"min_face", t.min_face},
+                          {"min_sharpness", t.min_sharpness}}}};
 }
 
 bool any_owner(const std::vector<FaceVerdict>& verdicts) {

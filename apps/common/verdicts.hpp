@@ -20,6 +20,11 @@ namespace faceid::cli {
 /// matching references > it); unset: the model's.
 void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio);
 
+/// Overrides the verifier's thresholds with the given flags: --threshold is the detection
+/// threshold of a siamese model and the P(owner) threshold of an owner model. Throws
+/// Error(Usage) for --ratio with an owner model (it has no references).
+void apply_threshold_options(const std::optional<float>& threshold, const std::optional<float>& ratio, Verifier& verifier);
+
 /// --min-face / --min-sharpness: the unsure verdict's limits (unset: the model's).
 struct UnsureOptions {
   std::optional<int> min_face;
@@ -39,13 +44,22 @@ std::string verdict_label(const FaceVerdict& v);
 void draw_verdicts(cv::Mat& image, const std::vector<FaceVerdict>& verdicts);
 
 /// The faces array: per face box, score, landmarks, match_ratio, best_score, decision
-/// ("owner", "unknown" or "unsure"), unsure_reason (when unsure), sharpness, scores.
+/// ("owner", "unknown" or "unsure"), unsure_reason (when unsure), sharpness, scores, and
+/// owner_probability for an owner model (whose match_ratio and best_score are that probability
+/// too, and scores empty: it has no references).
 nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts);
 
 /// One image's entry of faceverify --json: path, faces, owner_found, timings_ms (decode, detect,
 /// align, embed, compare).
 nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict>& verdicts, double decode_ms,
                           const VerifyTimings& timings);
+
+/// What faceverify --json and faceserve say about the model before the images: model (the folder
+/// as given), model_checksum, kind ("siamese" or "owner"), references (folder, photos, used,
+/// embedded_now, skipped, needed: false for an owner model, which uses none) and thresholds
+/// (detection, ratio, owner: the owner model's P(owner) threshold, min_face, min_sharpness).
+nlohmann::json model_header_json(const std::string& model, const Verifier& verifier, const std::string& refs_folder,
+                                 const ReferenceReport& refs);
 
 /// Whether any face is the owner.
 bool any_owner(const std::vector<FaceVerdict>& verdicts);

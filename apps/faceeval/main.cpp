@@ -1,6 +1,7 @@
 // faceeval: honest accuracy numbers (DESIGN.md §7), one report per call:
 //   --pairs FILE              LFW View 2 / View 1 for a faceid model, the LBP baseline or a scores file
-//   --owner DIR --strangers D owner vs strangers with faceverify's decision rule
+//   --owner DIR --strangers D owner vs strangers with faceverify's decision rule (an owner model:
+//                             side by side with the reference rule when --refs is given)
 //   --boxes FILE.xml          face detection against hand-drawn boxes, per detector
 
 #include <fstream>
@@ -37,6 +38,7 @@ int run(const eval::Options& o, const cli::CommonOptions& common) {
 
 int main(int argc, char** argv) {
   eval::Options o;
+  CLI::Option* refs_option = nullptr;
   return cli::run_main(
       argc, argv,
       {"faceeval",
@@ -64,7 +66,20 @@ int main(int argc, char** argv) {
              ->check(CLI::ExistingFile);
          app.add_option("--max-strangers", o.max_strangers, "Owner report: stranger faces to use")
              ->check(CLI::PositiveNumber)->capture_default_str();
-         app.add_option("--refs", o.refs, "Owner report: the owner's reference photos")->capture_default_str();
+         auto* refs = app.add_option("--refs", o.refs,
+                                     "Owner report: the owner's reference photos (a siamese model's rule; with an owner "
+                                     "model, also scores the reference rule of the model it was trained from, side by "
+                                     "side on the same faces)")
+                          ->capture_default_str();
+         app.add_option("--baseline", o.baseline,
+                        "Owner report with an owner model and --refs: the siamese model whose reference rule is "
+                        "compared (default: the model the owner model was trained from)")
+             ->needs(refs);
+         app.add_option("--impostors", o.impostors,
+                        "Owner report: folders of loose photos of other people (look-alikes, family), added to the "
+                        "strangers whole")
+             ->check(CLI::ExistingDirectory);
+         refs_option = refs;
          app.add_option("--target-far", o.target_far, "Owner report: FAR to find thresholds for")
              ->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--boxes", o.boxes, "Detection report: dlib imglab XML with hand-drawn face boxes")
@@ -74,5 +89,8 @@ int main(int argc, char** argv) {
          app.add_option("--out", o.out, "Folder for the report's files (report.json, roc.csv, roc.png, histograms)");
          cli::add_model_pipeline_options(app, o.pipeline);
        },
-       [&](const cli::CommonOptions& common) { return run(o, common); }});
+       [&](const cli::CommonOptions& common) {
+         o.refs_given = refs_option->count() > 0;
+         return run(o, common);
+       }});
 }

@@ -219,6 +219,7 @@ int pairs_main(const Options& o, const cli::CommonOptions& common) {
     PreprocessConfig preprocess = o.pipeline.preprocess;
     if (!o.model.empty()) {
       bundle = load_bundle(o.model, resolve_device(common.device));
+      require_siamese(*bundle, o.model, "faceeval --pairs");
       preprocess = bundle->info.preprocess;
       report["scorer"] = o.model;
       report["model_checksum"] = bundle->checksum;

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
        "POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until Ctrl-C / SIGTERM (exit 0).",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
-         app.add_option("--refs", o.refs, "Folder of the owner's reference photos")->capture_default_str();
+         app.add_option("--refs", o.refs, "Folder of the owner's reference photos (siamese models; an owner model needs none)")
+             ->capture_default_str();
          app.add_option("--host", o.host, "Address to listen on (0.0.0.0: every interface)")->capture_default_str();
          app.add_option("--port", o.port, "Port to listen on (0: any free port)")
              ->check(CLI::Range(0, 65535))

@@ -154,11 +154,11 @@ FaceServer::~FaceServer() = default;
 std::shared_ptr<Engine> FaceServer::load_engine() const {
   auto e = std::make_shared<Engine>();
   e->verifier = std::make_unique<Verifier>(o_.model, o_.device, o_.yunet_model);
-  if (o_.threshold) e->verifier->thresholds().detection = *o_.threshold;
-  if (o_.ratio) e->verifier->thresholds().ratio = *o_.ratio;
+  cli::apply_threshold_options(o_.threshold, o_.ratio, *e->verifier);
   cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, e->verifier->thresholds());
   const fs::path cache = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
-  e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
+  // An owner model needs no reference photos.
+  if (e->verifier->needs_references()) e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
   e->loaded_at = now_iso();
   return e;
 }
@@ -170,22 +170,20 @@ std::shared_ptr<Engine> FaceServer::engine() const {
 
 nlohmann::json FaceServer::model_json(const Engine& e) const {
   const LoadedBundle& b = e.verifier->bundle();
-  const Thresholds& t = e.verifier->thresholds();
-  return {{"model", o_.model},
-          {"name", fs::path(o_.model).filename().string()},
-          {"architecture", b.info.model},
-          {"checksum", b.checksum},
-          {"trained_at", b.info.training.date},
-          {"faceid_version", b.info.training.faceid_version},
-          {"detector", b.info.preprocess.detector},
-          {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"pair", t.pair}, {"min_face", t.min_face},
-                          {"min_sharpness", t.min_sharpness}}},
-          {"references", {{"folder", o_.refs}, {"photos", e.references.photos}, {"used", e.references.used},
-                          {"embedded_now", e.references.embedded}, {"skipped", e.references.skipped}}},
-          {"loaded_at", e.loaded_at},
-          {"limits", {{"max_upload_bytes", static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024)},
-                      {"max_pixels", static_cast<std::int64_t>(o_.max_megapixels * 1e6)},
-                      {"workers", o_.workers}, {"queue", o_.queue}}}};
+  nlohmann::json j = cli::model_header_json(o_.model, *e.verifier, o_.refs, e.references);
+  j["thresholds"]["pair"] = e.verifier->thresholds().pair;
+  j.update({{"name", fs::path(o_.model).filename().string()},
+            {"architecture", b.info.model},
+            {"checksum", b.checksum},
+            {"trained_at", b.info.training.date},
+            {"faceid_version", b.info.training.faceid_version},
+            {"detector", b.info.preprocess.detector},
+            {"loaded_at", e.loaded_at},
+            {"limits", {{"max_upload_bytes", static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024)},
+                        {"max_pixels", static_cast<std::int64_t>(o_.max_megapixels * 1e6)},
+                        {"workers", o_.workers}, {"queue", o_.queue}}}});
+  if (b.is_owner()) j["from"] = b.info.owner.from;
+  return j;
 }
 
 void FaceServer::routes() {
@@ -315,17 +313,10 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
   image["timings_ms"]["wait"] = wait_ms + lock_ms;
   image["timings_ms"]["total"] = ms_since(t0);
   if (verdicts.empty()) image["message"] = "no face found";
-  const Thresholds& th = e->verifier->thresholds();
-  nlohmann::json result = {
-      {"model", o_.model},
-      {"model_checksum", e->verifier->bundle().checksum},
-      {"references", {{"folder", o_.refs}, {"photos", e->references.photos}, {"used", e->references.used},
-                      {"embedded_now", e->references.embedded}, {"skipped", e->references.skipped}}},
-      {"thresholds", {{"detection", th.detection}, {"ratio", th.ratio}, {"min_face", th.min_face},
-                      {"min_sharpness", th.min_sharpness}}},
-      {"images", nlohmann::json::array({image})},
-      {"summary", {{"inputs", 1}, {"with_owner", cli::any_owner(verdicts) ? 1 : 0}, {"faces", verdicts.size()},
-                   {"unreadable", 0}, {"seconds", ms_since(t0) / 1000}}}};
+  nlohmann::json result = cli::model_header_json(o_.model, *e->verifier, o_.refs, e->references);
+  result["images"] = nlohmann::json::array({image});
+  result["summary"] = {{"inputs", 1}, {"with_owner", cli::any_owner(verdicts) ? 1 : 0}, {"faces", verdicts.size()},
+                       {"unreadable", 0}, {"seconds", ms_since(t0) / 1000}};
   if (!o_.save_dir.empty()) save_upload(*up.bytes, up.name, result);
   if (!embed.empty()) result["annotated"] = "data:" + mime + ";base64," + base64(picture);
   send_json(res, result);

@@ -19,8 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "../common/cli.hpp"
-#include "../common/preprocess_options.hpp"
+#include "facetrain.hpp"
 #include "faceid/annotate.hpp"
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
@@ -35,6 +34,14 @@
 
 namespace fs = std::filesystem;
 using namespace faceid;
+using namespace faceid::facetrain;
+
+TrainConfig faceid::facetrain::default_train() {
+  TrainConfig c;
+  c.time_budget_minutes = 30;
+  c.epochs = 1000;
+  return c;
+}
 
 namespace {
 
@@ -45,95 +52,6 @@ extern "C" void on_sigint(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-// The recipe: what `facetrain --lfw DIR --self DIR -o DIR` does with no other flag.
-TrainConfig default_train() {
-  TrainConfig c;
-  c.time_budget_minutes = 30;
-  c.epochs = 1000;
-  return c;
-}
-
-struct Options {
-  std::string lfw, output = "models/me", run_dir, fill_refs;
-  std::vector<std::string> self;  // one folder per capture session, or one folder of session sub-folders
-  std::vector<std::string> exclude_pairs;
-  std::string arch = "resnet";
-  int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
-  bool batch_norm = false;
-  double val_fraction = 0.15;
-  int calibration_strangers = 0;  // 0: every held-out stranger face
-  double calibration_far = 1e-3;
-  int references = 50;
-  double min_owner_tar = 0.5;  // below this held-out TAR the model is reported unusable (exit 1)
-  bool no_augment = false;
-  TrainConfig train = default_train();
-  CLI::Option* lr_option = nullptr;
-  cli::PipelineOptions pipeline;
-};
-
-constexpr std::size_t kMinOwnerPhotos = 5;
-
-// One capture session of the owner's photos.
-struct Session {
-  std::string name;
-  fs::path dir;
-  std::vector<fs::path> files;
-};
-
-// --self DIR...: several folders are one session each; one folder with sub-folders of photos has
-// a session per sub-folder (photos directly in it are one more session); one plain folder is one
-// session.
-std::vector<Session> owner_sessions(const std::vector<std::string>& dirs) {
-  std::vector<Session> sessions;
-  if (dirs.size() == 1) {
-    std::vector<fs::path> subs;
-    for (const auto& entry : fs::directory_iterator(dirs[0]))
-      if (entry.is_directory() && !list_images(entry.path()).empty()) subs.push_back(entry.path());
-    std::sort(subs.begin(), subs.end());
-    if (!subs.empty()) {
-      if (auto top = list_images(dirs[0]); !top.empty())
-        sessions.push_back({fs::path(dirs[0]).filename().string(), dirs[0], std::move(top)});
-      for (const auto& sub : subs) sessions.push_back({sub.filename().string(), sub, list_images(sub)});
-      return sessions;
-    }
-  }
-  std::set<std::string> seen;
-  for (const auto& dir : dirs) {
-    const fs::path canonical = fs::weakly_canonical(dir);
-    if (!seen.insert(canonical.string()).second) throw usage_error("--self " + dir + " is given twice");
-    std::string name = canonical.filename().string();
-    if (name.empty()) name = dir;
-    sessions.push_back({name, dir, list_images(dir)});
-  }
-  return sessions;
-}
-
-// The owner photos of `faces` with their session and hashes, in pool order.
-std::vector<OwnerPhoto> owner_photos(const FaceSet& faces, const std::map<std::string, int>& session_of) {
-  std::vector<OwnerPhoto> photos;
-  const int s = static_cast<int>(faces.chips.size(1));
-  for (const int id : faces.pool.owner) {
-    const std::string& source = faces.sources.at(static_cast<std::size_t>(id));
-    const auto row = faces.chips[id].contiguous();
-    const std::vector<std::uint8_t> rgb(row.data_ptr<std::uint8_t>(), row.data_ptr<std::uint8_t>() + row.numel());
-    photos.push_back({id, session_of.at(source), file_content_hash(source), chip_dhash(rgb, s)});
-  }
-  return photos;
-}
-
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
-std::string timestamp() {
-  char buf[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&now));
-  return buf;
-}
 
 // Loss and validation curves of the run so far against minutes of training, as one PNG.
 void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history) {
@@ -157,121 +75,24 @@ void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history
   write_image(file, hconcat_charts({draw_chart(loss), draw_chart(acc)}));
 }
 
-// Copies the owner photos held out from training into `dir` (faceverify's references); files
-// already there are kept.
-void fill_references(const fs::path& dir, const FaceSet& faces, const std::vector<int>& held_out) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw input_error(dir.string() + ": cannot create the references folder: " + ec.message());
-  std::size_t copied = 0;
-  for (const int id : held_out) {
-    const fs::path source = faces.sources.at(static_cast<std::size_t>(id));
-    if (fs::copy_file(source, dir / source.filename(), fs::copy_options::skip_existing, ec)) ++copied;
-    if (ec) throw input_error((dir / source.filename()).string() + ": cannot copy a reference photo: " + ec.message());
-  }
-  logger()->info("{}: {} held-out owner photos copied as faceverify references ({} were there already)", dir.string(),
-                 copied, held_out.size() - copied);
-  if (held_out.size() < 20)
-    logger()->warn("{}: only {} held-out owner photos; add more photos of the owner there (about 50 is best)",
-                   dir.string(), held_out.size());
-}
-
 int run(Options& o, const cli::CommonOptions& common) {
+  if (o.owner_only) return run_owner_only(o, common);
   o.train.seed = common.seed;
   o.train.device = common.device;
   o.train.augment.enabled = !o.no_augment;
   // The seed's Koch net trains at a tenth of the resnet's learning rate (measured: 2e-4).
   if (o.arch != "resnet" && o.lr_option && o.lr_option->count() == 0) o.train.learning_rate = 2e-4;
   if (o.train.resume && o.run_dir.empty()) throw usage_error("--resume needs the --run-dir of the run to continue");
-  const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / timestamp() : fs::path(o.run_dir);
-  fs::create_directories(run_dir);
-  // The run's log keeps everything from info up, whatever -q/-v say about the terminal.
-  auto log = logger();
-  for (auto& sink : log->sinks()) sink->set_level(log->level());
-  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(),
-                                                                         /*truncate=*/!o.train.resume);
-  file_sink->set_level(spdlog::level::info);
-  log->sinks().push_back(file_sink);
-  log->set_level(std::min(log->level(), spdlog::level::info));
+  const fs::path run_dir = open_run_dir(o.run_dir, o.train.resume);
 
-  // 1. Faces: scan, detect and align once (cached).
+  // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
   const int threads = cli::resolve_threads(common.threads);
-  const auto people = scan_people(o.lfw);
-  const std::vector<Session> sessions = owner_sessions(o.self);
-  const std::string self_text = fmt::format("{}", fmt::join(o.self, ", "));
-  std::vector<fs::path> owner_files;
-  std::map<std::string, int> session_of;  // owner file -> session index
-  for (std::size_t i = 0; i < sessions.size(); ++i)
-    for (const auto& f : sessions[i].files) {
-      if (!session_of.emplace(f.string(), static_cast<int>(i)).second) continue;
-      owner_files.push_back(f);
-    }
-  if (owner_files.size() < kMinOwnerPhotos)
-    throw input_error(self_text + ": " + std::to_string(owner_files.size()) + " photo(s); facetrain needs at least " +
-                      std::to_string(kMinOwnerPhotos) + " of the owner (a few hundred is better)");
-  std::vector<fs::path> lfw_files;
-  for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
-  auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
-    CacheUpdate stats;
-    FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads, !common.quiet, &stats);
-    logger()->info("{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)", source,
-                   stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits, stats.seconds);
-    return cache;
-  };
-  std::set<std::string> excluded;
-  for (const auto& file : o.exclude_pairs) {
-    const auto names = people_in(read_pairs_file(file));
-    excluded.insert(names.begin(), names.end());
-  }
-  // The caches are only needed to gather the chips: let them go before training (~400 MB for LFW).
-  const FaceSet faces = [&] {
-    const FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
-    // One cache per session folder; their entries gathered into one for the face set.
-    FaceCache owner_cache(pipeline.config().chip_size, pipeline.config().fingerprint());
-    for (const auto& session : sessions) {
-      const FaceCache cache = cache_source(session.dir.string(), session.files);
-      for (const auto& f : session.files)
-        if (const CachedFace* face = cache.find(file_key(f))) owner_cache.put(*face);
-    }
-    return make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
-  }();
-  if (faces.pool.owner.size() < kMinOwnerPhotos)
-    throw input_error(self_text + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
-                      std::to_string(kMinOwnerPhotos));
-  PoolSplit split = split_pool(faces.pool, o.val_fraction, common.seed);
-  // The owner's photos: whole sessions held out when there are two or more; duplicates never
-  // straddle training and held-out photos.
-  const std::vector<OwnerPhoto> photos = owner_photos(faces, session_of);
-  const OwnerSplit owner_split = split_owner_photos(photos, duplicate_groups(photos), o.val_fraction, common.seed);
-  split.train.owner = owner_split.train;
-  split.val.owner = owner_split.val;
-  std::vector<std::size_t> session_faces(sessions.size(), 0);
-  for (const auto& p : photos) ++session_faces[static_cast<std::size_t>(p.session)];
-  for (std::size_t i = 0; i < sessions.size(); ++i) {
-    const bool held = std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
-    logger()->info("session {} ({}): {} photos, {} with a face{}", sessions[i].name, sessions[i].dir.string(),
-                   sessions[i].files.size(), session_faces[i], held ? ", held out for validation and calibration" : "");
-  }
-  if (owner_split.duplicate_groups > 0)
-    logger()->info("owner photos: {} duplicates in {} groups (byte-identical or near-identical chips), each group kept "
-                   "on one side{}",
-                   owner_split.duplicate_photos, owner_split.duplicate_groups,
-                   owner_split.moved_to_train ? fmt::format("; {} held-out photo(s) copy a training photo and train instead",
-                                                            owner_split.moved_to_train)
-                                              : std::string());
-  if (!owner_split.by_session && o.val_fraction > 0)
-    logger()->warn("one capture session: the held-out owner photos come from the session the model trains on, so the "
-                   "calibrated TAR says little about photos of another day (measured: a rule calibrated on one session "
-                   "lost a third of the owner's photos of another); give two or more sessions (--self DIR1 DIR2 ..., or "
-                   "one folder of session sub-folders)");
-  if (split.train.owner.size() < 2)
-    throw input_error(self_text + ": only " + std::to_string(split.train.owner.size()) +
-                      " owner photo(s) left for training after holding out; give more photos or sessions");
-  logger()->info("training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} people; "
-                 "{} people excluded by pairs files",
-                 split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
-                 split.val.owner.size(), split.val.people.size(), faces.excluded_people);
+  TrainData data = gather_data(o, common, pipeline, threads);
+  const auto& sessions = data.sessions;
+  const FaceSet& faces = data.faces;
+  PoolSplit& split = data.split;
+  const auto& session_faces = data.session_faces;
 
   // 2. Train.
   ModelConfig model_config = default_model(o.arch);
@@ -383,66 +204,20 @@ int run(Options& o, const cli::CommonOptions& common) {
   }
   // Per session: the share of its photos the calibrated rule accepts (the reference photos
   // themselves left out). Only a held-out session's figure predicts another day.
-  nlohmann::json session_report = nlohmann::json::array();
-  {
-    const std::set<int> ref_set(refs.begin(), refs.end());
-    const std::set<int> held(split.val.owner.begin(), split.val.owner.end());
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-      std::vector<int> ids;
-      std::size_t held_photos = 0;
-      for (const auto& p : photos)
-        if (p.session == static_cast<int>(i) && !ref_set.count(p.chip)) {
-          ids.push_back(p.chip);
-          held_photos += held.count(p.chip);
-        }
-      const bool held_out =
-          std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
-      nlohmann::json entry = {{"name", sessions[i].name}, {"dir", sessions[i].dir.string()},
-                              {"role", held_out ? "held out" : owner_split.by_session ? "trained" : "trained and held out"},
-                              {"faces", ids.size()}, {"held_out_faces", held_photos}};
-      if (!ids.empty()) {
-        std::size_t accepted = 0;
+  const nlohmann::json session_report =
+      record_sessions(data, std::set<int>(refs.begin(), refs.end()), run_dir, info.thresholds, [&](const std::vector<int>& ids) {
+        std::vector<bool> accepted;
         for (const auto& row : gallery_scores(net, trainer.embed_chips(ids), ref_embeddings))
-          accepted += is_owner(row, info.thresholds.detection, info.thresholds.ratio);
-        entry["accepted"] = accepted;
-        entry["tar"] = static_cast<double>(accepted) / static_cast<double>(ids.size());
-      }
-      session_report.push_back(std::move(entry));
-    }
-    info.thresholds.calibration["sessions"] = session_report;
-    info.thresholds.calibration["owner_split"] = owner_split.by_session ? "whole sessions held out" : "photos held out";
-    info.thresholds.calibration["owner_duplicates"] = {{"groups", owner_split.duplicate_groups},
-                                                      {"photos", owner_split.duplicate_photos},
-                                                      {"held_out_copies_moved_to_training", owner_split.moved_to_train}};
-    std::ofstream(run_dir / "sessions.json") << nlohmann::json{{"sessions", session_report},
-                                                               {"by_session", owner_split.by_session},
-                                                               {"duplicates", info.thresholds.calibration["owner_duplicates"]}}
-                                                    .dump(2)
-                                             << "\n";
-  }
+          accepted.push_back(is_owner(row, info.thresholds.detection, info.thresholds.ratio));
+        return accepted;
+      });
   info.thresholds.pair = pair_threshold;
   info.thresholds.calibration["pair_eer"] = eer;
   info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
 
   // 4. The bundle.
   TrainingSummary& t = info.training;
-  t.lfw = fs::absolute(o.lfw).string();
-  {
-    std::vector<std::string> dirs;
-    for (const auto& d : o.self) dirs.push_back(fs::absolute(d).string());
-    t.self = fmt::format("{}", fmt::join(dirs, "; "));
-  }
-  t.owner_photos_train = split.train.owner.size();
-  t.owner_photos_val = split.val.owner.size();
-  t.people_train = split.train.people.size();
-  t.faces_train = split.train.stranger_chips();
-  t.people_val = split.val.people.size();
-  t.faces_val = split.val.stranger_chips();
-  for (const auto& p : split.train.people) t.trained_people.push_back(p.name);
-  for (const auto& p : split.val.people) t.validation_people.push_back(p.name);
-  t.excluded_by = o.exclude_pairs;
-  t.excluded_people = excluded.size();
-  t.seed = common.seed;
+  describe_training(t, o, data, common.seed);
   t.epochs_run = static_cast<int>(result.history.size());
   t.best_epoch = result.best_epoch;
   t.best = best;
@@ -478,13 +253,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                              "(held-out TAR {:.3f} at FAR {:.4f})\n",
                              info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
                              info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
-    for (const auto& s : session_report)
-      std::cout << fmt::format("session {} ({}): {}\n", s["name"].get<std::string>(), s["role"].get<std::string>(),
-                               s.contains("tar") ? fmt::format("owner rule accepts {} of {} photos = {:.3f}{}",
-                                                               s["accepted"].get<std::size_t>(), s["faces"].get<std::size_t>(),
-                                                               s["tar"].get<double>(),
-                                                               s["role"] == "held out" ? "" : " (trained on: optimistic)")
-                                                 : std::string("no face"));
+    print_sessions(session_report);
     std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session); peak RSS {:.0f} MB\n", train_seconds,
                              result.seconds, peak_rss_mb());
   }
@@ -502,7 +271,9 @@ int main(int argc, char** argv) {
   Options o;
   return cli::run_main(
       argc, argv,
-      {"facetrain", "Train a Siamese face-verification model of the owner's face against LFW strangers.",
+      {"facetrain",
+       "Train a Siamese face-verification model of the owner's face against LFW strangers; or, with --owner-only "
+       "--from DIR, the owner's own model (one embedding, an owner-vs-everyone head: no reference photos needed).",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")->required()->check(CLI::ExistingDirectory);
          app.add_option("--self", o.self,
@@ -550,6 +321,45 @@ int main(int argc, char** argv) {
                         "(e.g. verification_data)");
          app.add_flag("--resume", o.train.resume, "Continue the run in --run-dir from its checkpoint");
          cli::add_pipeline_options(app, o.pipeline);
+         auto* owner_only = app.add_flag(
+             "--owner-only", o.owner_only,
+             "Train the owner's own model on top of the general model --from: an owner-vs-everyone head on its "
+             "embedding (owner photos positive; LFW people and --negatives negative; class-weighted BCE, augmented), "
+             "its threshold calibrated for --target-far on held-out faces; writes an owner bundle that faceverify, "
+             "faceeval and faceserve use without reference photos");
+         app.add_option("--from", o.from, "--owner-only: the general (siamese) model bundle to start from (required)")
+             ->needs(owner_only);
+         app.add_option("--negatives", o.negatives,
+                        "--owner-only: folders of photos of other people (family, colleagues: the hard cases), always "
+                        "training negatives; a folder with sub-folders is one person per sub-folder")
+             ->needs(owner_only)
+             ->check(CLI::ExistingDirectory);
+         app.add_option("--fine-tune", o.owner.fine_tune,
+                        "--owner-only: none (frozen embedding, the head alone: seconds) or last (then the last "
+                        "residual stage and the embedding layer with the head, at a small learning rate)")
+             ->needs(owner_only)
+             ->check(CLI::IsMember({"none", "last"}))
+             ->capture_default_str();
+         app.add_option("--owner-hidden", o.owner.hidden,
+                        "--owner-only: hidden ReLU units of the owner head (0: logistic regression on the embedding)")
+             ->needs(owner_only)
+             ->check(CLI::Range(0, 4096))
+             ->capture_default_str();
+         app.add_option("--owner-copies", o.owner.owner_copies,
+                        "--owner-only: augmented copies of each owner photo the head learns from")
+             ->needs(owner_only)
+             ->check(CLI::Range(1, 1000))
+             ->capture_default_str();
+         app.add_option("--owner-weight-decay", o.owner.weight_decay,
+                        "--owner-only: AdamW weight decay of the owner head (and of the fine-tuned layers)")
+             ->needs(owner_only)
+             ->check(CLI::Range(0.0, 100.0))
+             ->capture_default_str();
+         app.add_option("--owner-steps", o.owner.fine_tune_steps,
+                        "--owner-only --fine-tune last: joint steps (16 owner + 48 stranger faces each)")
+             ->needs(owner_only)
+             ->check(CLI::Range(0, 100000))
+             ->capture_default_str();
        },
        [&](const cli::CommonOptions& common) { return run(o, common); }});
 }

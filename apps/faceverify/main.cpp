@@ -2,7 +2,8 @@
 // is embedded once and compared with the owner's cached reference embeddings through the model's
 // head; the seed's rule with the bundle's calibrated thresholds decides. The owner gets a green
 // box, everybody else a red one, each with its match ratio; a face too small or too blurred to
-// judge is "unsure" (amber), with the reason in --json.
+// judge is "unsure" (amber), with the reason in --json. An owner model (facetrain --owner-only)
+// needs no references: one embedding and the owner head per face, P(owner) against its threshold.
 //
 // Exit codes (DESIGN.md §9): 0 the owner was found, 1 no owner (or no face), 2 usage, 3 an input
 // could not be read (the others are still processed), 4 model.
@@ -41,6 +42,7 @@ struct Options {
   int every = 1;
   cli::PipelineOptions pipeline;
   cli::UnsureOptions unsure;
+  CLI::Option* refs_option = nullptr;
 };
 
 // One thing to look at, and where its annotated copy goes (empty: nowhere).
@@ -103,9 +105,10 @@ std::string summary_line(const std::vector<FaceVerdict>& verdicts) {
     owners += v.owner;
     unsure += v.unsure;
   }
-  return fmt::format("{} ({} face{}, {} owner{}; best match ratio {:.2f})", owners ? "OWNER" : "no owner",
+  return fmt::format("{} ({} face{}, {} owner{}; best {} {:.2f})", owners ? "OWNER" : "no owner",
                      verdicts.size(), verdicts.size() == 1 ? "" : "s", owners,
-                     unsure ? fmt::format(", {} unsure", unsure) : "", best);
+                     unsure ? fmt::format(", {} unsure", unsure) : "",
+                     verdicts.front().owner_probability >= 0 ? "P(owner)" : "match ratio", best);
 }
 
 class JobRunner {
@@ -215,14 +218,17 @@ int run(const Options& o, const cli::CommonOptions& common) {
   const auto start = std::chrono::steady_clock::now();
   const auto jobs = plan(o);
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
-  if (o.threshold) verifier.thresholds().detection = *o.threshold;
-  if (o.ratio) verifier.thresholds().ratio = *o.ratio;
+  cli::apply_threshold_options(o.threshold, o.ratio, verifier);
   cli::apply_unsure_options(o.unsure, verifier.thresholds());
-  cli::ProgressBar ref_bar("references", !common.quiet);
-  const ReferenceReport refs =
-      verifier.load_references(o.refs, cli::cache_dir(o.pipeline), cli::resolve_threads(common.threads),
-                               [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
-  ref_bar.finish();
+  ReferenceReport refs;
+  if (verifier.needs_references()) {
+    cli::ProgressBar ref_bar("references", !common.quiet);
+    refs = verifier.load_references(o.refs, cli::cache_dir(o.pipeline), cli::resolve_threads(common.threads),
+                                    [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
+    ref_bar.finish();
+  } else if (o.refs_option->count() > 0) {
+    logger()->warn("{} is an owner model: it needs no reference photos; --refs {} is not used", o.model, o.refs);
+  }
 
   JobRunner runner(o, common, verifier);
   nlohmann::json results = nlohmann::json::array();
@@ -244,17 +250,11 @@ int run(const Options& o, const cli::CommonOptions& common) {
   bar.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (common.json) {
-    cli::print_json({{"model", o.model},
-                     {"model_checksum", verifier.bundle().checksum},
-                     {"references", {{"folder", o.refs}, {"photos", refs.photos}, {"used", refs.used},
-                                     {"embedded_now", refs.embedded}, {"skipped", refs.skipped}}},
-                     {"thresholds", {{"detection", verifier.thresholds().detection},
-                                     {"ratio", verifier.thresholds().ratio},
-                                     {"min_face", verifier.thresholds().min_face},
-                                     {"min_sharpness", verifier.thresholds().min_sharpness}}},
-                     {"images", results},
-                     {"summary", {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", runner.faces()},
-                                  {"unreadable", failures}, {"seconds", seconds}}}});
+    nlohmann::json doc = cli::model_header_json(o.model, verifier, o.refs, refs);
+    doc["images"] = results;
+    doc["summary"] = {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", runner.faces()},
+                      {"unreadable", failures}, {"seconds", seconds}};
+    cli::print_json(doc);
   } else if (!o.csv && jobs.size() > 1) {
     std::cout << fmt::format("{} input(s): owner in {}, {} face(s), {} unreadable; {:.1f}s\n", jobs.size(), owners,
                              runner.faces(), failures, seconds);
@@ -277,7 +277,10 @@ int main(int argc, char** argv) {
          app.add_option("-o,--output", o.output,
                         "Annotated picture/video (one input) or folder (several inputs or a folder)");
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
-         app.add_option("--refs", o.refs, "Folder of the owner's reference photos")->capture_default_str();
+         o.refs_option = app.add_option("--refs", o.refs,
+                                        "Folder of the owner's reference photos (siamese models; an owner model, from "
+                                        "facetrain --owner-only, needs none)")
+                             ->capture_default_str();
          cli::add_threshold_options(app, o.threshold, o.ratio);
          app.add_flag("--csv", o.csv,
                       "Print path,owner|unknown_person|unsure,match_ratio per face (path,no_persons_found)");

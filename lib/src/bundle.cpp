@@ -46,8 +46,8 @@ std::string read_all(const fs::path& file) {
 std::string checksum_bytes(const std::string& bytes) { return fnv1a_hex(bytes); }
 
 void to_json(nlohmann::json& j, const Thresholds& t) {
-  j = {{"pair", t.pair}, {"detection", t.detection}, {"ratio", t.ratio}, {"target_far", t.target_far},
-       {"min_face", t.min_face}, {"min_sharpness", t.min_sharpness}, {"calibration", t.calibration}};
+  j = {{"pair", t.pair}, {"detection", t.detection}, {"ratio", t.ratio}, {"owner", t.owner},
+       {"target_far", t.target_far}, {"min_face", t.min_face}, {"min_sharpness", t.min_sharpness}, {"calibration", t.calibration}};
 }
 
 void from_json(const nlohmann::json& j, Thresholds& t) {
@@ -55,16 +55,21 @@ void from_json(const nlohmann::json& j, Thresholds& t) {
   j.at("detection").get_to(t.detection);
   j.at("ratio").get_to(t.ratio);
   j.at("target_far").get_to(t.target_far);
+  t.owner = j.value("owner", Thresholds{}.owner);  // siamese bundles from before the owner kind
   // Bundles from before the unsure verdict get today's measured defaults.
   t.min_face = j.value("min_face", Thresholds{}.min_face);
   t.min_sharpness = j.value("min_sharpness", Thresholds{}.min_sharpness);
   t.calibration = j.value("calibration", nlohmann::json::object());
 }
 
-void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net) {
+void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, OwnerHead* owner_head) {
   const auto& c = net->config();
   if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size)
     throw usage_error("save_bundle: network and model config differ");
+  const bool owner = info.kind == kOwnerKind;
+  if (!owner && info.kind != kSiameseKind) throw usage_error("save_bundle: unknown kind '" + info.kind + "'");
+  if (owner != (owner_head != nullptr && !owner_head->is_empty()))
+    throw usage_error(owner ? "save_bundle: an owner bundle needs its owner head" : "save_bundle: a siamese bundle has no owner head");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw input_error(dir.string() + ": cannot create model folder: " + ec.message());
@@ -77,6 +82,14 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net) {
     net->to(torch::kCPU);
     net->save(archive);
     net->to(device);
+    if (owner) {
+      torch::serialize::OutputArchive head;
+      const auto head_device = (*owner_head)->parameters().front().device();
+      (*owner_head)->to(torch::kCPU);
+      (*owner_head)->save(head);
+      (*owner_head)->to(head_device);
+      archive.write("owner_head", head);
+    }
     archive.save_to(weights);
   }
   const std::string bytes = weights.str();
@@ -85,13 +98,15 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net) {
   write_atomic(dir / weights_file, bytes);
 
   nlohmann::json j = {{"format", "faceid-model"},
-                      {"format_version", kBundleFormatVersion},
+                      {"format_version", owner ? kOwnerBundleFormatVersion : kBundleFormatVersion},
                       {"faceid_version", FACEID_VERSION},
+                      {"kind", info.kind},
                       {"model", info.model},
                       {"preprocess", info.preprocess},
                       {"thresholds", info.thresholds},
                       {"training", info.training},
                       {"weights", {{"file", weights_file}, {"bytes", bytes.size()}, {"fnv1a64", checksum}}}};
+  if (owner) j["owner"] = info.owner;
   write_atomic(dir / "model.json", j.dump(2) + "\n");
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
@@ -162,9 +177,14 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   try {
     if (j.at("format").get<std::string>() != "faceid-model") throw model_error(json_file.string() + ": not a faceid model");
     const int version = j.at("format_version").get<int>();
-    if (version != kBundleFormatVersion)
+    if (version != kBundleFormatVersion && version != kOwnerBundleFormatVersion)
       throw model_error(json_file.string() + ": format version " + std::to_string(version) + ", this faceid reads " +
-                        std::to_string(kBundleFormatVersion));
+                        std::to_string(kBundleFormatVersion) + " and " + std::to_string(kOwnerBundleFormatVersion));
+    // Bundles from before the owner kind are siamese.
+    loaded.info.kind = j.value("kind", std::string(kSiameseKind));
+    if (loaded.info.kind != kSiameseKind && loaded.info.kind != kOwnerKind)
+      throw model_error(json_file.string() + ": unknown model kind '" + loaded.info.kind + "' (expected siamese or owner)");
+    if (loaded.is_owner()) loaded.info.owner = j.at("owner").get<OwnerInfo>();
     loaded.info.model = j.at("model").get<ModelConfig>();
     loaded.info.preprocess = j.at("preprocess").get<PreprocessConfig>();
     loaded.info.thresholds = j.at("thresholds").get<Thresholds>();
@@ -200,6 +220,21 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
       if (p.value().sizes().vec() != expected.at(p.key()))
         throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
                           "' architecture of model.json (" + p.key() + " has another shape)");
+    if (loaded.is_owner()) {
+      if (loaded.info.owner.head.embedding_size != loaded.info.model.embedding_size)
+        throw model_error(json_file.string() + ": the owner head's embedding size differs from the model's");
+      loaded.owner_head = OwnerHead(loaded.info.owner.head);
+      std::map<std::string, std::vector<std::int64_t>> head_shapes;
+      for (const auto& p : loaded.owner_head->named_parameters()) head_shapes[p.key()] = p.value().sizes().vec();
+      torch::serialize::InputArchive head;
+      if (!archive.try_read("owner_head", head))
+        throw model_error(weights_path.string() + ": an owner model's weights without the owner head");
+      loaded.owner_head->load(head);
+      for (const auto& p : loaded.owner_head->named_parameters())
+        if (p.value().sizes().vec() != head_shapes.at(p.key()))
+          throw model_error(weights_path.string() + ": the owner head's weights do not fit model.json (" + p.key() +
+                            " has another shape)");
+    }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -211,7 +246,19 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   loaded.net->to(device);
   loaded.net->eval();
   loaded.net->fold_batch_norm();
+  if (loaded.owner_head) {
+    loaded.owner_head->to(device);
+    loaded.owner_head->eval();
+  }
   return loaded;
+}
+
+void require_siamese(const LoadedBundle& bundle, const fs::path& dir, const std::string& what) {
+  if (!bundle.is_owner()) return;
+  std::string hint;
+  if (!bundle.info.owner.from.empty()) hint = "; use the model it was trained from, " + bundle.info.owner.from;
+  throw model_error(dir.string() + ": an owner model (one person's classifier, kind \"owner\"); " + what +
+                    " needs a siamese model" + hint);
 }
 
 }  // namespace faceid

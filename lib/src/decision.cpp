@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 #include "faceid/error.hpp"
 
 namespace faceid {
@@ -57,6 +59,37 @@ bool is_owner(const std::vector<float>& scores, float detection, float ratio) {
   return !scores.empty() && match_share(scores, detection) > ratio;
 }
 
+ScoreThreshold threshold_for_far(const std::vector<float>& owner, const std::vector<float>& strangers,
+                                 double target_far) {
+  if (owner.empty() || strangers.empty())
+    throw input_error("threshold calibration needs held-out owner faces and stranger faces (have " +
+                      std::to_string(owner.size()) + " and " + std::to_string(strangers.size()) + ")");
+  std::vector<float> neg = strangers;
+  std::sort(neg.begin(), neg.end(), std::greater<float>());
+  const auto allowed = static_cast<std::size_t>(std::floor(target_far * static_cast<double>(neg.size())));
+  ScoreThreshold t;
+  t.threshold = std::min(neg[std::min(allowed, neg.size() - 1)], 0.9999f);
+  t.owner = owner.size();
+  t.strangers = neg.size();
+  t.owner_accepted = static_cast<std::size_t>(std::count_if(owner.begin(), owner.end(), [&](float v) { return v > t.threshold; }));
+  t.strangers_accepted = static_cast<std::size_t>(std::count_if(neg.begin(), neg.end(), [&](float v) { return v > t.threshold; }));
+  return t;
+}
+
+namespace {
+
+nlohmann::json calibration_json(const char* method, const ScoreThreshold& t, double target_far) {
+  const double resolution = 1.0 / static_cast<double>(t.strangers);
+  nlohmann::json j = {{"method", method}, {"owner_faces", t.owner}, {"stranger_faces", t.strangers},
+                      {"tar", t.tar()}, {"far", t.far()}, {"owner_accepted", t.owner_accepted},
+                      {"strangers_accepted", t.strangers_accepted}, {"far_resolution", resolution}};
+  if (target_far < resolution)
+    j["note"] = "target FAR below 1 / stranger faces: no stranger may pass; more strangers resolve it";
+  return j;
+}
+
+}  // namespace
+
 Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const std::vector<std::vector<float>>& strangers,
                            double target_far) {
   if (owner.empty() || strangers.empty())
@@ -64,36 +97,38 @@ Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const s
                       std::to_string(owner.size()) + " and " + std::to_string(strangers.size()) + ")");
   Thresholds best;
   best.target_far = target_far;
-  double best_tar = -1, best_far = 0;
+  ScoreThreshold chosen;
+  bool first = true;
   // Ratio 0 is "the best reference decides"; small ratios matter when only a few of the
   // references resemble a new photo (another session, other light).
   for (const float ratio : {0.f, 0.02f, 0.05f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f}) {
     std::vector<float> neg, pos;
     for (const auto& s : strangers) neg.push_back(rule_statistic(s, ratio));
     for (const auto& s : owner) pos.push_back(rule_statistic(s, ratio));
-    std::sort(neg.begin(), neg.end(), std::greater<float>());
-    const auto allowed = static_cast<std::size_t>(std::floor(target_far * static_cast<double>(neg.size())));
-    const float detection = std::min(neg[std::min(allowed, neg.size() - 1)], 0.9999f);
-    const double tar = static_cast<double>(std::count_if(pos.begin(), pos.end(), [&](float v) { return v > detection; })) / pos.size();
-    const double far = static_cast<double>(std::count_if(neg.begin(), neg.end(), [&](float v) { return v > detection; })) / neg.size();
+    const ScoreThreshold t = threshold_for_far(pos, neg, target_far);
     // Prefer higher TAR; on ties, the ratio closest to the seed's 0.5.
-    if (tar > best_tar || (tar == best_tar && std::abs(ratio - 0.5f) < std::abs(best.ratio - 0.5f))) {
-      best_tar = tar;
-      best_far = far;
-      best.detection = detection;
+    if (first || t.owner_accepted > chosen.owner_accepted ||
+        (t.owner_accepted == chosen.owner_accepted && std::abs(ratio - 0.5f) < std::abs(best.ratio - 0.5f))) {
+      first = false;
+      chosen = t;
+      best.detection = t.threshold;
       best.ratio = ratio;
     }
   }
-  const double resolution = 1.0 / static_cast<double>(strangers.size());
-  best.calibration = {{"method", "per-ratio lowest detection threshold with FAR <= target on held-out strangers"},
-                      {"owner_faces", owner.size()}, {"stranger_faces", strangers.size()},
-                      {"references", owner.front().size()}, {"tar", best_tar}, {"far", best_far},
-                      {"owner_accepted", static_cast<std::size_t>(std::lround(best_tar * static_cast<double>(owner.size())))},
-                      {"strangers_accepted", static_cast<std::size_t>(std::lround(best_far * static_cast<double>(strangers.size())))},
-                      {"far_resolution", resolution}};
-  if (target_far < resolution)
-    best.calibration["note"] = "target FAR below 1 / stranger faces: no stranger may pass; more strangers resolve it";
+  best.calibration = calibration_json("per-ratio lowest detection threshold with FAR <= target on held-out strangers",
+                                      chosen, target_far);
+  best.calibration["references"] = owner.front().size();
   return best;
+}
+
+Thresholds calibrate_owner_score(const std::vector<float>& owner, const std::vector<float>& strangers,
+                                 double target_far) {
+  Thresholds t;
+  t.target_far = target_far;
+  const ScoreThreshold s = threshold_for_far(owner, strangers, target_far);
+  t.owner = s.threshold;
+  t.calibration = calibration_json("lowest P(owner) threshold with FAR <= target on held-out strangers", s, target_far);
+  return t;
 }
 
 }  // namespace faceid

@@ -12,6 +12,7 @@
 #include "faceid/embedding_cache.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
+#include "faceid/owner_model.hpp"
 #include "faceid/sources.hpp"
 
 namespace fs = std::filesystem;
@@ -100,6 +101,12 @@ std::size_t Verifier::reference_count() const {
 }
 
 std::vector<std::vector<float>> Verifier::compare(const torch::Tensor& embeddings) {
+  if (bundle_.is_owner()) {
+    const auto p = owner_probabilities(bundle_.owner_head, embeddings).contiguous();
+    std::vector<std::vector<float>> rows;
+    for (std::int64_t i = 0; i < p.size(0); ++i) rows.push_back({p[i].item<float>()});
+    return rows;
+  }
   if (!references_.defined()) throw internal_error("Verifier: load_references() first");
   return gallery_scores(bundle_.net, embeddings, references_);
 }
@@ -115,6 +122,12 @@ FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores, float 
   v.sharpness = sharpness;
   v.unsure_reason = unsure_reason(face.box.width, face.box.height, sharpness, thresholds_);
   v.unsure = !v.unsure_reason.empty();
+  if (bundle_.is_owner()) {
+    v.owner_probability = scores.empty() ? 0.f : scores.front();
+    v.share = v.best = v.owner_probability;
+    v.owner = !v.unsure && v.owner_probability > thresholds_.owner;
+    return v;
+  }
   v.owner = !v.unsure && is_owner(scores, thresholds_.detection, thresholds_.ratio);
   v.best = scores.empty() ? 0.f : *std::max_element(scores.begin(), scores.end());
   v.scores = std::move(scores);

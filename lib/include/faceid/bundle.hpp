@@ -6,6 +6,13 @@
 //   models/me/model.json
 //   models/me/weights-<checksum>.pt
 //
+// Two kinds (model.json's "kind"): "siamese" (the default; bundles without the field are
+// siamese) compares a face with the owner's reference photos; "owner" (owner_model.hpp) holds
+// the embedding net, an owner head and a threshold on P(owner): no reference photos needed. An
+// owner bundle's weights file also holds the head (archive key "owner_head"), and its
+// format_version is 2, so that a faceid that predates the kind refuses it instead of using it
+// as a siamese model.
+//
 // Writes are atomic: the weights go to a new file named by their checksum, then model.json is
 // replaced (temp file + rename), then older weights files are removed. A crash at any point
 // leaves either the old or the new model, never half of one.
@@ -19,10 +26,16 @@
 
 #include "faceid/config.hpp"
 #include "faceid/model.hpp"
+#include "faceid/owner_model.hpp"
 
 namespace faceid {
 
-constexpr int kBundleFormatVersion = 1;
+constexpr int kBundleFormatVersion = 1;       ///< siamese bundles
+constexpr int kOwnerBundleFormatVersion = 2;  ///< owner bundles (kind "owner")
+
+/// model.json's "kind" values.
+inline constexpr const char* kSiameseKind = "siamese";
+inline constexpr const char* kOwnerKind = "owner";
 
 /// The unsure verdict's measured defaults (README, issue 11 section; defined in bundle.cpp).
 extern const int kDefaultMinFace;
@@ -33,6 +46,7 @@ struct Thresholds {
   float pair = 0.5f;       ///< same/different for a single pair (equal-error point on validation pairs)
   float detection = 0.5f;  ///< a reference "matches" a face when P(same) > detection
   float ratio = 0.5f;      ///< the face is the owner when the share of matching references > ratio
+  float owner = 0.5f;      ///< owner kind: the face is the owner when P(owner) > this
   double target_far = 1e-3;  ///< false-accept rate the calibration aimed for
   /// Faces whose box is smaller than this (shorter side, pixels of the picture) are "unsure":
   /// too small to judge (measured, see kDefaultMinFace). 0 = no limit.
@@ -73,6 +87,8 @@ void from_json(const nlohmann::json& j, TrainingSummary& t);
 
 /// Everything in model.json besides the weights checksum.
 struct BundleInfo {
+  std::string kind = kSiameseKind;  ///< kSiameseKind or kOwnerKind
+  OwnerInfo owner;                  ///< owner kind only
   ModelConfig model;
   PreprocessConfig preprocess;
   Thresholds thresholds;
@@ -80,20 +96,28 @@ struct BundleInfo {
 };
 
 /// Writes the bundle into `dir` (created if needed). Throws Error(Input) when it cannot be
-/// written, Error(Usage) when the net's config differs from info.model.
-void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, SiameseNet& net);
+/// written, Error(Usage) when the net's config differs from info.model, or when info.kind is
+/// "owner" without an `owner_head` (or "siamese" with one).
+void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, SiameseNet& net,
+                 OwnerHead* owner_head = nullptr);
 
 struct LoadedBundle {
   BundleInfo info;
   SiameseNet net{nullptr};   ///< in eval mode (BatchNorm folded), on the requested device
+  OwnerHead owner_head{nullptr};  ///< owner kind only: in eval mode, on the requested device
   std::string checksum;      ///< of the weights file (identifies the model, e.g. for caches)
+  bool is_owner() const { return info.kind == kOwnerKind; }
 };
 
 /// Loads and checks a bundle. Throws Error(Model), naming the file and the problem, for: a
 /// missing folder or file, unparsable or incomplete model.json, another format version, a
 /// weights file of the wrong size or checksum (truncated/corrupt), or weights that do not fit
-/// the architecture (mismatched).
+/// the architecture (mismatched), an unknown kind.
 LoadedBundle load_bundle(const std::filesystem::path& dir, torch::Device device = torch::kCPU);
+
+/// Throws Error(Model) naming `dir` when `bundle` is an owner model: for the tools and modes that
+/// need a siamese one (`what` says which, e.g. "faceeval --pairs").
+void require_siamese(const LoadedBundle& bundle, const std::filesystem::path& dir, const std::string& what);
 
 /// 64-bit FNV-1a of a byte string as hex (weights checksum; detects corruption, not tampering).
 std::string checksum_bytes(const std::string& bytes);

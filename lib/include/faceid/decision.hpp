@@ -36,4 +36,25 @@ std::string unsure_reason(float width, float height, float sharpness, const Thre
 Thresholds calibrate_owner(const std::vector<std::vector<float>>& owner, const std::vector<std::vector<float>>& strangers,
                            double target_far);
 
+/// One threshold on one score per face (higher = the owner; accepted when score > threshold).
+struct ScoreThreshold {
+  float threshold = 0.5f;
+  std::size_t owner_accepted = 0, owner = 0;          ///< owner faces above the threshold, of all
+  std::size_t strangers_accepted = 0, strangers = 0;  ///< stranger faces above it, of all
+  double tar() const { return owner ? static_cast<double>(owner_accepted) / static_cast<double>(owner) : 0.0; }
+  double far() const { return strangers ? static_cast<double>(strangers_accepted) / static_cast<double>(strangers) : 0.0; }
+};
+
+/// The lowest threshold whose false-accept rate on `strangers` is <= target_far (at most 0.9999;
+/// below 1 / strangers: above every stranger), and what it accepts. The rule calibrate_owner
+/// applies per ratio. Throws Error(Input) when either side is empty.
+ScoreThreshold threshold_for_far(const std::vector<float>& owner, const std::vector<float>& strangers,
+                                 double target_far);
+
+/// The owner kind's calibration (one P(owner) per face): Thresholds with `owner` =
+/// threshold_for_far(...) and the calibration JSON calibrate_owner writes (TAR, FAR, counts, FAR
+/// resolution). Throws Error(Input) when either side is empty.
+Thresholds calibrate_owner_score(const std::vector<float>& owner, const std::vector<float>& strangers,
+                                 double target_far);
+
 }  // namespace faceid

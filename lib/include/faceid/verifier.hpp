@@ -6,6 +6,9 @@
 //   Verifier v("models/me");
 //   v.load_references("verification_data", default_cache_dir(), 2);
 //   for (const FaceVerdict& f : v.verify(image)) if (f.owner) ...
+//
+// An owner model (bundle kind "owner", owner_model.hpp) needs no references: each face's one
+// embedding goes through the owner head, and P(owner) > thresholds().owner decides.
 
 #include <filesystem>
 #include <memory>
@@ -21,10 +24,11 @@ namespace faceid {
 /// One face of a picture and how it compares with the owner's references.
 struct FaceVerdict {
   Face face;
-  std::vector<float> scores;  ///< P(same) against each reference, in reference order
-  float share = 0;            ///< share of references with P(same) > the detection threshold
-  float best = 0;             ///< highest P(same)
-  bool owner = false;         ///< share > the ratio threshold (never when unsure)
+  std::vector<float> scores;  ///< P(same) against each reference, in reference order (owner kind: none)
+  float share = 0;            ///< share of references with P(same) > the detection threshold (owner kind: P(owner))
+  float best = 0;             ///< highest P(same) (owner kind: P(owner))
+  float owner_probability = -1;  ///< owner kind: P(owner) of the face; -1 for the siamese kind
+  bool owner = false;         ///< share > the ratio threshold, or P(owner) > the owner threshold (never when unsure)
   float sharpness = -1;       ///< face_sharpness of the chip (-1: not measured)
   /// Too small or too blurred to judge (Thresholds::min_face, min_sharpness): neither "owner" nor
   /// "unknown"; unsure_reason says why.
@@ -55,6 +59,10 @@ class Verifier {
                     const std::filesystem::path& yunet_model = {});
 
   const LoadedBundle& bundle() const { return bundle_; }
+  /// The bundle's kind (kSiameseKind or kOwnerKind).
+  const std::string& kind() const { return bundle_.info.kind; }
+  /// Siamese models compare with reference photos (load_references first); owner models do not.
+  bool needs_references() const { return !bundle_.is_owner(); }
   const FacePipeline& pipeline() const { return pipeline_; }
   /// The decision thresholds; from the bundle, may be overridden.
   Thresholds& thresholds() { return thresholds_; }
@@ -72,11 +80,12 @@ class Verifier {
   std::vector<FaceVerdict> verify(const cv::Mat& bgr, VerifyTimings* timings = nullptr);
 
   /// The reference scores of face chips (uint8 [N, S, S, 3], RGB as in the face cache): one row
-  /// per chip. For reports over many cached faces.
+  /// per chip (owner kind: one P(owner) per row). For reports over many cached faces.
   std::vector<std::vector<float>> score_chips(const torch::Tensor& chips);
 
-  /// The verdict of `face` given its reference scores and its chip's sharpness (-1: unknown),
-  /// under the current thresholds: unsure when too small or blurred, else owner or unknown.
+  /// The verdict of `face` given its reference scores (owner kind: {P(owner)}) and its chip's
+  /// sharpness (-1: unknown), under the current thresholds: unsure when too small or blurred,
+  /// else owner or unknown.
   FaceVerdict decide(const Face& face, std::vector<float> scores, float sharpness = -1) const;
 
  private:

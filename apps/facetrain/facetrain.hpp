@@ -1,0 +1,112 @@
+#pragma once
+// facetrain's parts (apps/facetrain/): main.cpp declares the flags and trains the siamese model;
+// data.cpp gathers the faces and splits them (shared by both modes); owner_only.cpp trains the
+// owner's own model (--owner-only) on top of a general bundle.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../common/cli.hpp"
+#include "../common/preprocess_options.hpp"
+#include "faceid/bundle.hpp"
+#include "faceid/owner_model.hpp"
+#include "faceid/owner_sessions.hpp"
+#include "faceid/pair_dataset.hpp"
+#include "faceid/trainer.hpp"
+
+namespace faceid::facetrain {
+
+/// The recipe: what `facetrain --lfw DIR --self DIR -o DIR` does with no other flag.
+TrainConfig default_train();
+
+struct Options {
+  std::string lfw, output = "models/me", run_dir, fill_refs;
+  std::vector<std::string> self;  // one folder per capture session, or one folder of session sub-folders
+  std::vector<std::string> exclude_pairs;
+  std::string arch = "resnet";
+  int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
+  bool batch_norm = false;
+  double val_fraction = 0.15;
+  int calibration_strangers = 0;  // 0: every held-out stranger face
+  double calibration_far = 1e-3;
+  int references = 50;
+  double min_owner_tar = 0.5;  // below this held-out TAR the model is reported unusable (exit 1)
+  bool no_augment = false;
+  TrainConfig train = default_train();  // the recipe (see default_train in main.cpp)
+  CLI::Option* lr_option = nullptr;
+  cli::PipelineOptions pipeline;
+  // --owner-only: the owner's own model on top of a general bundle (owner_model.hpp).
+  bool owner_only = false;
+  std::string from;                    // the general model bundle (siamese)
+  std::vector<std::string> negatives;  // folders of other people's photos: always training negatives
+  OwnerTrainConfig owner;
+};
+
+
+constexpr std::size_t kMinOwnerPhotos = 5;
+
+/// One capture session of the owner's photos.
+struct Session {
+  std::string name;
+  std::filesystem::path dir;
+  std::vector<std::filesystem::path> files;
+};
+
+/// The faces of a training run and how they are split.
+struct TrainData {
+  std::vector<Session> sessions;
+  std::string self_text;                   ///< the --self folders, for messages
+  FaceSet faces;                           ///< strangers (LFW people and --negatives) and the owner
+  PoolSplit split;                         ///< strangers by person, the owner by session or photo
+  std::vector<OwnerPhoto> photos;          ///< the owner photos with a face
+  OwnerSplit owner_split;
+  std::set<std::string> excluded;          ///< people of the --exclude-pairs files
+  std::vector<std::size_t> session_faces;  ///< owner photos with a face, per session
+  std::size_t negatives_people = 0;        ///< identities from --negatives (always in training)
+};
+
+/// Step 1 of both modes: scans and caches the faces of --lfw, --self (sessions) and --negatives,
+/// leaves out the --exclude-pairs people, splits the strangers by person (those named in
+/// `val_people`, when not empty, are the held-out ones; --negatives people always train) and the
+/// owner's photos by session (photos with one session; duplicates kept together), and logs it.
+/// Throws Error(Input) for too few owner photos, Error(Usage) for a --self folder given twice.
+TrainData gather_data(const Options& o, const cli::CommonOptions& common, const FacePipeline& pipeline, int threads,
+                      const std::vector<std::string>& val_people = {});
+
+/// The data part of the bundle's training summary: folders, counts, the people trained on and
+/// held out, the excluded ones, the seed.
+void describe_training(TrainingSummary& t, const Options& o, const TrainData& data, std::uint64_t seed);
+
+/// Per session: its role (held out / trained) and the share of its photos `accept` says yes to
+/// (photos in `skip`, e.g. the reference photos, left out). Stores the report and the split's
+/// facts in thresholds.calibration and writes run_dir/sessions.json; returns the report.
+nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip, const std::filesystem::path& run_dir,
+                               Thresholds& thresholds,
+                               const std::function<std::vector<bool>(const std::vector<int>&)>& accept);
+
+/// One line per session of record_sessions' report on stdout.
+void print_sessions(const nlohmann::json& report);
+
+/// Copies the owner photos `held_out` (rows of faces) into `dir` as faceverify's references
+/// (--fill-refs); files already there are kept. Throws Error(Input) when it cannot.
+void fill_references(const std::filesystem::path& dir, const FaceSet& faces, const std::vector<int>& held_out);
+
+/// The run folder (default runs/<time>), created, with train.log receiving the log from info up.
+std::filesystem::path open_run_dir(const std::string& run_dir, bool append);
+
+/// "20260101-120000", local time.
+std::string timestamp();
+
+/// Peak resident memory of this process in MB.
+double peak_rss_mb();
+
+/// --owner-only: trains the owner's own model on top of --from and writes an owner bundle.
+int run_owner_only(const Options& o, const cli::CommonOptions& common);
+
+}  // namespace faceid::facetrain
