@@ -8,6 +8,7 @@
 using namespace faceid;
 using faceid::test::TempDir;
 using faceid::test::write_file;
+using faceid::test::expect_error;
 
 TEST(Metrics, AucOfPerfectSeparationIsOneAndOfReversedIsZero) {
   EXPECT_DOUBLE_EQ(auc({0.9f, 0.8f, 0.2f, 0.1f}, {1, 1, 0, 0}), 1.0);
@@ -62,6 +63,19 @@ TEST(Metrics, CrossValidationPicksThresholdsOnTheOtherFolds) {
   EXPECT_NEAR(cv.mean, 2.5 / 3, 1e-12);
   EXPECT_GT(cv.threshold[2], 0.2f);
   EXPECT_LT(cv.threshold[2], 0.8f);
+}
+
+TEST(Decision, SessionMatchShareIsTheBestSessionsShare) {
+  // Session 0: 4 references, 1 above 0.5; session 1: 2 references, both above.
+  const std::vector<float> scores = {0.9f, 0.1f, 0.2f, 0.3f, 0.8f, 0.7f};
+  const std::vector<int> session = {0, 0, 0, 0, 1, 1};
+  EXPECT_FLOAT_EQ(session_match_share(scores, session, 0.5f), 1.0f);
+  EXPECT_FLOAT_EQ(match_share(scores, 0.5f), 0.5f);  // pooled: 3 of 6
+  // One session: exactly match_share.
+  EXPECT_FLOAT_EQ(session_match_share(scores, std::vector<int>(6, 3), 0.5f), match_share(scores, 0.5f));
+  EXPECT_FLOAT_EQ(session_match_share(scores, {0, 0, 0, 0, 1, 1}, 0.85f), 0.25f);  // 1/4 vs 0/2
+  EXPECT_FLOAT_EQ(session_match_share({}, {}, 0.5f), 0.f);
+  expect_error([] { session_match_share({0.5f}, {}, 0.5f); }, ErrorKind::Internal, "one session per score");
 }
 
 TEST(Decision, TheSeedsRuleAndItsCalibration) {

@@ -91,6 +91,34 @@ TEST(Verifier, OwnerPhotoIsTheOwnerAndAStrangerIsNot) {
   EXPECT_TRUE(verifier.verify(read_image(dir / "landscape.png")).empty());
 }
 
+TEST(Verifier, EachSubFolderOfTheReferencesIsACaptureSessionAndTheBestSessionDecides) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  TempDir dir;
+  write_fixture_model(dir / "model");
+  // Four photos at the top (one session) and two in "day2": the fixture matches a photo only
+  // with itself, so a day-2 photo matches 1 of the 2 references of its session (share 0.5) and
+  // 1 of all 6 (0.17).
+  const auto photos = copy_owner_photos(owner, dir / "spare", 6);
+  fs::create_directories(dir / "refs" / "day2");
+  for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], dir / "refs" / photos[i].filename());
+  for (int i = 4; i < 6; ++i) fs::copy_file(photos[i], dir / "refs" / "day2" / photos[i].filename());
+  fs::create_directories(dir / "refs" / ".hidden");
+  fs::copy_file(photos[0], dir / "refs" / ".hidden" / "copy.jpg");  // hidden folders are not references
+  Verifier verifier(dir / "model", "cpu");
+  verifier.thresholds().ratio = 0.3f;
+  const ReferenceReport report = verifier.load_references(dir / "refs", dir / "cache", 1);
+  EXPECT_EQ(report.used, 6u);
+  EXPECT_EQ(report.sessions, 2u);
+
+  const auto day2 = verifier.verify(read_image(photos[4]));
+  ASSERT_EQ(day2.size(), 1u);
+  EXPECT_FLOAT_EQ(day2[0].share, 0.5f);
+  EXPECT_TRUE(day2[0].owner);  // 0.5 > 0.3; pooled over all six it would be 1/6 < 0.3
+  const auto day1 = verifier.verify(read_image(photos[0]));
+  EXPECT_FLOAT_EQ(day1[0].share, 0.25f);
+  EXPECT_FALSE(day1[0].owner);  // 1 of the 4 of its session
+}
+
 TEST(Verifier, ReferenceEmbeddingsAreCachedAndOnlyChangedPhotosRecomputed) {
   FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
   TempDir dir;

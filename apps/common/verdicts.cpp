@@ -97,7 +97,8 @@ nlohmann::json model_header_json(const std::string& model, const Verifier& verif
           {"model_checksum", verifier.bundle().checksum},
           {"kind", verifier.kind()},
           {"references", {{"folder", needed ? nlohmann::json(refs_folder) : nlohmann::json(nullptr)},
-                          {"photos", refs.photos}, {"used", refs.used}, {"embedded_now", refs.embedded},
+                          {"photos", refs.photos}, {"used", refs.used}, {"sessions", refs.sessions},
+                          {"embedded_now", refs.embedded},
                           {"skipped", refs.skipped}, {"needed", needed}}},
           {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"owner", t.owner}, {"min_face", t.min_face},
                           {"min_sharpness", t.min_sharpness}}}};

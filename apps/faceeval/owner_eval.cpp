@@ -159,7 +159,8 @@ struct System {
   std::string rule() const {
     const Thresholds& t = verifier->thresholds();
     return owner_kind() ? fmt::format("P(owner) > {:.4f}", t.owner)
-                        : fmt::format("P(same) > {:.3f} on > {:.0f}% of {} refs", t.detection, t.ratio * 100, refs.used);
+                        : fmt::format("P(same) > {:.3f} on > {:.0f}% of {} refs{}", t.detection, t.ratio * 100, refs.used,
+                                      refs.sessions > 1 ? fmt::format(" of one of {} sessions", refs.sessions) : "");
   }
   std::string oracle_rule() const {
     return owner_kind() ? fmt::format("P(owner) > {:.4f}", oracle.owner)
@@ -291,7 +292,8 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
   const LoadedBundle& bundle = verifier.bundle();
   nlohmann::json report = {{"model", o.model}, {"model_checksum", bundle.checksum}, {"kind", verifier.kind()},
                            {"owner", o.owner}, {"strangers", o.strangers}};
-  if (!owner_kind) report["references"] = {{"folder", o.refs}, {"used", systems[0].refs.used}};
+  if (!owner_kind)
+    report["references"] = {{"folder", o.refs}, {"used", systems[0].refs.used}, {"sessions", systems[0].refs.sessions}};
   std::error_code ec;
   for (const auto& s : systems) {
     // A bundle lists its --self folders separated by "; ".
@@ -399,8 +401,10 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
     std::cout << fmt::format("Owner report: owner model {} (from {}); owner when {}\n", o.model,
                              bundle.info.owner.from, main_system.rule());
   else
-    std::cout << fmt::format("Owner report: {} references from {}; owner: P(same) > {:.3f} on > {:.0f}% of them\n",
-                             main_system.refs.used, o.refs, verifier.thresholds().detection, verifier.thresholds().ratio * 100);
+    std::cout << fmt::format("Owner report: {} references from {} ({} capture session(s)); owner: P(same) > {:.3f} on > "
+                             "{:.0f}% of those of one session\n",
+                             main_system.refs.used, o.refs, main_system.refs.sessions, verifier.thresholds().detection,
+                             verifier.thresholds().ratio * 100);
   std::cout << fmt::format("{:<10} {:>7} {:>7} {:>9}  {}\n", "", "photos", "faces", "accepted", "rate");
   std::cout << fmt::format("{:<10} {:>7} {:>7} {:>9}  TAR {:.4f} ({:.4f} of photos)\n", "owner", owner.photos,
                            owner.files.size(), mine.accepted, tar, report["tar_of_photos"].get<double>());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,19 @@ std::string unsure_reason(float width, float height, float sharpness, const Thre
 
 bool is_owner(const std::vector<float>& scores, float detection, float ratio) {
   return !scores.empty() && match_share(scores, detection) > ratio;
+}
+
+float session_match_share(const std::vector<float>& scores, const std::vector<int>& session, float detection) {
+  if (scores.size() != session.size()) throw internal_error("session_match_share: one session per score needed");
+  std::map<int, std::pair<std::size_t, std::size_t>> matches;  // session -> (above, all)
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    auto& m = matches[session[i]];
+    m.first += scores[i] > detection;
+    ++m.second;
+  }
+  float best = 0;
+  for (const auto& [s, m] : matches) best = std::max(best, static_cast<float>(m.first) / static_cast<float>(m.second));
+  return best;
 }
 
 ScoreThreshold threshold_for_far(const std::vector<float>& owner, const std::vector<float>& strangers,

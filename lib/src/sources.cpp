@@ -40,21 +40,28 @@ std::vector<fs::path> list_images(const fs::path& dir) {
   return files;
 }
 
-std::vector<Person> scan_people(const fs::path& root) {
-  require_folder(root);
-  std::vector<Person> people;
+std::vector<fs::path> list_subfolders(const fs::path& dir) {
+  require_folder(dir);
+  std::vector<fs::path> folders;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code entry_ec;
-    if (!entry.is_directory(entry_ec)) continue;
-    Person person{entry.path().filename().string(), list_images(entry.path())};
+    if (entry.is_directory(entry_ec) && entry.path().filename().string().rfind('.', 0) != 0)
+      folders.push_back(entry.path());
+  }
+  if (ec) throw input_error(dir.string() + ": cannot list folder: " + ec.message());
+  std::sort(folders.begin(), folders.end());
+  return folders;
+}
+
+std::vector<Person> scan_people(const fs::path& root) {
+  std::vector<Person> people;
+  for (const auto& folder : list_subfolders(root)) {
+    Person person{folder.filename().string(), list_images(folder)};
     if (!person.images.empty()) people.push_back(std::move(person));
   }
-  if (ec) throw input_error(root.string() + ": cannot list folder: " + ec.message());
   if (people.empty())
     throw input_error(root.string() + ": no person folders with images (expected <Person>/<image>)");
-  std::sort(people.begin(), people.end(),
-            [](const Person& a, const Person& b) { return a.name < b.name; });
   return people;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <set>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -43,7 +44,17 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
                                           const Progress& progress) {
   if (!fs::is_directory(dir)) throw input_error(dir.string() + ": references folder not found; " + kRefsHelp);
   ReferenceReport report;
-  const auto files = list_images(dir);
+  // The photos at the top are one capture session, each sub-folder's photos another.
+  std::vector<fs::path> files;
+  std::vector<int> session_of;
+  auto add_session = [&](const fs::path& folder) {
+    const auto photos = list_images(folder);
+    const int session = session_of.empty() ? 0 : session_of.back() + 1;
+    files.insert(files.end(), photos.begin(), photos.end());
+    session_of.insert(session_of.end(), photos.size(), session);
+  };
+  add_session(dir);
+  for (const auto& sub : list_subfolders(dir)) add_session(sub);
   report.photos = files.size();
   if (files.empty()) throw input_error(dir.string() + ": no reference photos; " + kRefsHelp);
   const FaceCache faces = pipeline_.cached_faces(dir, files, cache_dir, threads, nullptr, progress);
@@ -54,7 +65,9 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
   std::vector<FileKey> keys;
   std::vector<const CachedFace*> to_embed;
   reference_files_.clear();
-  for (const auto& file : files) {
+  reference_sessions_.clear();
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const fs::path& file = files[f];
     const FileKey key = file_key(file);
     const CachedFace* face = faces.find(key);
     if (!face || face->status != FaceStatus::Face) {
@@ -63,6 +76,7 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
     }
     keys.push_back(key);
     reference_files_.push_back(file);
+    reference_sessions_.push_back(session_of[f]);
     if (!embeddings.find(key)) to_embed.push_back(face);
   }
   if (keys.empty())
@@ -83,6 +97,7 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
   if (!to_embed.empty() || dropped > 0) embeddings.save(cache_file);
   report.used = keys.size();
   report.embedded = to_embed.size();
+  report.sessions = std::set<int>(reference_sessions_.begin(), reference_sessions_.end()).size();
 
   auto refs = torch::empty({static_cast<long>(keys.size()), dim});
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -91,8 +106,8 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
   }
   references_ = refs.to(device_);
   for (const auto& s : report.skipped) logger()->warn("reference skipped: {}", s);
-  logger()->info("{} references from {} ({} embedded now, {} from the cache)", report.used, dir.string(),
-                 report.embedded, report.used - report.embedded);
+  logger()->info("{} references from {} in {} capture session(s) ({} embedded now, {} from the cache)", report.used,
+                 dir.string(), report.sessions, report.embedded, report.used - report.embedded);
   return report;
 }
 
@@ -118,7 +133,9 @@ std::vector<std::vector<float>> Verifier::score_chips(const torch::Tensor& chips
 FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores, float sharpness) const {
   FaceVerdict v;
   v.face = face;
-  v.share = match_share(scores, thresholds_.detection);
+  v.share = scores.size() == reference_sessions_.size()
+                ? session_match_share(scores, reference_sessions_, thresholds_.detection)
+                : match_share(scores, thresholds_.detection);
   v.sharpness = sharpness;
   v.unsure_reason = unsure_reason(face.box.width, face.box.height, sharpness, thresholds_);
   v.unsure = !v.unsure_reason.empty();
@@ -128,7 +145,7 @@ FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores, float 
     v.owner = !v.unsure && v.owner_probability > thresholds_.owner;
     return v;
   }
-  v.owner = !v.unsure && is_owner(scores, thresholds_.detection, thresholds_.ratio);
+  v.owner = !v.unsure && !scores.empty() && v.share > thresholds_.ratio;
   v.best = scores.empty() ? 0.f : *std::max_element(scores.begin(), scores.end());
   v.scores = std::move(scores);
   return v;

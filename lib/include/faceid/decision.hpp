@@ -20,6 +20,12 @@ float match_share(const std::vector<float>& scores, float detection);
 /// The seed's rule: match_share(scores, detection) > ratio. False for no references.
 bool is_owner(const std::vector<float>& scores, float detection, float ratio);
 
+/// References from several capture sessions (session[i]: the session of reference i): the
+/// highest match_share among the sessions, so that a face needs to match most references of one
+/// session, not of all (a new day's few photos are never outvoted by an old day's many). One
+/// session: match_share. Throws Error(Internal) when the sizes differ.
+float session_match_share(const std::vector<float>& scores, const std::vector<int>& session, float detection);
+
 /// Why a face is too small or too blurred to judge under `t` (min_face, min_sharpness; 0 turns a
 /// check off), or "" when it can be judged: "face 47x61 px < 64 px", "blur: sharpness 12.3 < 30".
 /// `width` and `height` are the face box's in picture pixels (0: unknown, not checked);

@@ -22,6 +22,10 @@ bool has_image_extension(const std::filesystem::path& file);
 /// Throws Error(Input) when `dir` does not exist or is not a folder. May return an empty list.
 std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir);
 
+/// The sub-folders directly inside `dir` (hidden ones, named ".*", left out), sorted. Throws
+/// Error(Input) when `dir` does not exist or is not a folder. May return an empty list.
+std::vector<std::filesystem::path> list_subfolders(const std::filesystem::path& dir);
+
 /// Every sub-folder of `root` that holds at least one image, as a Person, sorted by name.
 /// Throws Error(Input) when `root` is not a folder or holds no person.
 std::vector<Person> scan_people(const std::filesystem::path& root);

@@ -25,7 +25,8 @@ namespace faceid {
 struct FaceVerdict {
   Face face;
   std::vector<float> scores;  ///< P(same) against each reference, in reference order (owner kind: none)
-  float share = 0;            ///< share of references with P(same) > the detection threshold (owner kind: P(owner))
+  float share = 0;            ///< share of references with P(same) > the detection threshold, in the best-matching
+                              ///< capture session of the references (owner kind: P(owner))
   float best = 0;             ///< highest P(same) (owner kind: P(owner))
   float owner_probability = -1;  ///< owner kind: P(owner) of the face; -1 for the siamese kind
   bool owner = false;         ///< share > the ratio threshold, or P(owner) > the owner threshold (never when unsure)
@@ -48,6 +49,7 @@ struct ReferenceReport {
   std::size_t photos = 0;    ///< image files in the folder
   std::size_t used = 0;      ///< with a face: the references
   std::size_t embedded = 0;  ///< embedded now (the others came from the cache)
+  std::size_t sessions = 0;  ///< capture sessions with a reference: the photos at the top, each sub-folder
   std::vector<std::string> skipped;  ///< "file: why" (no face, unreadable)
 };
 
@@ -69,8 +71,10 @@ class Verifier {
   const Thresholds& thresholds() const { return thresholds_; }
 
   /// Detects, aligns and embeds the photos in `dir` (largest face each) through the face cache
-  /// and the embedding cache in `cache_dir`. Throws Error(Input) when the folder is missing,
-  /// holds no image, or no face was found in any of them.
+  /// and the embedding cache in `cache_dir`. The photos at the top of `dir` are one capture
+  /// session and each sub-folder's photos another: a face's match share is that of the session
+  /// it matches best. Throws Error(Input) when the folder is missing, holds no image, or no face
+  /// was found in any of them.
   ReferenceReport load_references(const std::filesystem::path& dir, const std::filesystem::path& cache_dir, int threads,
                                   const Progress& progress = {});
   std::size_t reference_count() const;
@@ -98,6 +102,7 @@ class Verifier {
   torch::Device device_;
   torch::Tensor references_;  ///< [R, E] on device_
   std::vector<std::filesystem::path> reference_files_;
+  std::vector<int> reference_sessions_;  ///< the capture session of each reference
 };
 
 }  // namespace faceid
