@@ -77,10 +77,12 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
   d.self_text = fmt::format("{}", fmt::join(o.self, ", "));
   const std::string& self_text = d.self_text;
   std::vector<fs::path> owner_files;
-  std::map<std::string, int> session_of;  // owner file -> session index
+  // Owner file -> session index, keyed by the absolute path (as the face cache's keys and
+  // FaceSet::sources are: --self may be relative).
+  std::map<std::string, int> session_of;
   for (std::size_t i = 0; i < sessions.size(); ++i)
     for (const auto& f : sessions[i].files) {
-      if (!session_of.emplace(f.string(), static_cast<int>(i)).second) continue;
+      if (!session_of.emplace(fs::absolute(f).lexically_normal().string(), static_cast<int>(i)).second) continue;
       owner_files.push_back(f);
     }
   if (owner_files.size() < kMinOwnerPhotos)

@@ -25,6 +25,9 @@ check missing_lfw 2 "^error: --lfw" -- "$bin/facetrain" --lfw "$tmp/nowhere" --s
 check resume_without_run 2 "^error: --resume needs" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" --resume
 check cuda_without_cuda 2 "^error: --device cuda" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" --device cuda -o "$tmp/m0" --run-dir "$tmp/r0" "${tiny[@]}"
 check train 0 '"best_epoch": 1' -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model" --run-dir "$tmp/run" --json --fill-refs "$tmp/filled" "${tiny[@]}"
+# Relative folders (as the README's commands give them) train the same way.
+check train_relative_paths 0 '"best_epoch": 1' -- bash -c 'cd "$1" && shift && "$@"' _ "$tmp" "$(cd "$bin" && pwd)/facetrain" \
+  --lfw lfw --self me -o model_rel --run-dir run_rel --json "${tiny[@]}"
 # --fill-refs: the owner photos held out from training (30 % of 12), and only owner photos.
 n=$(ls "$tmp/filled" 2>/dev/null | wc -l)
 if [ "$n" -ge 3 ] && [ "$n" -le 4 ] && (for f in "$tmp/filled"/*; do [ -e "$tmp/me/$(basename "$f")" ] || exit 1; done)
