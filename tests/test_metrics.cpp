@@ -78,6 +78,24 @@ TEST(Decision, SessionMatchShareIsTheBestSessionsShare) {
   expect_error([] { session_match_share({0.5f}, {}, 0.5f); }, ErrorKind::Internal, "one session per score");
 }
 
+TEST(Decision, SessionDetectionForFarAdmitsAtMostTheTargetShareOfStrangers) {
+  // Two sessions of two references; ratio 0.4: one reference of a session above the threshold
+  // suffices, so a stranger's statistic is its highest score.
+  const std::vector<int> session = {0, 0, 1, 1};
+  std::vector<std::vector<float>> strangers;
+  for (int i = 0; i < 100; ++i) strangers.push_back({0.01f * i, 0.f, 0.f, i == 99 ? 0.995f : 0.f});
+  // FAR 0.02: 2 strangers may pass -> the third highest statistic, 0.97 (0.995 and 0.98 above it).
+  const float d = session_detection_for_far(strangers, session, 0.4f, 0.02);
+  EXPECT_FLOAT_EQ(d, 0.01f * 97);
+  int accepted = 0;
+  for (const auto& s : strangers) accepted += session_match_share(s, session, d) > 0.4f;
+  EXPECT_EQ(accepted, 2);
+  // Ratio 0.6: a session needs both of its references, so no stranger ever matches here.
+  EXPECT_FLOAT_EQ(session_detection_for_far(strangers, session, 0.6f, 0.02), 0.f);
+  expect_error([&] { session_detection_for_far({}, session, 0.5f, 0.01); }, ErrorKind::Input, "stranger");
+  expect_error([&] { session_detection_for_far({{0.5f}}, session, 0.5f, 0.01); }, ErrorKind::Internal, "one session");
+}
+
 TEST(Decision, TheSeedsRuleAndItsCalibration) {
   EXPECT_TRUE(is_owner({0.9f, 0.8f, 0.1f}, 0.5f, 0.5f));   // 2/3 > 0.5
   EXPECT_FALSE(is_owner({0.9f, 0.1f, 0.1f}, 0.5f, 0.5f));  // 1/3

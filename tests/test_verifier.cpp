@@ -119,6 +119,56 @@ TEST(Verifier, EachSubFolderOfTheReferencesIsACaptureSessionAndTheBestSessionDec
   EXPECT_FALSE(day1[0].owner);  // 1 of the 4 of its session
 }
 
+TEST(Verifier, SeveralSessionsRecalibrateTheDetectionThresholdOnTheBundlesStrangers) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  TempDir dir;
+  // A head that says P(same) = 0.5 for every pair, a bundle threshold of 0.3 and 40 stranger
+  // embeddings: every stranger matches every reference at 0.3, so for FAR 0.001 the threshold
+  // must rise to 0.5; the bundle keeps the strangers.
+  BundleInfo info;
+  info.preprocess = FacePipeline(PreprocessConfig{}).config();
+  info.model.name = "koch-small";
+  info.model.embedding_size = 32;
+  info.model.input_size = info.preprocess.chip_size;
+  info.thresholds.detection = 0.3f;
+  info.thresholds.ratio = 0.5f;
+  torch::manual_seed(3);
+  SiameseNet net(info.model);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters())
+      if (p.key() == "classifier.weight" || p.key() == "classifier.bias") p.value().zero_();
+  }
+  const auto strangers = torch::randn({40, 32});
+  save_bundle(dir / "model", info, net, nullptr, strangers);
+  EXPECT_TRUE(torch::allclose(load_bundle(dir / "model").strangers, strangers));
+
+  const auto photos = copy_owner_photos(owner, dir / "spare", 4);
+  fs::create_directories(dir / "one");
+  fs::create_directories(dir / "two" / "day2");
+  for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], dir / "one" / photos[i].filename());
+  for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], (i < 2 ? dir / "two" : dir / "two" / "day2") / photos[i].filename());
+  {
+    Verifier one_session(dir / "model", "cpu");
+    const auto report = one_session.load_references(dir / "one", dir / "cache", 1);
+    EXPECT_FLOAT_EQ(report.recalibrated_detection, -1.f);
+    EXPECT_FLOAT_EQ(one_session.thresholds().detection, 0.3f);  // one session: the bundle's
+  }
+  {
+    Verifier two_sessions(dir / "model", "cpu");
+    const auto report = two_sessions.load_references(dir / "two", dir / "cache", 1);
+    EXPECT_EQ(report.sessions, 2u);
+    EXPECT_NEAR(two_sessions.thresholds().detection, 0.5f, 1e-4);
+    EXPECT_NEAR(report.recalibrated_detection, 0.5f, 1e-4);
+  }
+  {
+    Verifier chosen(dir / "model", "cpu");
+    chosen.thresholds().detection = 0.31f;  // --threshold: kept
+    chosen.load_references(dir / "two", dir / "cache", 1);
+    EXPECT_FLOAT_EQ(chosen.thresholds().detection, 0.31f);
+  }
+}
+
 TEST(Verifier, ReferenceEmbeddingsAreCachedAndOnlyChangedPhotosRecomputed) {
   FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
   TempDir dir;

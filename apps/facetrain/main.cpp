@@ -189,10 +189,12 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.calibration_strangers > 0) strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
   const auto ref_embeddings = trainer.embed_chips(refs);
   std::string unusable;  // why the model is unusable, when it is
+  // Kept in the bundle: faceverify recalibrates on them for references of several sessions.
+  torch::Tensor stranger_embeddings;
   if (!split.val.owner.empty() && !strangers.empty()) {
+    stranger_embeddings = trainer.embed_chips(strangers);
     info.thresholds = calibrate_owner(gallery_scores(net, trainer.embed_chips(split.val.owner), ref_embeddings),
-                                      gallery_scores(net, trainer.embed_chips(strangers), ref_embeddings),
-                                      o.calibration_far);
+                                      gallery_scores(net, stranger_embeddings, ref_embeddings), o.calibration_far);
     const double tar = info.thresholds.calibration.value("tar", 0.0);
     if (tar < o.min_owner_tar)
       unusable = fmt::format("the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
@@ -231,7 +233,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   t.run_dir = fs::absolute(run_dir).string();
   t.config = o.train;
   t.scoring = scoring;
-  save_bundle(o.output, info, net);
+  save_bundle(o.output, info, net, nullptr, stranger_embeddings);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
   if (result.interrupted)
     logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}", run_dir.string());

@@ -62,7 +62,8 @@ void from_json(const nlohmann::json& j, Thresholds& t) {
   t.calibration = j.value("calibration", nlohmann::json::object());
 }
 
-void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, OwnerHead* owner_head) {
+void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, OwnerHead* owner_head,
+                 const torch::Tensor& strangers) {
   const auto& c = net->config();
   if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size)
     throw usage_error("save_bundle: network and model config differ");
@@ -89,6 +90,11 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, O
       (*owner_head)->save(head);
       (*owner_head)->to(head_device);
       archive.write("owner_head", head);
+    }
+    if (strangers.defined()) {
+      if (strangers.dim() != 2 || strangers.size(1) != c.embedding_size)
+        throw usage_error("save_bundle: stranger embeddings must be [N, embedding size]");
+      archive.write("calibration_strangers", strangers.to(torch::kCPU, torch::kFloat).contiguous());
     }
     archive.save_to(weights);
   }
@@ -220,6 +226,11 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
       if (p.value().sizes().vec() != expected.at(p.key()))
         throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
                           "' architecture of model.json (" + p.key() + " has another shape)");
+    if (torch::Tensor strangers; archive.try_read("calibration_strangers", strangers)) {
+      if (strangers.dim() != 2 || strangers.size(1) != loaded.info.model.embedding_size)
+        throw model_error(weights_path.string() + ": the stranger embeddings do not fit the model's embedding size");
+      loaded.strangers = strangers.to(torch::kFloat);
+    }
     if (loaded.is_owner()) {
       if (loaded.info.owner.head.embedding_size != loaded.info.model.embedding_size)
         throw model_error(json_file.string() + ": the owner head's embedding size differs from the model's");

@@ -24,6 +24,14 @@ float rule_statistic(std::vector<float> scores, float ratio) {
   return c <= scores.size() ? scores[c - 1] : -1.f;
 }
 
+// The lowest threshold with at most target_far of `strangers` strictly above it (at most 0.9999;
+// below 1 / strangers: above every stranger). `strangers` is not empty.
+float far_threshold(std::vector<float> strangers, double target_far) {
+  std::sort(strangers.begin(), strangers.end(), std::greater<float>());
+  const auto allowed = static_cast<std::size_t>(std::floor(target_far * static_cast<double>(strangers.size())));
+  return std::min(strangers[std::min(allowed, strangers.size() - 1)], 0.9999f);
+}
+
 }  // namespace
 
 std::vector<std::vector<float>> gallery_scores(SiameseNet& net, const torch::Tensor& queries, const torch::Tensor& refs) {
@@ -60,6 +68,21 @@ bool is_owner(const std::vector<float>& scores, float detection, float ratio) {
   return !scores.empty() && match_share(scores, detection) > ratio;
 }
 
+float session_detection_for_far(const std::vector<std::vector<float>>& strangers, const std::vector<int>& session,
+                                float ratio, double target_far) {
+  if (strangers.empty()) throw input_error("threshold calibration needs stranger faces");
+  std::vector<float> statistic;  // per stranger: the threshold below which the session rule accepts it
+  for (const auto& row : strangers) {
+    if (row.size() != session.size()) throw internal_error("session_detection_for_far: one session per score needed");
+    std::map<int, std::vector<float>> by_session;
+    for (std::size_t i = 0; i < row.size(); ++i) by_session[session[i]].push_back(row[i]);
+    float s = -1.f;
+    for (auto& [id, scores] : by_session) s = std::max(s, rule_statistic(std::move(scores), ratio));
+    statistic.push_back(s);
+  }
+  return far_threshold(std::move(statistic), target_far);
+}
+
 float session_match_share(const std::vector<float>& scores, const std::vector<int>& session, float detection) {
   if (scores.size() != session.size()) throw internal_error("session_match_share: one session per score needed");
   std::map<int, std::pair<std::size_t, std::size_t>> matches;  // session -> (above, all)
@@ -78,15 +101,13 @@ ScoreThreshold threshold_for_far(const std::vector<float>& owner, const std::vec
   if (owner.empty() || strangers.empty())
     throw input_error("threshold calibration needs held-out owner faces and stranger faces (have " +
                       std::to_string(owner.size()) + " and " + std::to_string(strangers.size()) + ")");
-  std::vector<float> neg = strangers;
-  std::sort(neg.begin(), neg.end(), std::greater<float>());
-  const auto allowed = static_cast<std::size_t>(std::floor(target_far * static_cast<double>(neg.size())));
   ScoreThreshold t;
-  t.threshold = std::min(neg[std::min(allowed, neg.size() - 1)], 0.9999f);
+  t.threshold = far_threshold(strangers, target_far);
   t.owner = owner.size();
-  t.strangers = neg.size();
+  t.strangers = strangers.size();
   t.owner_accepted = static_cast<std::size_t>(std::count_if(owner.begin(), owner.end(), [&](float v) { return v > t.threshold; }));
-  t.strangers_accepted = static_cast<std::size_t>(std::count_if(neg.begin(), neg.end(), [&](float v) { return v > t.threshold; }));
+  t.strangers_accepted =
+      static_cast<std::size_t>(std::count_if(strangers.begin(), strangers.end(), [&](float v) { return v > t.threshold; }));
   return t;
 }
 

@@ -97,14 +97,17 @@ struct BundleInfo {
 
 /// Writes the bundle into `dir` (created if needed). Throws Error(Input) when it cannot be
 /// written, Error(Usage) when the net's config differs from info.model, or when info.kind is
-/// "owner" without an `owner_head` (or "siamese" with one).
+/// "owner" without an `owner_head` (or "siamese" with one). `strangers` (optional, [N, E]): the
+/// embeddings of held-out stranger faces, kept with the weights so that faceverify can calibrate
+/// the rule for references of several capture sessions (Verifier::load_references).
 void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, SiameseNet& net,
-                 OwnerHead* owner_head = nullptr);
+                 OwnerHead* owner_head = nullptr, const torch::Tensor& strangers = {});
 
 struct LoadedBundle {
   BundleInfo info;
   SiameseNet net{nullptr};   ///< in eval mode (BatchNorm folded), on the requested device
   OwnerHead owner_head{nullptr};  ///< owner kind only: in eval mode, on the requested device
+  torch::Tensor strangers;   ///< held-out stranger embeddings [N, E] on the CPU, when the bundle has them
   std::string checksum;      ///< of the weights file (identifies the model, e.g. for caches)
   bool is_owner() const { return info.kind == kOwnerKind; }
 };

@@ -26,6 +26,14 @@ bool is_owner(const std::vector<float>& scores, float detection, float ratio);
 /// session: match_share. Throws Error(Internal) when the sizes differ.
 float session_match_share(const std::vector<float>& scores, const std::vector<int>& session, float detection);
 
+/// The lowest detection threshold at which the session rule (session_match_share > ratio) accepts
+/// at most target_far of `strangers` (one row of reference scores per stranger face, sessions as
+/// above): the bundle's threshold is calibrated for one session's references, and a face gets one
+/// chance per session. Throws Error(Input) without strangers, Error(Internal) on a row of
+/// another size.
+float session_detection_for_far(const std::vector<std::vector<float>>& strangers, const std::vector<int>& session,
+                                float ratio, double target_far);
+
 /// Why a face is too small or too blurred to judge under `t` (min_face, min_sharpness; 0 turns a
 /// check off), or "" when it can be judged: "face 47x61 px < 64 px", "blur: sharpness 12.3 < 30".
 /// `width` and `height` are the face box's in picture pixels (0: unknown, not checked);
