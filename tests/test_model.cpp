@@ -142,6 +142,35 @@ TEST(Model, FoldedBatchNormGivesTheSameEmbeddings) {
   EXPECT_TRUE(torch::allclose(plain, net->embed(x), 1e-6, 1e-6));
 }
 
+TEST(Model, FaceInputNormalisationCancelsLightingOfTheFace) {
+  torch::manual_seed(5);
+  const auto x = torch::rand({2, 3, 40, 40}) * 0.5 + 0.2;
+  const auto y = standardise_faces(x);
+  // The central half (the face) has zero mean per channel and unit standard deviation.
+  const auto centre = y.slice(2, 10, 30).slice(3, 10, 30);
+  EXPECT_TRUE(torch::allclose(centre.mean({2, 3}), torch::zeros({2, 3}), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(centre.square().mean({1, 2, 3}), torch::ones({2}), 1e-4, 1e-4));
+  // A dimmer, lower-contrast, blue-tinted light on the same face gives the same input.
+  const auto tint = torch::tensor({0.f, 0.f, 0.1f}).view({1, 3, 1, 1});
+  EXPECT_TRUE(torch::allclose(standardise_faces(x * 0.6 + tint), y, 1e-4, 1e-4));
+  // The background counts for nothing: a bright window beside the face changes only itself.
+  auto backlit = x.clone();
+  backlit.slice(3, 0, 5).fill_(1.0);
+  EXPECT_TRUE(torch::allclose(standardise_faces(backlit).slice(3, 5), y.slice(3, 5), 1e-6, 1e-6));
+  // A blank chip stays finite.
+  EXPECT_TRUE(torch::isfinite(standardise_faces(torch::full({1, 3, 40, 40}, 0.5))).all().item<bool>());
+  // The net applies it when asked, and rejects unknown kinds.
+  ModelConfig c = tiny_resnet();
+  c.input_norm = "face";
+  torch::manual_seed(6);
+  SiameseNet net(c);
+  net->eval();
+  const auto small = x.slice(2, 0, 32).slice(3, 0, 32);
+  EXPECT_TRUE(torch::allclose(net->embed(small), net->embed(small * 0.6 + tint), 1e-4, 1e-4));
+  c.input_norm = "histogram";
+  EXPECT_THROW(SiameseNet{c}, Error);
+}
+
 TEST(Model, ScoreIsTheHeadProbabilityOrTheRescaledCosine) {
   torch::manual_seed(3);
   SiameseNet net(tiny_resnet());
@@ -281,8 +310,9 @@ BundleInfo tiny_bundle_info() {
 TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
   TempDir dir;
   torch::manual_seed(4);
-  SiameseNet net(tiny_config());
   BundleInfo info = tiny_bundle_info();
+  info.model.input_norm = "face";
+  SiameseNet net(info.model);
   info.preprocess.detector = "yunet";
   info.thresholds.detection = 0.7f;
   info.training.trained_people = {"Ann", "Bob"};
@@ -295,6 +325,7 @@ TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
   EXPECT_FLOAT_EQ(loaded.info.thresholds.detection, 0.7f);
   EXPECT_EQ(loaded.info.training.trained_people, (std::vector<std::string>{"Ann", "Bob"}));
   EXPECT_EQ(loaded.info.training.seed, 11u);
+  EXPECT_EQ(loaded.info.model.input_norm, "face");
   EXPECT_EQ(loaded.info.preprocess.fingerprint(), info.preprocess.fingerprint());
   // Saving again replaces the weights file and leaves no stale one behind.
   save_bundle(dir / "m", info, net);
@@ -310,12 +341,13 @@ TEST(Bundle, KochBundlesWrittenBeforeTheResnetStillLoad) {
   save_bundle(dir / "m", tiny_bundle_info(), net);
   // model.json as the first faceid versions wrote it: no dropout, score or flip_average.
   auto j = nlohmann::json::parse(read_file(dir / "m" / "model.json"));
-  for (const char* key : {"dropout", "score", "flip_average"}) j["model"].erase(key);
+  for (const char* key : {"dropout", "score", "flip_average", "input_norm"}) j["model"].erase(key);
   write_file(dir / "m" / "model.json", j.dump(2));
   auto loaded = load_bundle(dir / "m");
   EXPECT_EQ(loaded.info.model.name, "koch-small");
   EXPECT_EQ(loaded.info.model.score, "head");
   EXPECT_FALSE(loaded.info.model.flip_average);
+  EXPECT_EQ(loaded.info.model.input_norm, "none");
   const auto x = torch::rand({2, 3, 80, 80});
   net->eval();
   EXPECT_TRUE(torch::allclose(net->score(net->embed(x), net->embed(x.flip({0}))),

@@ -32,6 +32,7 @@ struct Options {
   std::string arch = "resnet";
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
   bool batch_norm = false;
+  std::string input_norm = "none";
   double val_fraction = 0.15;
   int calibration_strangers = 0;  // 0: every held-out stranger face
   double calibration_far = 1e-3;

@@ -99,6 +99,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   model_config.input_size = pipeline.config().chip_size;
   if (o.embedding_size > 0) model_config.embedding_size = o.embedding_size;
   model_config.batch_norm = o.batch_norm;
+  model_config.input_norm = o.input_norm;
   torch::manual_seed(common.seed);
   SiameseNet net(model_config);
   o.train.checkpoint = run_dir / "checkpoint.pt";
@@ -291,6 +292,10 @@ int main(int argc, char** argv) {
              ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))->capture_default_str();
          app.add_option("--embedding-size", o.embedding_size, "Embedding size (0: resnet 256, koch 4096)")->check(CLI::Range(0, 8192))->capture_default_str();
          app.add_flag("--batch-norm", o.batch_norm, "koch: BatchNorm after each convolution");
+         app.add_option("--input-norm", o.input_norm,
+                        "Input normalisation: none (x/255) or face (each chip standardised on its central half: "
+                        "brightness, contrast and colour cast cancel)")
+             ->check(CLI::IsMember({"none", "face"}))->capture_default_str();
          app.add_option("--time-budget", o.train.time_budget_minutes,
                         "Minutes of training: the schedule ends and training stops then (0: run --epochs)")
              ->check(CLI::Range(0.0, 100000.0))->capture_default_str();

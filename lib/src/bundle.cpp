@@ -65,7 +65,8 @@ void from_json(const nlohmann::json& j, Thresholds& t) {
 void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, OwnerHead* owner_head,
                  const torch::Tensor& strangers) {
   const auto& c = net->config();
-  if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size)
+  if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size ||
+      c.input_norm != info.model.input_norm)
     throw usage_error("save_bundle: network and model config differ");
   const bool owner = info.kind == kOwnerKind;
   if (!owner && info.kind != kSiameseKind) throw usage_error("save_bundle: unknown kind '" + info.kind + "'");

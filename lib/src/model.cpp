@@ -20,8 +20,9 @@ namespace faceid {
 
 namespace {
 
-bool known_architecture(const std::string& name) {
-  for (const char* a : kArchitectures)
+template <std::size_t N>
+bool known(const char* const (&names)[N], const std::string& name) {
+  for (const char* a : names)
     if (name == a) return true;
   return false;
 }
@@ -40,7 +41,7 @@ ModelConfig default_model(const std::string& name) {
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   j = {{"name", c.name}, {"input_size", c.input_size}, {"channels", c.channels}, {"embedding_size", c.embedding_size},
-       {"batch_norm", c.batch_norm}, {"dropout", c.dropout}, {"score", c.score}, {"flip_average", c.flip_average}};
+       {"batch_norm", c.batch_norm}, {"dropout", c.dropout}, {"score", c.score}, {"flip_average", c.flip_average}, {"input_norm", c.input_norm}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -54,10 +55,12 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     c.dropout = j.value("dropout", 0.0f);
     c.score = j.value("score", std::string("head"));
     c.flip_average = j.value("flip_average", false);
+    c.input_norm = j.value("input_norm", std::string("none"));
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("model config: ") + e.what());
   }
-  if (!known_architecture(c.name)) throw model_error("model config: unknown architecture '" + c.name + "'");
+  if (!known(kArchitectures, c.name)) throw model_error("model config: unknown architecture '" + c.name + "'");
+  if (!known(kInputNorms, c.input_norm)) throw model_error("model config: unknown input_norm '" + c.input_norm + "'");
   if (c.score != "head" && c.score != "cosine") throw model_error("model config: unknown score '" + c.score + "'");
 }
 
@@ -112,8 +115,10 @@ void ResidualBlockImpl::unfold() {
 }
 
 SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), resnet_(config.name == "resnet") {
-  if (!known_architecture(config.name))
+  if (!known(kArchitectures, config.name))
     throw usage_error("unknown architecture '" + config.name + "' (expected resnet, koch or koch-small)");
+  if (!known(kInputNorms, config.input_norm))
+    throw usage_error("unknown input normalisation '" + config.input_norm + "' (expected none or face)");
   set_scoring(config.score, config.flip_average);
   nn::Sequential features;
   int flat = 0;
@@ -195,8 +200,18 @@ void SiameseNetImpl::use_channels_last() {
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
+torch::Tensor standardise_faces(const torch::Tensor& chips) {
+  const auto s = chips.size(3), h = chips.size(2);
+  const auto centre = chips.slice(2, h / 4, h - h / 4).slice(3, s / 4, s - s / 4);
+  const auto mean = centre.mean({2, 3}, /*keepdim=*/true);
+  const auto std = (centre - mean).square().mean({1, 2, 3}, /*keepdim=*/true).sqrt();
+  // The floor keeps a flat (e.g. blank) chip finite: 0.02 is ~5 grey levels.
+  return (chips - mean) / std.clamp_min(0.02);
+}
+
 torch::Tensor SiameseNetImpl::embed(const torch::Tensor& chips) {
-  const auto x = features_->forward(chips.contiguous(at::MemoryFormat::ChannelsLast));
+  const auto input = config_.input_norm == "face" ? standardise_faces(chips) : chips;
+  const auto x = features_->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
   if (!resnet_) return torch::sigmoid(embedding_(x));
   const auto e = folded_weight_.defined() ? F::linear(x, folded_weight_, folded_bias_) : embedding_bn_(embedding_(dropout_(x)));
   return F::normalize(e, F::NormalizeFuncOptions().dim(1));

@@ -39,7 +39,18 @@ struct ModelConfig {
   /// "cosine" = (1 + cosine similarity) / 2. facetrain picks the one with the higher validation AUC.
   std::string score = "head";
   bool flip_average = false;  ///< embed_chips() sums the embeddings of each chip and its mirror
+  /// How embed() normalises its input first: "none" (x/255 as given) or "face" (each chip minus
+  /// its per-channel mean, divided by its standard deviation, both taken over the chip's central
+  /// half, i.e. the face: brightness, contrast and colour cast of the light, such as a backlit
+  /// window or a warm lamp, cancel). Bundles written before it have "none".
+  std::string input_norm = "none";
 };
+
+/// The input normalisations ModelConfig::input_norm accepts.
+inline const char* const kInputNorms[] = {"none", "face"};
+
+/// "face" input normalisation of float chips [B, C, S, S] (see ModelConfig::input_norm).
+torch::Tensor standardise_faces(const torch::Tensor& chips);
 
 /// The architecture names facetrain accepts.
 inline const char* const kArchitectures[] = {"resnet", "koch", "koch-small"};
@@ -87,7 +98,7 @@ TORCH_MODULE(ResidualBlock);
 
 class SiameseNetImpl : public torch::nn::Module {
  public:
-  /// Throws Error(Usage) for an unknown name or score kind, or an input size the convolutions
+  /// Throws Error(Usage) for an unknown name, score kind or input normalisation, or an input size the convolutions
   /// cannot take (Koch's net needs >= 80 px, the resnet >= 32).
   explicit SiameseNetImpl(const ModelConfig& config);
 
