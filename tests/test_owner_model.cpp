@@ -123,6 +123,35 @@ TEST(OwnerModel, AHiddenLayerHeadSeparatesToo) {
   expect_separated(net, head, t);
 }
 
+TEST(OwnerModel, ACentroidHeadIsTheRescaledCosineToTheOwnersMeanEmbedding) {
+  const ToySet t = toy_set();
+  torch::manual_seed(2);
+  SiameseNet net(tiny_resnet());
+  OwnerTrainConfig c = quick();
+  c.fit = "centroid";
+  c.augment.enabled = false;  // the centroid is then that of the plain owner embeddings
+  OwnerHead head = train_owner_model(net, t.chips, t.owner, t.strangers, c);
+  expect_separated(net, head, t);
+  // Its logit is an increasing affine function of the cosine to the mean unit owner embedding.
+  const auto opts = torch::nn::functional::NormalizeFuncOptions().dim(1);
+  const auto e = torch::nn::functional::normalize(embed_chips(net, t.chips, torch::kCPU), opts);
+  std::vector<std::int64_t> owner_rows(t.owner.begin(), t.owner.end());
+  const auto centroid = torch::nn::functional::normalize(e.index_select(0, torch::tensor(owner_rows)).mean(0, true), opts);
+  const auto cosine = torch::mm(e, centroid.t()).squeeze(1);
+  const auto logit = torch::logit(owner_probabilities(head, e).to(torch::kDouble)).to(torch::kFloat);
+  const auto slope = (logit[0] - logit[8]) / (cosine[0] - cosine[8]);
+  EXPECT_GT(slope.item<float>(), 0.f);
+  EXPECT_TRUE(torch::allclose(logit - logit[8], slope * (cosine - cosine[8]), 1e-2, 1e-3));
+  // Nothing to fine-tune or hide: a centroid with either is a usage error.
+  c.fine_tune = "last";
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); }, ErrorKind::Usage,
+                             "centroid");
+  c.fine_tune = "none";
+  c.fit = "svm";
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); }, ErrorKind::Usage,
+                             "unknown owner fit 'svm'");
+}
+
 TEST(OwnerModel, ClassWeightingMakesBothClassesCountTheSame) {
   // One owner example and nine strangers: at logit 0 the weighted loss pulls a shared bias
   // neither way; plain BCE would push every face towards "stranger".

@@ -347,6 +347,10 @@ int main(int argc, char** argv) {
              ->needs(owner_only)
              ->check(CLI::IsMember({"none", "last"}))
              ->capture_default_str();
+         app.add_option("--owner-fit", o.owner.fit,
+                        "--owner-only: bce (class-weighted BCE on the embeddings) or centroid (cosine to the owner's "
+                        "mean embedding; with --fine-tune none)")
+             ->check(CLI::IsMember({"bce", "centroid"}))->capture_default_str();
          app.add_option("--owner-hidden", o.owner.hidden,
                         "--owner-only: hidden ReLU units of the owner head (0: logistic regression on the embedding)")
              ->needs(owner_only)

@@ -127,6 +127,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   info.preprocess = base.info.preprocess;
   info.owner.head = head->config();
   info.owner.fine_tune = config.fine_tune;
+  info.owner.fit = config.fit;
   info.owner.from = fs::absolute(o.from).string();
   info.owner.from_checksum = base.checksum;
   info.owner.training = {{"config", config}, {"report", trained}, {"negatives", o.negatives},

@@ -33,7 +33,7 @@ void from_json(const nlohmann::json& j, OwnerHeadConfig& c) {
 }
 
 void to_json(nlohmann::json& j, const OwnerInfo& o) {
-  j = {{"head", o.head}, {"fine_tune", o.fine_tune}, {"from", o.from}, {"from_checksum", o.from_checksum},
+  j = {{"head", o.head}, {"fine_tune", o.fine_tune}, {"fit", o.fit}, {"from", o.from}, {"from_checksum", o.from_checksum},
        {"training", o.training}};
 }
 
@@ -41,6 +41,7 @@ void from_json(const nlohmann::json& j, OwnerInfo& o) {
   try {
     j.at("head").get_to(o.head);
     o.fine_tune = j.value("fine_tune", std::string("none"));
+    o.fit = j.value("fit", std::string("bce"));
     o.from = j.value("from", std::string());
     o.from_checksum = j.value("from_checksum", std::string());
     o.training = j.value("training", nlohmann::json::object());
@@ -50,7 +51,7 @@ void from_json(const nlohmann::json& j, OwnerInfo& o) {
 }
 
 void to_json(nlohmann::json& j, const OwnerTrainConfig& c) {
-  j = {{"fine_tune", c.fine_tune}, {"hidden", c.hidden}, {"owner_copies", c.owner_copies},
+  j = {{"fine_tune", c.fine_tune}, {"fit", c.fit}, {"hidden", c.hidden}, {"owner_copies", c.owner_copies},
        {"stranger_copies", c.stranger_copies}, {"head_steps", c.head_steps}, {"head_lr", c.head_lr},
        {"weight_decay", c.weight_decay}, {"fine_tune_steps", c.fine_tune_steps}, {"batch_owner", c.batch_owner},
        {"batch_strangers", c.batch_strangers}, {"fine_tune_lr", c.fine_tune_lr}, {"augment", c.augment},
@@ -152,6 +153,23 @@ void fit_head(OwnerHead& head, const torch::Tensor& x, const torch::Tensor& y, c
   head->eval();
 }
 
+// The head as a template: logit = kScale * (cos(e, owner centroid) - midpoint), the midpoint half
+// way between the owner's and the strangers' mean cosine (the calibrated threshold decides; this
+// only keeps the sigmoid away from saturation where the decision is).
+void set_centroid(OwnerHead& head, const torch::Tensor& owner, const torch::Tensor& strangers) {
+  constexpr double kScale = 20;
+  torch::NoGradGuard no_grad;
+  const auto opts = F::NormalizeFuncOptions().dim(1);
+  const auto centroid = F::normalize(F::normalize(owner, opts).mean(0, /*keepdim=*/true), opts);
+  const double midpoint = 0.5 * (torch::mm(F::normalize(owner, opts), centroid.t()).mean().item<double>() +
+                                 torch::mm(F::normalize(strangers, opts), centroid.t()).mean().item<double>());
+  // forward() feeds the head sqrt(E) * unit embedding.
+  const double e = static_cast<double>(owner.size(1));
+  auto out = head->named_parameters();
+  out["out.weight"].copy_(centroid * (kScale / std::sqrt(e)));
+  out["out.bias"].fill_(-kScale * midpoint);
+}
+
 // "features.<last child with parameters>." of the net: its last residual stage (resnet) or last
 // convolution (koch).
 std::string last_stage_prefix(SiameseNet& net) {
@@ -219,6 +237,9 @@ OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips, const s
                             const std::vector<int>& strangers, const OwnerTrainConfig& c, OwnerTrainReport* out) {
   if (c.fine_tune != "none" && c.fine_tune != "last")
     throw usage_error("unknown fine-tuning mode '" + c.fine_tune + "' (expected none or last)");
+  if (c.fit != "bce" && c.fit != "centroid") throw usage_error("unknown owner fit '" + c.fit + "' (expected bce or centroid)");
+  if (c.fit == "centroid" && (c.fine_tune != "none" || c.hidden != 0))
+    throw usage_error("owner fit centroid: the head is the owner's mean embedding (no fine-tuning, no hidden layer)");
   if (owner.size() < 2 || strangers.empty())
     throw input_error("owner model: needs at least 2 owner photos and one stranger face to train (have " +
                       std::to_string(owner.size()) + " and " + std::to_string(strangers.size()) + ")");
@@ -243,11 +264,16 @@ OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips, const s
   OwnerHead head(OwnerHeadConfig{static_cast<int>(pos.size(1)), c.hidden});
   const auto x = torch::cat({pos, neg});
   const auto y = torch::cat({torch::ones({pos.size(0)}), torch::zeros({neg.size(0)})});
-  fit_head(head, x, y, c, report);
+  if (c.fit == "centroid") {
+    set_centroid(head, pos, neg);
+    report.head_loss_first = report.head_loss_last = owner_loss(head(x), y).item<double>();
+  } else {
+    fit_head(head, x, y, c, report);
+  }
   report.head_seconds = seconds_since(t);
-  logger()->info("owner head: {} owner and {} stranger examples, class-weighted BCE {:.4f} -> {:.4f} ({:.1f}s embedding, "
-                 "{:.1f}s training)",
-                 report.owner_examples, report.stranger_examples, report.head_loss_first, report.head_loss_last,
+  logger()->info("owner head ({}): {} owner and {} stranger examples, class-weighted BCE {:.4f} -> {:.4f} ({:.1f}s "
+                 "embedding, {:.1f}s training)",
+                 c.fit, report.owner_examples, report.stranger_examples, report.head_loss_first, report.head_loss_last,
                  report.embed_seconds, report.head_seconds);
 
   head->to(device_of(net));

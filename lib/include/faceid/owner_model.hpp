@@ -64,6 +64,7 @@ TORCH_MODULE(OwnerHead);
 struct OwnerInfo {
   OwnerHeadConfig head;
   std::string fine_tune = "none";  ///< "none" (frozen embedding) or "last" (last stage fine-tuned)
+  std::string fit = "bce";         ///< "bce" or "centroid" (OwnerTrainConfig::fit)
   std::string from;                ///< the general bundle it was trained from (absolute path)
   std::string from_checksum;       ///< that bundle's weights checksum
   nlohmann::json training = nlohmann::json::object();  ///< OwnerTrainReport as JSON, and the data counts
@@ -75,9 +76,15 @@ void from_json(const nlohmann::json& j, OwnerInfo& o);
 
 /// The fine-tuning modes facetrain --fine-tune accepts.
 inline const char* const kFineTuneModes[] = {"none", "last"};
+/// The ways facetrain --owner-fit fits the head.
+inline const char* const kOwnerFits[] = {"bce", "centroid"};
 
 struct OwnerTrainConfig {
   std::string fine_tune = "none";  ///< kFineTuneModes
+  /// How the head is fitted: "bce" (class-weighted BCE, below) or "centroid" (no fitting: the
+  /// logit is the cosine to the owner's mean embedding, rescaled; needs fine_tune "none" and
+  /// hidden 0). The threshold is calibrated on held-out faces either way.
+  std::string fit = "bce";
   int hidden = 0;                  ///< OwnerHeadConfig::hidden
   int owner_copies = 16;           ///< augmented copies of each owner photo the head learns from
   int stranger_copies = 1;         ///< augmented copies of each stranger face
@@ -115,7 +122,7 @@ torch::Tensor owner_loss(const torch::Tensor& logits, const torch::Tensor& label
 /// (positive) and `strangers` (negative) of `chips` (uint8 [N, S, S, 3], RGB as in the face
 /// cache). The net is left in eval mode with its BatchNorm folded. Deterministic for a seed.
 /// Throws Error(Input) with fewer than 2 owner photos or no stranger, Error(Usage) for an
-/// unknown fine_tune mode or bad counts.
+/// unknown fine_tune mode or fit, a centroid with fine-tuning or a hidden layer, or bad counts.
 OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips, const std::vector<int>& owner,
                             const std::vector<int>& strangers, const OwnerTrainConfig& config,
                             OwnerTrainReport* report = nullptr);
