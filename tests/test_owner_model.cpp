@@ -39,6 +39,7 @@ std::vector<float> to_vector(const torch::Tensor& t) {
 
 OwnerTrainConfig quick(const std::string& fine_tune = "none") {
   OwnerTrainConfig c;
+  c.fit = "bce";  // the centroid has a test of its own
   c.fine_tune = fine_tune;
   c.owner_copies = 4;
   c.head_steps = 150;

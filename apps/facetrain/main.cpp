@@ -347,9 +347,10 @@ int main(int argc, char** argv) {
              ->needs(owner_only)
              ->check(CLI::IsMember({"none", "last"}))
              ->capture_default_str();
-         app.add_option("--owner-fit", o.owner.fit,
-                        "--owner-only: bce (class-weighted BCE on the embeddings) or centroid (cosine to the owner's "
-                        "mean embedding; with --fine-tune none)")
+         o.owner_fit_option = app.add_option("--owner-fit", o.owner.fit,
+                        "--owner-only: centroid (cosine to the owner's mean embedding) or bce (class-weighted BCE "
+                        "on the embeddings; the default with --fine-tune last or --owner-hidden)")
+             ->needs(owner_only)
              ->check(CLI::IsMember({"bce", "centroid"}))->capture_default_str();
          app.add_option("--owner-hidden", o.owner.hidden,
                         "--owner-only: hidden ReLU units of the owner head (0: logistic regression on the embedding)")

@@ -71,6 +71,9 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
 
   // 2. Train.
   OwnerTrainConfig config = o.owner;
+  // A fine-tuned net or a hidden layer is fitted by BCE unless --owner-fit says otherwise (and is refused then).
+  if ((config.fine_tune != "none" || config.hidden > 0) && o.owner_fit_option && o.owner_fit_option->count() == 0)
+    config.fit = "bce";
   config.seed = common.seed;
   config.augment.enabled = !o.no_augment;
   OwnerTrainReport trained;

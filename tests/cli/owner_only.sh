@@ -45,6 +45,7 @@ m = json.load(open(sys.argv[1]))
 assert m["kind"] == "owner" and m["format_version"] == 2, (m["kind"], m["format_version"])
 assert m["owner"]["from"] == os.path.abspath(sys.argv[2]) and len(m["owner"]["from_checksum"]) == 16, m["owner"]
 assert m["owner"]["fine_tune"] == "none" and m["owner"]["head"]["embedding_size"] == 32, m["owner"]
+assert m["owner"]["fit"] == "centroid", m["owner"]["fit"]  # the default
 t = m["thresholds"]
 assert 0 <= t["owner"] < 1 and t["calibration"]["owner_faces"] == 8 and t["calibration"]["stranger_faces"] > 0, t
 assert m["owner"]["training"]["negatives_people"] == 1, m["owner"]["training"]
@@ -55,6 +56,12 @@ PY
 then echo "ok   owner_bundle"; else echo "FAIL owner_bundle"; fails=$((fails+1)); fi
 check owner_fine_tune_last 0 "fine-tune last" -- \
   "$bin/facetrain" "${owner[@]}" --self "$tmp/me/day1" "$tmp/me/day2" --fine-tune last --owner-steps 3 -o "$tmp/owner_last" --run-dir "$tmp/rl"
+if python3 -c 'import json,sys; f = json.load(open(sys.argv[1]))["owner"]["fit"]; assert f == "bce", f' "$tmp/owner_last/model.json"
+then echo "ok   owner_fine_tune_fits_bce"; else echo "FAIL owner_fine_tune_fits_bce"; fails=$((fails+1)); fi
+check owner_bce_fit 0 "head \(bce\)" -- \
+  "$bin/facetrain" "${owner[@]}" --self "$tmp/me/day1" "$tmp/me/day2" --owner-fit bce -o "$tmp/owner_bce" --run-dir "$tmp/rb"
+check owner_centroid_fine_tuned 2 "centroid" -- \
+  "$bin/facetrain" "${owner[@]}" --self "$tmp/me/day1" "$tmp/me/day2" --owner-fit centroid --fine-tune last -o "$tmp/owner_x" --run-dir "$tmp/rx"
 check owner_one_session_warns 0 "reliability: one capture session" -- \
   "$bin/facetrain" "${owner[@]}" --self "$tmp/me/day1" -o "$tmp/owner1" --run-dir "$tmp/r1"
 
