@@ -12,7 +12,8 @@
 # owners/stads/impostors. The reference rule is BASE's, with the owner photos held out by the same
 # owner-only run as references (--fill-refs). Each case for --fine-tune none and last.
 # Everything runs niced with --threads 1 (shared machine: times are noisy).
-#   scripts/owner_report.sh BASE [OUT] [FINE_TUNE...]     (default OUT runs/owner_report, FINE_TUNE "none last")
+#   [OWNER_FIT=centroid|bce] scripts/owner_report.sh BASE [OUT] [FINE_TUNE...]
+#   (default OUT runs/owner_report, FINE_TUNE "none last"; OWNER_FIT unset: facetrain's default fit)
 # Writes OUT/<case>_<fine-tune>/{model,run,refs,eval_<probes>}, OUT/<case>_<fine-tune>_<probes>.txt and OUT/summary.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ for mode in "${modes[@]}"; do
     rm -rf "$dir/refs"
     mkdir -p "$dir"
     # shellcheck disable=SC2086
-    run "$bin/facetrain" --owner-only --from "$base" --fine-tune "$mode" --lfw "$data/lfw" --self $self \
+    run "$bin/facetrain" --owner-only --from "$base" --fine-tune "$mode" ${OWNER_FIT:+--owner-fit "$OWNER_FIT"} --lfw "$data/lfw" --self $self \
       --exclude-pairs "$pairs" -o "$dir/model" --run-dir "$dir/run" --fill-refs "$dir/refs" --threads 1 \
       --min-owner-tar 0 2>&1 | tee "$dir/train.txt"
     [ "$test" = "@held_out" ] && test=$dir/refs
