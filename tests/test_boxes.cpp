@@ -110,6 +110,18 @@ TEST(Boxes, ImglabBoxAttributesMustBePresentFiniteNumbers) {
   bad("<box top='1' left='1' width='2' height='0'/>", "must be positive (2x0)");
   bad("<box top='1' left='1' width='2' height='3' ignore='yes'/>",
       "box ignore='yes' is not 0 or 1");
+  // Quoted values stay on one line and short: the message is one line.
+  bad("<box top='1\n2' left='1' width='2' height='3'/>", "box top='1 2' is not a number");
+  bad("<box top='" + std::string(100, '7') + "x' left='1' width='2' height='3'/>",
+      "box top='" + std::string(40, '7') + "...' is not a number");
+  bad("<box top='1' left='1' width='-2\n' height='3'/>", "must be positive (-2 x3)");
+  bad("<box top=' ' left='1' width='2' height='3'/>", "box top=' ' is not a number");
+  try {  // blanks alone are not a number (they once read as 0)
+    read_imglab(with_box("<box top='\n\r\t' left='1' width='2' height='3'/>"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find_first_of("\n\r"), std::string::npos) << e.what();
+  }
   // Surrounding blanks are tolerated, as XML tools write them.
   EXPECT_FLOAT_EQ(
       read_imglab(with_box("<box top=' 1 ' left='2' width='3' height='4'/>"))[0].boxes[0].y, 1);

@@ -30,6 +30,15 @@ std::string at(const fs::path& xml, const tinyxml2::XMLElement& e) {
   return xml.string() + ":" + std::to_string(e.GetLineNum()) + ": ";
 }
 
+// An attribute's value as messages quote it: on one line, and short.
+std::string printable(const std::string& value) {
+  constexpr std::size_t kMax = 40;
+  std::string out = value.substr(0, kMax);
+  for (char& c : out)
+    if (std::iscntrl(static_cast<unsigned char>(c))) c = ' ';
+  return value.size() > kMax ? out + "..." : out;
+}
+
 // A box coordinate: the whole attribute must be a finite number (tinyxml2's own
 // QueryFloatAttribute would take "10px" as 10).
 float box_number(const fs::path& xml, const tinyxml2::XMLElement& box, const char* key) {
@@ -39,14 +48,15 @@ float box_number(const fs::path& xml, const tinyxml2::XMLElement& box, const cha
   const std::string value = text;
   std::size_t used = 0;
   float v = 0;
+  bool parsed = true;
   try {
-    v = std::stof(value, &used);
+    v = std::stof(value, &used);  // skips leading blanks
   } catch (const std::exception&) {
-    used = 0;
+    parsed = false;
   }
   while (used < value.size() && std::isspace(static_cast<unsigned char>(value[used]))) ++used;
-  if (value.empty() || used != value.size() || !std::isfinite(v))
-    throw input_error(at(xml, box) + "box " + key + "='" + value + "' is not a number");
+  if (!parsed || used != value.size() || !std::isfinite(v))
+    throw input_error(at(xml, box) + "box " + key + "='" + printable(value) + "' is not a number");
   return v;
 }
 
@@ -76,11 +86,12 @@ Box read_box(const fs::path& xml, const tinyxml2::XMLElement& e) {
   box.height = box_number(xml, e, "height");
   if (box.width <= 0 || box.height <= 0)
     throw input_error(at(xml, e) + "box width and height must be positive (" +
-                      e.Attribute("width") + "x" + e.Attribute("height") + ")");
+                      printable(e.Attribute("width")) + "x" + printable(e.Attribute("height")) +
+                      ")");
   if (const char* ignore = e.Attribute("ignore")) {
     const std::string v = ignore;
     if (v != "0" && v != "1" && v != "false" && v != "true")
-      throw input_error(at(xml, e) + "box ignore='" + v + "' is not 0 or 1");
+      throw input_error(at(xml, e) + "box ignore='" + printable(v) + "' is not 0 or 1");
     box.ignore = v == "1" || v == "true";
   }
   return box;
