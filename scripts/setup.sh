@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages faceid needs (build tools, LibTorch, OpenCV, CLI11, spdlog,
-# nlohmann-json, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference,
+# nlohmann-json, tinyxml2, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference,
 # cpp-httplib for faceserve, Chromium and Node.js for its browser test), then the browser test's
 # npm packages (tests/web: puppeteer-core, pinned by package-lock.json; it never downloads a
 # browser). Skips apt entirely when everything is already installed.
@@ -20,6 +20,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
+  libtinyxml2-dev      # the imglab box files of the detection report
   libopenblas0-openmp   # LibTorch's dense layers run ~16x slower on Debian's reference BLAS
   python3-torch python3-numpy python3-opencv  # the reference PyTorch implementation of the benchmark
   libcpp-httplib-dev   # faceserve's HTTP server

@@ -33,6 +33,32 @@ std::string with_exif_orientation(const std::vector<uchar>& jpeg, std::uint16_t 
   return out;
 }
 
+// A PNG signature and an IHDR chunk claiming width x height (big-endian, as the spec stores
+// them), then junk: enough for the header checks, never decodable.
+std::string png_header(std::uint32_t width, std::uint32_t height, const char* chunk = "IHDR") {
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\x0d", 4) + chunk;
+  for (const std::uint32_t v : {width, height})
+    for (int shift = 24; shift >= 0; shift -= 8) png += static_cast<char>((v >> shift) & 0xFF);
+  png += std::string("\x08\x02\0\0\0", 5) + "crc!" + std::string(64, 'j');
+  return png;
+}
+
+// A JPEG whose frame header (SOF0) claims width x height, then junk and an end-of-image marker.
+std::string jpeg_header(std::uint16_t width, std::uint16_t height) {
+  std::string jpeg =
+      "\xff\xd8\xff\xe0" + std::string("\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 16);
+  jpeg += std::string("\xff\xc0\x00\x0b\x08", 5);
+  for (const std::uint16_t v : {height, width})
+    jpeg += {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)};
+  jpeg += std::string("\x01\x01\x11\x00", 4) + "\xff\xda" + std::string(64, 'j') + "\xff\xd9";
+  return jpeg;
+}
+
+cv::Size sniff(const std::string& bytes) {
+  return sniff_image_size(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
 void expect_input_error(const std::filesystem::path& file, const std::string& needle) {
   faceid::test::expect_error([&] { read_image(file); }, ErrorKind::Input, file.string() + ": " + needle);
 }
@@ -91,4 +117,60 @@ TEST(Image, PixelLimitRefusesBeforeDecoding) {
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", cv::Mat(300, 400, CV_8UC3, cv::Scalar::all(9)), jpeg);
   EXPECT_EQ(sniff_image_size(jpeg.data(), jpeg.size()), cv::Size(400, 300));
+}
+
+TEST(Image, SniffReadsPngAndJpegSizesUpToTheirLimits) {
+  EXPECT_EQ(sniff(png_header(640, 480)), cv::Size(640, 480));
+  EXPECT_EQ(sniff(png_header(0x7FFFFFFF, 1)), cv::Size(0x7FFFFFFF, 1));  // the largest PNG width
+  EXPECT_EQ(sniff(jpeg_header(65535, 65535)), cv::Size(65535, 65535));
+  EXPECT_EQ(sniff(png_header(640, 480).substr(0, 23)), cv::Size());  // too short to say
+  EXPECT_EQ(sniff("GIF89a and more bytes than a PNG header has"), cv::Size());
+}
+
+// Regression: widths and heights of 2^31 and above were read into an int as negative numbers, so
+// 0xFFFFFFFF x 0xFFFFFFFF came out as -1 x -1 = 1 pixel and passed the pixel limit.
+TEST(Image, PngSizesOutsideTheSpecAreCorruptNotNegative) {
+  using faceid::test::expect_error;
+  for (const auto& [w, h] : std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+           {0x80000000u, 64}, {64, 0x80000000u}, {0xFFFFFFFFu, 0xFFFFFFFFu}, {0, 64}, {64, 0}}) {
+    const std::string png = png_header(w, h);
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    expect_error([&] { sniff(png); }, ErrorKind::Input, "corrupt PNG header (" + size + " pixels");
+    TempDir dir;
+    write_file(dir / "bomb.png", png);
+    expect_input_error(dir / "bomb.png",
+                       "corrupt PNG header (" + size + " pixels; PNG allows 1 to 2147483647 each)");
+  }
+  expect_error([&] { sniff(png_header(64, 64, "IDAT")); }, ErrorKind::Input,
+               "the first chunk is not IHDR");
+}
+
+TEST(Image, PixelLimitCountsHugeHeadersWithoutOverflow) {
+  TempDir dir;
+  // 2147483647 x 2 and 65535 x 65535 overflow an int product; the limit must still refuse them.
+  write_file(dir / "wide.png", png_header(0x7FFFFFFF, 2));
+  expect_input_error(dir / "wide.png", "2147483647x2 pixels exceeds the limit of 100000000");
+  write_file(dir / "big.jpg", jpeg_header(65535, 65535));
+  expect_input_error(dir / "big.jpg", "65535x65535 pixels exceeds the limit of 100000000");
+  ImageLimits huge;
+  huge.max_pixels = std::int64_t{1} << 40;  // above every int: the header passes, decoding fails
+  faceid::test::expect_error([&] { read_image(dir / "wide.png", huge); }, ErrorKind::Input,
+                             "wide.png: not a decodable image");
+}
+
+// cv::imdecode counts the bytes in an int: 2 GiB and more are refused before anything is read.
+TEST(Image, InputsOf2GiBOrMoreAreRefusedBeforeReading) {
+  TempDir dir;
+  const std::uintmax_t too_big = std::uintmax_t{1} << 31;
+  write_file(dir / "huge.png", png_header(64, 64));
+  std::filesystem::resize_file(dir / "huge.png", too_big);  // sparse: no disk, and never read
+  expect_input_error(dir / "huge.png",
+                     "2147483648 bytes is too large to decode (the limit is 2147483647)");
+  // decode_image must not look at a single byte past the check, so a short buffer can stand in.
+  const std::string png = png_header(64, 64);
+  faceid::test::expect_error(
+      [&] {
+        decode_image(reinterpret_cast<const std::uint8_t*>(png.data()), too_big, "upload", {});
+      },
+      ErrorKind::Input, "upload: 2147483648 bytes is too large to decode");
 }

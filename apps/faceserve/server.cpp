@@ -83,7 +83,12 @@ Upload upload_of(const httplib::Request& req) {
 void check_header(const std::string& bytes, const std::string& name, std::int64_t max_pixels) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
   if (bytes.empty()) throw HttpError{400, name + ": empty upload (0 bytes)"};
-  const cv::Size size = sniff_image_size(data, bytes.size());
+  cv::Size size;
+  try {
+    size = sniff_image_size(data, bytes.size());
+  } catch (const Error& e) {
+    throw HttpError{422, name + ": " + e.what()};
+  }
   if (size.width <= 0 || size.height <= 0)
     throw HttpError{415, name + ": not an image (faceserve reads JPEG and PNG)"};
   if (static_cast<std::int64_t>(size.width) * size.height > max_pixels)

@@ -1,9 +1,9 @@
 #include "faceid/image.hpp"
 
 #include <fstream>
-#include <vector>
-
+#include <limits>
 #include <opencv2/imgcodecs.hpp>
+#include <vector>
 
 #include "faceid/error.hpp"
 
@@ -11,6 +11,9 @@ namespace fs = std::filesystem;
 
 namespace faceid {
 namespace {
+
+// The most encoded bytes decode_image() hands to OpenCV, which counts them in an int.
+constexpr std::size_t kMaxEncodedBytes = std::numeric_limits<int>::max();
 
 bool is_jpeg(const std::uint8_t* b, std::size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
 
@@ -32,8 +35,23 @@ bool jpeg_is_truncated(const std::uint8_t* b, std::size_t n) {
 
 cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
   static const std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  auto be32 = [&](std::size_t i) { return (d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]; };
-  if (n >= 24 && std::equal(kPng, kPng + 8, d)) return {be32(16), be32(20)};
+  // Unsigned: a first byte >= 0x80 shifted into an int's sign bit would read as a negative size
+  // and slip under the pixel limit.
+  auto be32 = [&](std::size_t i) -> std::uint32_t {
+    return std::uint32_t{d[i]} << 24 | std::uint32_t{d[i + 1]} << 16 |
+           std::uint32_t{d[i + 2]} << 8 | d[i + 3];
+  };
+  if (n >= 24 && std::equal(kPng, kPng + 8, d)) {
+    // The first chunk must be IHDR, whose width and height are 1..2^31-1 (PNG spec, 11.2.2).
+    if (!std::equal(d + 12, d + 16, "IHDR"))
+      throw input_error("corrupt PNG header (the first chunk is not IHDR)");
+    const std::uint32_t width = be32(16), height = be32(20);
+    constexpr std::uint32_t kMax = 0x7FFFFFFF;
+    if (width == 0 || height == 0 || width > kMax || height > kMax)
+      throw input_error("corrupt PNG header (" + std::to_string(width) + "x" +
+                        std::to_string(height) + " pixels; PNG allows 1 to 2147483647 each)");
+    return {static_cast<int>(width), static_cast<int>(height)};
+  }
   if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {
     std::size_t i = 2;
     while (i + 9 < n) {
@@ -51,6 +69,11 @@ cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
 cv::Mat read_image(const fs::path& file, const ImageLimits& limits) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) throw input_error(file.string() + ": no such file");
+  // Checked before reading: a file too large to decode is not read into memory at all.
+  if (const auto bytes = fs::file_size(file, ec); !ec && bytes > kMaxEncodedBytes)
+    throw input_error(file.string() + ": " + std::to_string(bytes) +
+                      " bytes is too large to decode (the limit is " +
+                      std::to_string(kMaxEncodedBytes) + ")");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw input_error(file.string() + ": cannot open");
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -60,7 +83,17 @@ cv::Mat read_image(const fs::path& file, const ImageLimits& limits) {
 
 cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageLimits& limits) {
   if (size == 0) throw input_error(name + ": empty (0 bytes)");
-  const cv::Size header = sniff_image_size(data, size);
+  // cv::imdecode takes the bytes as a Mat whose length is an int.
+  if (size > kMaxEncodedBytes)
+    throw input_error(name + ": " + std::to_string(size) +
+                      " bytes is too large to decode (the limit is " +
+                      std::to_string(kMaxEncodedBytes) + ")");
+  cv::Size header;
+  try {
+    header = sniff_image_size(data, size);
+  } catch (const Error& e) {
+    throw input_error(name + ": " + e.what());
+  }
   if (static_cast<std::int64_t>(header.width) * header.height > limits.max_pixels)
     throw input_error(name + ": " + std::to_string(header.width) + "x" + std::to_string(header.height) +
                       " pixels exceeds the limit of " + std::to_string(limits.max_pixels));

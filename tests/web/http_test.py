@@ -124,6 +124,7 @@ try:
     bad("truncated_jpeg", 422, owner[: len(owner) // 2], needle="truncated")
     bad("corrupt_png", 422, png_header(64, 64), needle="decod")
     bad("pixel_bomb_png", 413, png_header(30000, 30000), needle="30000x30000 pixels is too large")
+    bad("png_width_2_31", 422, png_header(2**31, 64), needle="upload: corrupt PNG header (2147483648x64 pixels")
     bad("pixel_bomb_jpeg", 413, jpeg_header(20000, 20000), needle="20000x20000")
     bad("upload_too_large", 413, os.urandom(1536 * 1024), needle="too large")
     bad("form_urlencoded", 413, owner, content_type="application/x-www-form-urlencoded", needle="multipart")

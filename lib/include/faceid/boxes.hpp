@@ -21,9 +21,14 @@ struct LabeledImage {
   std::vector<Box> boxes;
 };
 
-/// Reads `<image file='...'>` / `<box top left width height [ignore]/>` from a dlib imglab XML
-/// file. Throws Error(Input) naming the file and line for an unreadable file, a box outside an
-/// image, or a box attribute that is missing or not a number.
+/// Reads a dlib imglab XML file: `<dataset><images><image file='...'><box top left width height
+/// [ignore]/>`, in any attribute order, quoting and line layout, entities decoded (`&amp;`);
+/// other elements (`<name>`, a box's `<part>` landmarks) are skipped. `top`/`left` may be negative
+/// (a face cut by the picture's edge); `width`/`height` must be positive; `ignore` is
+/// 0/1/false/true. Throws Error(Input), one line naming the file and, where known, the line, for:
+/// an unreadable or empty file, malformed XML, a root other than `<dataset>`, no `<image>` at all,
+/// an `<image>` without `file`, a `<box>` outside an `<image>`, or a box attribute that is missing,
+/// not a finite number or out of range.
 std::vector<LabeledImage> read_imglab(const std::filesystem::path& xml);
 
 struct BoxMatch {
