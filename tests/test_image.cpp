@@ -44,11 +44,13 @@ std::string png_header(std::uint32_t width, std::uint32_t height, const char* ch
   return png;
 }
 
-// A JPEG whose frame header (SOF0) claims width x height, then junk and an end-of-image marker.
-std::string jpeg_header(std::uint16_t width, std::uint16_t height) {
+// A JPEG whose frame header (SOF0) claims width x height, then junk and an end-of-image marker;
+// `before_frame` goes between the APP0 segment and the frame header.
+std::string jpeg_header(std::uint16_t width, std::uint16_t height,
+                        const std::string& before_frame = "") {
   std::string jpeg =
       "\xff\xd8\xff\xe0" + std::string("\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 16);
-  jpeg += std::string("\xff\xc0\x00\x0b\x08", 5);
+  jpeg += before_frame + std::string("\xff\xc0\x00\x0b\x08", 5);
   for (const std::uint16_t v : {height, width})
     jpeg += {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)};
   jpeg += std::string("\x01\x01\x11\x00", 4) + "\xff\xda" + std::string(64, 'j') + "\xff\xd9";
@@ -173,4 +175,24 @@ TEST(Image, InputsOf2GiBOrMoreAreRefusedBeforeReading) {
         decode_image(reinterpret_cast<const std::uint8_t*>(png.data()), too_big, "upload", {});
       },
       ErrorKind::Input, "upload: 2147483648 bytes is too large to decode");
+}
+
+// Regression (found by tests/fuzz/fuzz_image): libjpeg skips junk and fill bytes between segments
+// and decodes such a JPEG; the sniffer gave up on them ("size unknown"), so they were decoded
+// whatever their size.
+TEST(Image, JpegJunkBetweenSegmentsDoesNotHideTheSize) {
+  const std::string junk = std::string("\x00\x12junk\xff\x00", 8), fill = "\xff\xff\xff";
+  const std::string rst = std::string("\xff\xd0\xff\x01", 4);  // markers without a length
+  for (const std::string& before : {junk, fill, rst, junk + fill + rst}) {
+    const std::string jpeg = jpeg_header(20000, 10000, before);
+    EXPECT_EQ(sniff(jpeg), cv::Size(20000, 10000));
+    TempDir dir;
+    write_file(dir / "bomb.jpg", jpeg);
+    expect_input_error(dir / "bomb.jpg", "20000x10000 pixels exceeds the limit of 100000000");
+  }
+  // A segment length below 2 or beyond the end, and no frame header at all: size unknown.
+  EXPECT_EQ(sniff(std::string("\xff\xd8\xff\xe0\x00\x00\xff\xc0\x00", 9)), cv::Size());
+  EXPECT_EQ(sniff(std::string("\xff\xd8\xff\xe0\xff\xff", 6)), cv::Size());
+  EXPECT_EQ(sniff(std::string("\xff\xd8\xff\xda\x00\x08\xff\xc0\x00\x0b\x08\x00\x10\x00\x10", 15)),
+            cv::Size());
 }

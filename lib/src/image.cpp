@@ -54,13 +54,25 @@ cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
   }
   if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {
     std::size_t i = 2;
-    while (i + 9 < n) {
-      if (d[i] != 0xFF) return {};
-      const std::uint8_t marker = d[i + 1];
-      const std::size_t len = (d[i + 2] << 8) | d[i + 3];
+    for (;;) {
+      // The next marker, found as libjpeg finds it (next_marker in jdmarker.c): bytes before it
+      // and fill bytes are skipped, so "corrupt" JPEGs with junk between segments still decode
+      // and must not get past the pixel limit as "size unknown".
+      while (i < n && d[i] != 0xFF) ++i;
+      while (i < n && d[i] == 0xFF) ++i;
+      if (i >= n) return {};
+      const std::uint8_t marker = d[i++];
+      if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
+        continue;  // no length
+      if (marker == 0xD9 || marker == 0xDA || i + 2 > n)
+        return {};  // EOI or a scan: no frame header
+      const std::size_t len = std::size_t{d[i]} << 8 | d[i + 1];
       const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-      if (sof) return {(d[i + 7] << 8) | d[i + 8], (d[i + 5] << 8) | d[i + 6]};
-      i += 2 + len;
+      if (sof) {
+        if (i + 7 > n) return {};
+        return {d[i + 5] << 8 | d[i + 6], d[i + 3] << 8 | d[i + 4]};
+      }
+      i += std::max<std::size_t>(len, 2);
     }
   }
   return {};
