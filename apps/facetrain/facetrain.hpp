@@ -41,6 +41,7 @@ struct Options {
   bool no_augment = false;
   TrainConfig train = default_train();  // the recipe (see default_train in main.cpp)
   CLI::Option* lr_option = nullptr;
+  CLI::Option* wd_option = nullptr;
   CLI::Option* owner_fit_option = nullptr;
   cli::PipelineOptions pipeline;
   // --owner-only: the owner's own model on top of a general bundle (owner_model.hpp).
