@@ -3,12 +3,13 @@
 # runs each for SECONDS (default 60) on a working copy of its seed corpus (tests/fuzz/corpus/<target>,
 # which stays as committed), then prints one table: target, seconds, executions, corpus size,
 # crashes. Crashing inputs are kept in build-fuzz/crashes/<target>/; exit 1 when there is one.
-#   bash scripts/fuzz.sh [SECONDS]
+#   bash scripts/fuzz.sh [SECONDS]                      all targets
+#   FUZZ_TARGETS="bundle face_cache" bash scripts/fuzz.sh 120   some of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 jobs=${JOBS:-$(nproc)}
-targets=(lfw_pairs boxes image)
+read -r -a targets <<< "${FUZZ_TARGETS:-lfw_pairs boxes image scores_csv face_cache embedding_cache bundle}"
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++-14}" \
   -DFACEID_FUZZ=ON -DFACEID_BUILD_TESTS=OFF > /dev/null
@@ -31,8 +32,8 @@ for t in "${targets[@]}"; do
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   found=$(find "$crashes" -type f | wc -l)
   [ "$found" -gt 0 ] && failed=1
-  rows+=("$(printf '%-10s %7s %12s %11s %7s' "$t" "$seconds" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$found")")
+  rows+=("$(printf '%-16s %7s %12s %11s %7s' "$t" "$seconds" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$found")")
 done
-printf '%-10s %7s %12s %11s %7s\n' target seconds executions corpus crashes
+printf '%-16s %7s %12s %11s %7s\n' target seconds executions corpus crashes
 printf '%s\n' "${rows[@]}"
 exit $failed

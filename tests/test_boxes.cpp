@@ -1,5 +1,8 @@
 #include "faceid/boxes.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include "faceid/error.hpp"
 #include "test_support.hpp"
 
@@ -11,6 +14,19 @@ TEST(Boxes, IouOfHalfOverlappingSquaresIsOneThird) {
   EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {5, 0, 10, 10}), 50.f / 150.f);
   EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.f);
   EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {20, 20, 5, 5}), 0.f);
+}
+
+TEST(Boxes, IouOfHugeOrNonFiniteBoxesIsANumberInZeroToOne) {
+  constexpr float big = 3e38f, inf = std::numeric_limits<float>::infinity();
+  const float nan = std::nanf("");
+  // Sums and areas of these overflow float: the overlap is still measured.
+  EXPECT_FLOAT_EQ(iou({0, 0, big, big}, {0, 0, big, big}), 1.f);
+  EXPECT_NEAR(iou({0, 0, big, big}, {big / 2, 0, big, big}), 1.f / 3, 1e-6);
+  EXPECT_FLOAT_EQ(iou({-big, -big, big, big}, {0, 0, 10, 10}), 0.f);
+  for (const Box& odd : {Box{nan, 0, 10, 10}, Box{0, 0, inf, 10}, Box{0, -inf, 10, 10}, Box{0, 0, 10, nan}}) {
+    EXPECT_EQ(iou(odd, {0, 0, 10, 10}), 0.f);
+    EXPECT_EQ(iou({0, 0, 10, 10}, odd), 0.f);
+  }
 }
 
 TEST(Boxes, MatchingIsOneToOne) {
@@ -105,6 +121,9 @@ TEST(Boxes, ImglabBoxAttributesMustBePresentFiniteNumbers) {
   bad("<box top='1' left='1' width='nan' height='3'/>", "box width='nan' is not a number");
   bad("<box top='1' left='1' width='2' height='inf'/>", "box height='inf' is not a number");
   bad("<box top='1' left='1' width='2' height='1e99'/>", "box height='1e99' is not a number");
+  bad("<box top='1' left='1e30' width='2' height='3'/>", "box left='1e30' is beyond 1000000 pixels");
+  bad("<box top='-2000000' left='1' width='2' height='3'/>", "box top='-2000000' is beyond 1000000 pixels");
+  bad("<box top='1' left='1' width='3e38' height='3e38'/>", "box width='3e38' is beyond 1000000 pixels");
   bad("<box top='1' left='1' width='-2' height='3'/>",
       "b.xml:4: box width and height must be positive (-2x3)");
   bad("<box top='1' left='1' width='2' height='0'/>", "must be positive (2x0)");

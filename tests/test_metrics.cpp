@@ -148,6 +148,12 @@ TEST(PairReport, ScoresFilesAreMatchedToPairsAndMalformedLinesNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no score for pair A 1 / B 1"), std::string::npos) << e.what();
   }
+  // Scores that are not finite numbers would break the threshold search: refused by line.
+  for (const char* odd : {"nan", "inf", "-INF", "NaN(1)"}) {
+    write_file(dir / "odd.csv", std::string("A,1,A,2,0.9\nA,1,B,1,") + odd + "\n");
+    faceid::test::expect_error([&] { read_scores_csv(dir / "odd.csv", pairs); }, ErrorKind::Input,
+                               std::string("odd.csv:2: score '") + odd + "' is not a finite number");
+  }
   const auto report = pairs_report(score_pairs(pairs, {0.9f, 0.2f}));
   EXPECT_DOUBLE_EQ(report.auc, 1.0);
 }

@@ -1,6 +1,7 @@
 #include "faceid/model.hpp"
 
 #include <chrono>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -384,4 +385,41 @@ TEST(Bundle, TruncatedCorruptOrMismatchedBundlesAreModelErrors) {
   fs::remove(dir / "m" / "model.json");
   expect_model_error("missing");
   faceid::test::expect_error([&] { load_bundle(dir / "nothing"); }, ErrorKind::Model, "no such model folder");
+}
+
+TEST(Bundle, ModelJsonIsCheckedBeforeAnyWeightIsRead) {
+  TempDir dir;
+  SiameseNet net(tiny_config());
+  save_bundle(dir / "m", tiny_bundle_info(), net);
+  const auto manifest = read_bundle_manifest(dir / "m");
+  EXPECT_EQ(manifest.info.model.embedding_size, tiny_config().embedding_size);
+  EXPECT_EQ(read_bundle_weights(dir / "m", manifest).size(), manifest.weights_bytes);
+  EXPECT_EQ(bundle_json(manifest), nlohmann::json::parse(read_file(dir / "m" / "model.json")));
+  const auto json = nlohmann::json::parse(read_file(dir / "m" / "model.json"));
+  // Each edit makes model.json describe something no weights could fit, or leave the folder.
+  const auto refused = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& needle) {
+    nlohmann::json j = json;
+    edit(j);
+    write_file(dir / "m" / "model.json", j.dump());
+    faceid::test::expect_error([&] { read_bundle_manifest(dir / "m"); }, ErrorKind::Model, needle);
+  };
+  refused([](auto& j) { j["weights"]["file"] = "../../etc/passwd"; }, "is not a file name in the model folder");
+  refused([](auto& j) { j["weights"]["file"] = ""; }, "is not a file name");
+  refused([](auto& j) { j["model"]["embedding_size"] = 2000000000; }, "embedding size 2000000000 outside [1, 8192]");
+  refused([](auto& j) { j["model"]["embedding_size"] = 0; }, "embedding size 0");
+  refused([](auto& j) { j["model"]["channels"] = 7; }, "model channels 7");
+  refused([](auto& j) { j["model"]["name"] = "vgg"; }, "model.json: model config: unknown architecture 'vgg'");
+  refused([](auto& j) { j["thresholds"]["ratio"] = 1.5; }, "threshold ratio 1.5");
+  refused([](auto& j) { j["thresholds"]["target_far"] = -1; }, "threshold target_far -1");
+  refused([](auto& j) { j["preprocess"]["chip_size"] = 96; }, "model input size and preprocessing chip size differ");
+  refused([](auto& j) { j["kind"] = "owner"; }, "incomplete model description");  // an owner bundle without "owner"
+  refused([](auto& j) { j["kind"] = "owner", j["owner"] = {{"head", {{"embedding_size", 3}}}}; },
+          "the owner head's embedding size differs");
+  refused([](auto& j) { j = nlohmann::json::array(); }, "incomplete model description");
+  // Integers given as floats out of range were converted with undefined behaviour (fuzz_bundle).
+  refused([](auto& j) { j["model"]["input_size"] = 1e10; }, "input_size 10000000000.0 is not an integer from");
+  refused([](auto& j) { j["format_version"] = 1e300; }, "format_version 1e+300 is not an integer");
+  refused([](auto& j) { j["training"]["people_train"] = -2.5; }, "people_train -2.5 is not an integer from 0");
+  refused([](auto& j) { j["weights"]["bytes"] = -1; }, "bytes -1 is not an integer from 0");
+  refused([](auto& j) { j["preprocess"]["chip_size"] = 4294967396; }, "chip_size 4294967396 is not an integer");
 }

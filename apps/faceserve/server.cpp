@@ -1,7 +1,11 @@
 #include "server.hpp"
 
 #include <ctime>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -107,6 +111,65 @@ std::string format_of(const httplib::Request& req, const char* param) {
 // The start of the request a server thread is handling, for the log line.
 thread_local Clock::time_point request_start;
 thread_local bool request_routed = false;
+// Set while the accepting thread answers a connection that found the pool's queue full.
+thread_local bool shedding = false;
+
+// cpp-httplib 0.11's own ThreadPool queues every accepted connection, without limit: a flood of
+// connections (or idle keep-alive ones holding every thread) grows it without bound. This pool
+// lets at most `max_queued` connections wait for a thread. Beyond that the connection is served
+// on the accepting thread itself, with `shedding` set, which answers 503 at once: accepting
+// pauses meanwhile (at most one read timeout) and the kernel's listen backlog holds the rest.
+class BoundedPool : public httplib::TaskQueue {
+ public:
+  BoundedPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (jobs_.size() < max_queued_) {
+        jobs_.push_back(std::move(fn));
+        ready_.notify_one();
+        return;
+      }
+    }
+    shedding = true;
+    fn();
+    shedding = false;
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, and every queued connection served
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      fn();
+    }
+  }
+
+  const std::size_t max_queued_;
+  std::vector<std::thread> threads_;
+  std::deque<std::function<void()>> jobs_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  bool stopping_ = false;
+};
 
 }  // namespace
 
@@ -193,7 +256,8 @@ nlohmann::json FaceServer::model_json(const Engine& e) const {
 
 void FaceServer::routes() {
   httplib::Server& s = *http_;
-  s.new_task_queue = [n = o_.workers + o_.queue + 4] { return new httplib::ThreadPool(n); };
+  // As many connections may wait for a server thread as there are threads; beyond that, 503.
+  s.new_task_queue = [n = o_.workers + o_.queue + 4] { return new BoundedPool(n, static_cast<std::size_t>(n)); };
   s.set_payload_max_length(static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024));
   s.set_read_timeout(o_.timeout_s, 0);
   s.set_write_timeout(o_.timeout_s, 0);
@@ -204,10 +268,14 @@ void FaceServer::routes() {
   s.set_keep_alive_max_count(1000);
   s.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});
 
-  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
     request_start = Clock::now();
     request_routed = true;
-    return httplib::Server::HandlerResponse::Unhandled;
+    if (!shedding) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Retry-After", "1");
+    res.set_header("Connection", "close");
+    send_error(res, 503, "busy: every server thread is taken and connections are waiting; retry in a second");
+    return httplib::Server::HandlerResponse::Handled;
   });
   // Requests refused before routing (too large, malformed) get a JSON reason too.
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -295,7 +295,7 @@ int main(int argc, char** argv) {
              ->check(CLI::ExistingFile);
          app.add_option("--arch", o.arch, "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
              ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))->capture_default_str();
-         app.add_option("--embedding-size", o.embedding_size, "Embedding size (0: resnet 256, koch 4096)")->check(CLI::Range(0, 8192))->capture_default_str();
+         app.add_option("--embedding-size", o.embedding_size, "Embedding size (0: resnet 256, koch 4096)")->check(CLI::Range(0, kMaxEmbeddingSize))->capture_default_str();
          app.add_flag("--batch-norm", o.batch_norm, "koch: BatchNorm after each convolution");
          app.add_option("--input-norm", o.input_norm,
                         "Input normalisation: none (x/255) or face (each chip standardised on its central half: "

@@ -50,7 +50,11 @@ void write_image(const fs::path& file, const cv::Mat& image, const fs::path& inp
 }
 
 cv::Mat contact_sheet(const std::vector<cv::Mat>& chips, int columns) {
+  if (columns < 1) throw internal_error("contact_sheet: columns must be positive");
   if (chips.empty()) return {};
+  for (const auto& chip : chips)
+    if (chip.size() != chips.front().size() || chip.rows != chip.cols || chip.type() != CV_8UC3)
+      throw internal_error("contact_sheet: chips must be square BGR images of one size");
   const int s = chips.front().rows, cols = std::min<int>(columns, static_cast<int>(chips.size()));
   const int rows = (static_cast<int>(chips.size()) + cols - 1) / cols;
   cv::Mat sheet(rows * s, cols * s, CV_8UC3, cv::Scalar(0, 0, 0));

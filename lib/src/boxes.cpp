@@ -16,11 +16,18 @@ namespace fs = std::filesystem;
 namespace faceid {
 
 float iou(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  const float uni = a.width * a.height + b.width * b.height - inter;
-  return uni > 0 ? inter / uni : 0.f;
+  const auto usable = [](const Box& r) {
+    return std::isfinite(r.x) && std::isfinite(r.y) && std::isfinite(r.width) && std::isfinite(r.height) &&
+           r.width > 0 && r.height > 0;
+  };
+  if (!usable(a) || !usable(b)) return 0.f;
+  // In double: sums and areas of large float boxes neither overflow nor cancel to NaN.
+  const double x0 = std::max<double>(a.x, b.x), y0 = std::max<double>(a.y, b.y);
+  const double x1 = std::min(double(a.x) + a.width, double(b.x) + b.width);
+  const double y1 = std::min(double(a.y) + a.height, double(b.y) + b.height);
+  const double inter = std::max(0.0, x1 - x0) * std::max(0.0, y1 - y0);
+  const double uni = double(a.width) * a.height + double(b.width) * b.height - inter;
+  return uni > 0 ? static_cast<float>(std::clamp(inter / uni, 0.0, 1.0)) : 0.f;
 }
 
 namespace {
@@ -57,6 +64,9 @@ float box_number(const fs::path& xml, const tinyxml2::XMLElement& box, const cha
   while (used < value.size() && std::isspace(static_cast<unsigned char>(value[used]))) ++used;
   if (!parsed || used != value.size() || !std::isfinite(v))
     throw input_error(at(xml, box) + "box " + key + "='" + printable(value) + "' is not a number");
+  if (std::abs(v) > kMaxBoxCoordinate)
+    throw input_error(at(xml, box) + "box " + key + "='" + printable(value) + "' is beyond " +
+                      std::to_string(static_cast<long>(kMaxBoxCoordinate)) + " pixels");
   return v;
 }
 

@@ -7,6 +7,7 @@
 
 #include <torch/serialize.h>
 
+#include "detail/json_integer.hpp"
 #include "faceid/error.hpp"
 
 namespace fs = std::filesystem;
@@ -57,7 +58,7 @@ void from_json(const nlohmann::json& j, Thresholds& t) {
   j.at("target_far").get_to(t.target_far);
   t.owner = j.value("owner", Thresholds{}.owner);  // siamese bundles from before the owner kind
   // Bundles from before the unsure verdict get today's measured defaults.
-  t.min_face = j.value("min_face", Thresholds{}.min_face);
+  t.min_face = detail::json_integer_or(j, "min_face", Thresholds{}.min_face);
   t.min_sharpness = j.value("min_sharpness", Thresholds{}.min_sharpness);
   t.calibration = j.value("calibration", nlohmann::json::object());
 }
@@ -104,17 +105,7 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, O
   const std::string weights_file = "weights-" + checksum + ".pt";
   write_atomic(dir / weights_file, bytes);
 
-  nlohmann::json j = {{"format", "faceid-model"},
-                      {"format_version", owner ? kOwnerBundleFormatVersion : kBundleFormatVersion},
-                      {"faceid_version", FACEID_VERSION},
-                      {"kind", info.kind},
-                      {"model", info.model},
-                      {"preprocess", info.preprocess},
-                      {"thresholds", info.thresholds},
-                      {"training", info.training},
-                      {"weights", {{"file", weights_file}, {"bytes", bytes.size()}, {"fnv1a64", checksum}}}};
-  if (owner) j["owner"] = info.owner;
-  write_atomic(dir / "model.json", j.dump(2) + "\n");
+  write_atomic(dir / "model.json", bundle_json({info, weights_file, bytes.size(), checksum}).dump(2) + "\n");
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
     if (name.rfind("weights-", 0) == 0 && name != weights_file) fs::remove(entry.path(), ec);
@@ -138,19 +129,19 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
     const TrainingSummary d;
     t.lfw = j.value("lfw", d.lfw);
     t.self = j.value("self", d.self);
-    t.owner_photos_train = j.value("owner_photos_train", d.owner_photos_train);
-    t.owner_photos_val = j.value("owner_photos_val", d.owner_photos_val);
-    t.people_train = j.value("people_train", d.people_train);
-    t.faces_train = j.value("faces_train", d.faces_train);
-    t.people_val = j.value("people_val", d.people_val);
-    t.faces_val = j.value("faces_val", d.faces_val);
+    t.owner_photos_train = detail::json_integer_or(j, "owner_photos_train", d.owner_photos_train);
+    t.owner_photos_val = detail::json_integer_or(j, "owner_photos_val", d.owner_photos_val);
+    t.people_train = detail::json_integer_or(j, "people_train", d.people_train);
+    t.faces_train = detail::json_integer_or(j, "faces_train", d.faces_train);
+    t.people_val = detail::json_integer_or(j, "people_val", d.people_val);
+    t.faces_val = detail::json_integer_or(j, "faces_val", d.faces_val);
     t.trained_people = j.value("trained_people", d.trained_people);
     t.validation_people = j.value("validation_people", d.validation_people);
     t.excluded_by = j.value("excluded_by", d.excluded_by);
-    t.excluded_people = j.value("excluded_people", d.excluded_people);
-    t.seed = j.value("seed", d.seed);
-    t.epochs_run = j.value("epochs_run", d.epochs_run);
-    t.best_epoch = j.value("best_epoch", d.best_epoch);
+    t.excluded_people = detail::json_integer_or(j, "excluded_people", d.excluded_people);
+    t.seed = detail::json_integer_or(j, "seed", d.seed);
+    t.epochs_run = detail::json_integer_or(j, "epochs_run", d.epochs_run);
+    t.best_epoch = detail::json_integer_or(j, "best_epoch", d.best_epoch);
     t.train_seconds = j.value("train_seconds", d.train_seconds);
     t.interrupted = j.value("interrupted", d.interrupted);
     t.early_stopped = j.value("early_stopped", d.early_stopped);
@@ -167,7 +158,52 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
   }
 }
 
-LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
+nlohmann::json bundle_json(const BundleManifest& m) {
+  const bool owner = m.info.kind == kOwnerKind;
+  nlohmann::json j = {{"format", "faceid-model"},
+                      {"format_version", owner ? kOwnerBundleFormatVersion : kBundleFormatVersion},
+                      {"faceid_version", FACEID_VERSION},
+                      {"kind", m.info.kind},
+                      {"model", m.info.model},
+                      {"preprocess", m.info.preprocess},
+                      {"thresholds", m.info.thresholds},
+                      {"training", m.info.training},
+                      {"weights", {{"file", m.weights_file}, {"bytes", m.weights_bytes}, {"fnv1a64", m.checksum}}}};
+  if (owner) j["owner"] = m.info.owner;
+  return j;
+}
+
+namespace {
+
+// The checks of model.json beyond its fields' types: what would otherwise fail later, deep in
+// LibTorch (a net of absurd size) or outside the bundle (a weights path leaving the folder).
+void check_manifest(const BundleManifest& m, const std::string& json_file) {
+  const auto fail = [&](const std::string& what) { throw model_error(json_file + ": " + what); };
+  const ModelConfig& c = m.info.model;
+  if (c.input_size != m.info.preprocess.chip_size) fail("model input size and preprocessing chip size differ");
+  if (c.channels != 3) fail("model channels " + std::to_string(c.channels) + ", faceid's chips are RGB (3)");
+  if (c.embedding_size < 1 || c.embedding_size > kMaxEmbeddingSize)
+    fail("embedding size " + std::to_string(c.embedding_size) + " outside [1, " + std::to_string(kMaxEmbeddingSize) + "]");
+  if (!(c.dropout >= 0 && c.dropout < 1)) fail("dropout " + std::to_string(c.dropout) + " outside [0, 1)");
+  if (m.info.kind == kOwnerKind) {
+    const OwnerHeadConfig& h = m.info.owner.head;
+    if (h.embedding_size != c.embedding_size) fail("the owner head's embedding size differs from the model's");
+    if (h.hidden < 0 || h.hidden > kMaxEmbeddingSize)
+      fail("owner head hidden width " + std::to_string(h.hidden) + " outside [0, " + std::to_string(kMaxEmbeddingSize) + "]");
+  }
+  const Thresholds& t = m.info.thresholds;
+  for (const auto& [name, value] : {std::pair{"pair", double(t.pair)}, {"detection", double(t.detection)},
+                                    {"ratio", double(t.ratio)}, {"owner", double(t.owner)}, {"target_far", t.target_far}})
+    if (!(value >= 0 && value <= 1)) fail(std::string("threshold ") + name + " " + std::to_string(value) + " outside [0, 1]");
+  if (t.min_face < 0 || !(t.min_sharpness >= 0)) fail("negative min_face or min_sharpness");
+  const fs::path name(m.weights_file);
+  if (m.weights_file.empty() || name != name.filename() || name == "." || name == "..")
+    fail("weights file '" + m.weights_file + "' is not a file name in the model folder");
+}
+
+}  // namespace
+
+BundleManifest read_bundle_manifest(const fs::path& dir) {
   const fs::path json_file = dir / "model.json";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw model_error(dir.string() + ": no such model folder (train one with facetrain)");
@@ -178,41 +214,57 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   } catch (const nlohmann::json::exception& e) {
     throw model_error(json_file.string() + ": not valid JSON (truncated or corrupt): " + e.what());
   }
-  LoadedBundle loaded;
-  std::string weights_file;
-  std::size_t expected_bytes = 0;
+  BundleManifest m;
   try {
-    if (j.at("format").get<std::string>() != "faceid-model") throw model_error(json_file.string() + ": not a faceid model");
-    const int version = j.at("format_version").get<int>();
-    if (version != kBundleFormatVersion && version != kOwnerBundleFormatVersion)
-      throw model_error(json_file.string() + ": format version " + std::to_string(version) + ", this faceid reads " +
-                        std::to_string(kBundleFormatVersion) + " and " + std::to_string(kOwnerBundleFormatVersion));
-    // Bundles from before the owner kind are siamese.
-    loaded.info.kind = j.value("kind", std::string(kSiameseKind));
-    if (loaded.info.kind != kSiameseKind && loaded.info.kind != kOwnerKind)
-      throw model_error(json_file.string() + ": unknown model kind '" + loaded.info.kind + "' (expected siamese or owner)");
-    if (loaded.is_owner()) loaded.info.owner = j.at("owner").get<OwnerInfo>();
-    loaded.info.model = j.at("model").get<ModelConfig>();
-    loaded.info.preprocess = j.at("preprocess").get<PreprocessConfig>();
-    loaded.info.thresholds = j.at("thresholds").get<Thresholds>();
-    loaded.info.training = j.value("training", nlohmann::json::object()).get<TrainingSummary>();
-    weights_file = j.at("weights").at("file").get<std::string>();
-    expected_bytes = j.at("weights").at("bytes").get<std::size_t>();
-    loaded.checksum = j.at("weights").at("fnv1a64").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    throw model_error(json_file.string() + ": incomplete model description: " + e.what());
+    // The field errors of the config parsers name the section, not the file: add it.
+    try {
+      if (j.at("format").get<std::string>() != "faceid-model") throw model_error("not a faceid model");
+      const int version = detail::json_integer<int>(j, "format_version");
+      if (version != kBundleFormatVersion && version != kOwnerBundleFormatVersion)
+        throw model_error("format version " + std::to_string(version) + ", this faceid reads " +
+                          std::to_string(kBundleFormatVersion) + " and " + std::to_string(kOwnerBundleFormatVersion));
+      // Bundles from before the owner kind are siamese.
+      m.info.kind = j.value("kind", std::string(kSiameseKind));
+      if (m.info.kind != kSiameseKind && m.info.kind != kOwnerKind)
+        throw model_error("unknown model kind '" + m.info.kind + "' (expected siamese or owner)");
+      if (m.info.kind == kOwnerKind) m.info.owner = j.at("owner").get<OwnerInfo>();
+      m.info.model = j.at("model").get<ModelConfig>();
+      m.info.preprocess = j.at("preprocess").get<PreprocessConfig>();
+      m.info.thresholds = j.at("thresholds").get<Thresholds>();
+      m.info.training = j.value("training", nlohmann::json::object()).get<TrainingSummary>();
+      m.weights_file = j.at("weights").at("file").get<std::string>();
+      m.weights_bytes = detail::json_integer<std::size_t>(j.at("weights"), "bytes");
+      m.checksum = j.at("weights").at("fnv1a64").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+      throw model_error(std::string("incomplete model description: ") + e.what());
+    }
+  } catch (const Error& e) {
+    throw model_error(json_file.string() + ": " + e.what());
   }
-  if (loaded.info.model.input_size != loaded.info.preprocess.chip_size)
-    throw model_error(json_file.string() + ": model input size and preprocessing chip size differ");
+  check_manifest(m, json_file.string());
+  return m;
+}
 
-  const fs::path weights_path = dir / weights_file;
+std::string read_bundle_weights(const fs::path& dir, const BundleManifest& m) {
+  const fs::path weights_path = dir / m.weights_file;
+  std::error_code ec;
   if (!fs::is_regular_file(weights_path, ec)) throw model_error(weights_path.string() + ": weights file missing");
   const std::string bytes = read_all(weights_path);
-  if (bytes.size() != expected_bytes)
+  if (bytes.size() != m.weights_bytes)
     throw model_error(weights_path.string() + ": " + std::to_string(bytes.size()) + " bytes, expected " +
-                      std::to_string(expected_bytes) + " (truncated?)");
-  if (checksum_bytes(bytes) != loaded.checksum)
+                      std::to_string(m.weights_bytes) + " (truncated?)");
+  if (checksum_bytes(bytes) != m.checksum)
     throw model_error(weights_path.string() + ": checksum mismatch (corrupt weights)");
+  return bytes;
+}
+
+LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
+  BundleManifest manifest = read_bundle_manifest(dir);
+  const std::string bytes = read_bundle_weights(dir, manifest);
+  const fs::path weights_path = dir / manifest.weights_file;
+  LoadedBundle loaded;
+  loaded.info = std::move(manifest.info);
+  loaded.checksum = std::move(manifest.checksum);
   try {
     loaded.net = SiameseNet(loaded.info.model);
     // Module::load replaces each tensor wholesale (shape included): check the shapes ourselves.
@@ -233,8 +285,6 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
       loaded.strangers = strangers.to(torch::kFloat);
     }
     if (loaded.is_owner()) {
-      if (loaded.info.owner.head.embedding_size != loaded.info.model.embedding_size)
-        throw model_error(json_file.string() + ": the owner head's embedding size differs from the model's");
       loaded.owner_head = OwnerHead(loaded.info.owner.head);
       std::map<std::string, std::vector<std::int64_t>> head_shapes;
       for (const auto& p : loaded.owner_head->named_parameters()) head_shapes[p.key()] = p.value().sizes().vec();

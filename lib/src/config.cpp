@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detail/json_integer.hpp"
 #include "faceid/error.hpp"
 
 namespace faceid {
@@ -38,11 +39,11 @@ void to_json(nlohmann::json& j, const PreprocessConfig& c) {
 
 void from_json(const nlohmann::json& j, PreprocessConfig& c) {
   try {
-    j.at("chip_size").get_to(c.chip_size);
+    c.chip_size = detail::json_integer<int>(j, "chip_size");
     j.at("detector").get_to(c.detector);
     j.at("score_threshold").get_to(c.score_threshold);
-    j.at("max_detect_side").get_to(c.max_detect_side);
-    j.at("min_face_size").get_to(c.min_face_size);
+    c.max_detect_side = detail::json_integer<int>(j, "max_detect_side");
+    c.min_face_size = detail::json_integer<int>(j, "min_face_size");
     j.at("padding").get_to(c.padding);
     // Bundles from before border padding: padding changes which faces are found, not how a
     // found face becomes a chip, so they get today's default.

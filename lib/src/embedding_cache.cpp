@@ -1,5 +1,7 @@
 #include "faceid/embedding_cache.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -41,6 +43,9 @@ EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& mod
       key.mtime_ns = r.pod<std::int64_t>();
       std::vector<float> e(static_cast<std::size_t>(dim));
       r.bytes(reinterpret_cast<char*>(e.data()), e.size() * sizeof(float));
+      // A NaN would make every score against this reference NaN: a silent "no match".
+      if (!std::all_of(e.begin(), e.end(), [](float v) { return std::isfinite(v); }))
+        throw std::runtime_error("non-finite embedding");
       cache.put(key, std::move(e));
     }
     r.marker(kEnd, "missing end marker");
@@ -95,6 +100,12 @@ std::size_t EmbeddingCache::retain(const std::vector<FileKey>& keep) {
     }
   }
   return dropped;
+}
+
+std::vector<FileKey> EmbeddingCache::keys() const {
+  std::vector<FileKey> out;
+  for (const auto& entry : entries_) out.push_back(entry.second.first);
+  return out;
 }
 
 fs::path embedding_cache_file(const fs::path& cache_dir, const fs::path& refs_dir, const std::string& model_checksum) {

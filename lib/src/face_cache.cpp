@@ -137,6 +137,12 @@ std::size_t FaceCache::drop_missing() {
   return dropped;
 }
 
+std::vector<FileKey> FaceCache::keys() const {
+  std::vector<FileKey> out;
+  for (const auto& entry : entries_) out.push_back(entry.second.key);
+  return out;
+}
+
 fs::path default_cache_dir() {
   if (const char* env = std::getenv("FACEID_CACHE"); env && *env) return env;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "faceid";

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/pooling.h>
 #include <torch/nn/init.h>
 
+#include "detail/json_integer.hpp"
 #include "faceid/error.hpp"
 
 namespace nn = torch::nn;
@@ -47,9 +48,9 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   try {
     j.at("name").get_to(c.name);
-    j.at("input_size").get_to(c.input_size);
-    j.at("channels").get_to(c.channels);
-    j.at("embedding_size").get_to(c.embedding_size);
+    c.input_size = detail::json_integer<int>(j, "input_size");
+    c.channels = detail::json_integer<int>(j, "channels");
+    c.embedding_size = detail::json_integer<int>(j, "embedding_size");
     // Bundles written before the resnet have none of these: their defaults are what they meant.
     c.batch_norm = j.value("batch_norm", false);
     c.dropout = j.value("dropout", 0.0f);

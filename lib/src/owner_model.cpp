@@ -9,6 +9,7 @@
 #include <torch/nn/functional/normalization.h>
 #include <torch/optim/adamw.h>
 
+#include "detail/json_integer.hpp"
 #include "faceid/augment.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -25,8 +26,8 @@ void to_json(nlohmann::json& j, const OwnerHeadConfig& c) {
 
 void from_json(const nlohmann::json& j, OwnerHeadConfig& c) {
   try {
-    j.at("embedding_size").get_to(c.embedding_size);
-    c.hidden = j.value("hidden", 0);
+    c.embedding_size = detail::json_integer<int>(j, "embedding_size");
+    c.hidden = detail::json_integer_or(j, "hidden", 0);
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("owner head config: ") + e.what());
   }

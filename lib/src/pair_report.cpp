@@ -1,5 +1,6 @@
 #include "faceid/pair_report.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -102,6 +103,7 @@ std::vector<float> read_scores_csv(const fs::path& csv, const PairsFile& file) {
     } catch (const std::exception&) {
       throw input_error(where + "malformed number in '" + line + "'");
     }
+    if (!std::isfinite(score)) throw input_error(where + "score '" + f[4] + "' is not a finite number");
     if (!scores.emplace(key, score).second) throw input_error(where + "duplicate pair");
   }
   std::vector<float> out;

@@ -15,9 +15,13 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   auto tx = [&](double x) { return chart.log_x ? std::log10(std::max(x, 1e-12)) : x; };
   double x0 = chart.x_min, x1 = chart.x_max, y0 = chart.y_min, y1 = chart.y_max;
   double dx0 = INFINITY, dx1 = -INFINITY, dy0 = INFINITY, dy1 = -INFINITY;
+  // A point is drawn when both its values are finite (and, on a log axis, x is positive).
+  auto drawable = [&](const Series& s, std::size_t i) {
+    return std::isfinite(s.y[i]) && std::isfinite(s.x[i]) && (!chart.log_x || s.x[i] > 0);
+  };
   for (const auto& s : chart.series)
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!std::isfinite(s.y[i])) continue;
+      if (!drawable(s, i)) continue;
       dx0 = std::min(dx0, tx(s.x[i]));
       dx1 = std::max(dx1, tx(s.x[i]));
       dy0 = std::min(dy0, s.y[i]);
@@ -31,9 +35,12 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   if (!std::isfinite(y0) || !std::isfinite(y1)) y0 = 0, y1 = 1;
   if (x1 - x0 < 1e-12) x1 = x0 + 1;
   if (y1 - y0 < 1e-12) y1 = y0 + 1;
+  // Points outside a fixed range are clamped a little beyond the plot area (clipped when drawn),
+  // so that the conversion to int cannot overflow.
   auto px = [&](double x, double y) {
-    return cv::Point(area.x + static_cast<int>((tx(x) - x0) / (x1 - x0) * area.width),
-                     area.y + area.height - static_cast<int>((y - y0) / (y1 - y0) * area.height));
+    const auto clamp = [](double v, int size) { return static_cast<int>(std::clamp(v * size, -1.0 * size, 2.0 * size)); };
+    return cv::Point(area.x + clamp((tx(x) - x0) / (x1 - x0), area.width),
+                     area.y + area.height - clamp((y - y0) / (y1 - y0), area.height));
   };
   const auto grey = cv::Scalar(225, 225, 225), dark = cv::Scalar(60, 60, 60);
   const int font = cv::FONT_HERSHEY_SIMPLEX;
@@ -58,7 +65,7 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   for (const auto& s : chart.series) {
     std::vector<cv::Point> pts;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-      if (std::isfinite(s.y[i])) pts.push_back(px(s.x[i], s.y[i]) - area.tl());
+      if (drawable(s, i)) pts.push_back(px(s.x[i], s.y[i]) - area.tl());
     if (pts.empty()) continue;
     if (pts.size() == 1) cv::circle(plot, pts[0], 3, s.colour, cv::FILLED, cv::LINE_AA);
     cv::polylines(plot, pts, false, s.colour, 2, cv::LINE_AA);

@@ -12,11 +12,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!images.empty());
     for (const auto& image : images)
       for (const auto& box : image.boxes) {
-        FUZZ_CHECK(std::isfinite(box.x) && std::isfinite(box.y));
-        FUZZ_CHECK(std::isfinite(box.width) && box.width > 0 && std::isfinite(box.height) &&
-                   box.height > 0);
-        const float self = faceid::iou(box, box);
-        FUZZ_CHECK(self >= 0 && self <= 1.0001f);
+        for (const float v : {box.x, box.y, box.width, box.height})
+          FUZZ_CHECK(std::isfinite(v) && std::abs(v) <= faceid::kMaxBoxCoordinate);
+        FUZZ_CHECK(box.width > 0 && box.height > 0);
+        for (const auto& other : image.boxes) {
+          const float v = faceid::iou(box, other);
+          FUZZ_CHECK(v >= 0 && v <= 1 && v == faceid::iou(other, box));
+        }
       }
   } catch (const faceid::Error& e) {
     FUZZ_CHECK(e.kind() == faceid::ErrorKind::Input);

@@ -183,6 +183,17 @@ try:
     check("save_dir_keeps_uploads", len(files) == 2 * (12 - len(busy)) and any(f.endswith(".json") for f in files),
           files[:4])
 
+    # Connections beyond the server threads (1 + 0 + 4) and as many waiting: 503, whatever the path.
+    idle = [socket.create_connection((server.host, server.port)) for _ in range(10)]
+    time.sleep(0.5)
+    status, headers, body = server.request("GET", "/healthz", timeout=10)
+    check("connection_queue_full -> 503 with Retry-After", status == 503 and headers.get("retry-after") == "1"
+          and json.loads(body)["error"].startswith("busy: every server thread is taken"), (status, body[:200]))
+    for s in idle:
+        s.close()
+    time.sleep(0.5)
+    check("connections_served_again_after_the_flood", server.request("GET", "/healthz")[0] == 200)
+
     start = time.time()
     sock = socket.create_connection((server.host, server.port))
     sock.sendall(b"POST /api/verify HTTP/1.1\r\nHost: x\r\n")  # ...and nothing more

@@ -27,7 +27,8 @@ void draw_face(cv::Mat& image, const Face& face, const cv::Scalar& colour, const
 void write_image(const std::filesystem::path& file, const cv::Mat& image,
                  const std::filesystem::path& input = {});
 
-/// A grid of chips (each BGR, same size) with `columns` per row, for looking at many faces.
+/// A grid of chips (each square BGR, same size) with `columns` per row, for looking at many faces;
+/// empty for no chips. Throws Error(Internal) for columns < 1 or chips of other sizes or types.
 cv::Mat contact_sheet(const std::vector<cv::Mat>& chips, int columns);
 
 }  // namespace faceid

@@ -13,8 +13,11 @@ struct Box {
   bool ignore = false;  ///< imglab's ignore='1': neither a hit nor a miss
 };
 
-/// Intersection over union; 0 for empty boxes.
+/// Intersection over union, in [0, 1]; 0 for empty boxes and boxes with a non-finite value.
 float iou(const Box& a, const Box& b);
+
+/// The largest |coordinate| or side (pixels) read_imglab accepts: far beyond any picture.
+constexpr float kMaxBoxCoordinate = 1e6f;
 
 struct LabeledImage {
   std::filesystem::path file;  ///< resolved against the XML file's folder
@@ -28,7 +31,7 @@ struct LabeledImage {
 /// 0/1/false/true. Throws Error(Input), one line naming the file and, where known, the line, for:
 /// an unreadable or empty file, malformed XML, a root other than `<dataset>`, no `<image>` at all,
 /// an `<image>` without `file`, a `<box>` outside an `<image>`, or a box attribute that is missing,
-/// not a finite number or out of range.
+/// not a finite number or beyond kMaxBoxCoordinate.
 std::vector<LabeledImage> read_imglab(const std::filesystem::path& xml);
 
 struct BoxMatch {

@@ -103,6 +103,28 @@ struct BundleInfo {
 void save_bundle(const std::filesystem::path& dir, const BundleInfo& info, SiameseNet& net,
                  OwnerHead* owner_head = nullptr, const torch::Tensor& strangers = {});
 
+/// model.json as read and checked by read_bundle_manifest: everything but the weights' tensors.
+struct BundleManifest {
+  BundleInfo info;
+  std::string weights_file;       ///< a plain file name inside the bundle folder
+  std::size_t weights_bytes = 0;  ///< the weights file's size
+  std::string checksum;           ///< its checksum_bytes()
+};
+
+/// model.json's document for `manifest` (what save_bundle writes).
+nlohmann::json bundle_json(const BundleManifest& manifest);
+
+/// Reads and checks `dir`/model.json, without LibTorch work. Throws Error(Model), naming the file
+/// and the problem, for: a missing folder or file, unparsable JSON, a missing or ill-typed field,
+/// another format version, an unknown kind, a weights file name that is not a plain name in the
+/// folder, sizes that do not fit each other (model input vs chip size, owner head vs embedding)
+/// or are out of range, thresholds outside [0, 1].
+BundleManifest read_bundle_manifest(const std::filesystem::path& dir);
+
+/// The bytes of the manifest's weights file. Throws Error(Model) when it is missing, of another
+/// size than model.json says (truncated) or of another checksum (corrupt).
+std::string read_bundle_weights(const std::filesystem::path& dir, const BundleManifest& manifest);
+
 struct LoadedBundle {
   BundleInfo info;
   SiameseNet net{nullptr};   ///< in eval mode (BatchNorm folded), on the requested device

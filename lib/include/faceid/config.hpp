@@ -44,7 +44,9 @@ void from_json(const nlohmann::json& j, PreprocessConfig& c);
 void to_json(nlohmann::json& j, const AugmentConfig& c);
 void from_json(const nlohmann::json& j, AugmentConfig& c);
 
-/// 64-bit FNV-1a of a string, as 16 hex digits (cache file names, fingerprints).
+/// 64-bit FNV-1a of a string, as 16 hex digits (cache file names, fingerprints, weights
+/// checksums). Its offset basis, 1469598103934665603, lacks the last digit of the published one:
+/// kept, since every bundle's checksum and every cache's name depend on it.
 std::string fnv1a_hex(const std::string& text);
 
 }  // namespace faceid

@@ -21,7 +21,7 @@ class EmbeddingCache {
   EmbeddingCache(std::string model_checksum, int dim);
 
   /// Loads `file` when it was written for the same model and dimension; otherwise (absent,
-  /// another model, truncated, corrupt) returns an empty cache and logs why.
+  /// another model, truncated, corrupt, a non-finite value) returns an empty cache and logs why.
   static EmbeddingCache load(const std::filesystem::path& file, const std::string& model_checksum, int dim);
 
   /// Writes atomically (temporary file + rename). Throws Error(Input) when it cannot be written.
@@ -33,6 +33,8 @@ class EmbeddingCache {
   void put(const FileKey& key, std::vector<float> embedding);
   /// Drops the entries whose path is not in `keep`; returns how many.
   std::size_t retain(const std::vector<FileKey>& keep);
+  /// The file identities of all entries, in no particular order.
+  std::vector<FileKey> keys() const;
 
   std::size_t size() const { return entries_.size(); }
 

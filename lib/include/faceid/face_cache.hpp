@@ -70,6 +70,9 @@ class FaceCache {
   /// Drops entries whose file no longer exists; returns how many.
   std::size_t drop_missing();
 
+  /// The file identities of all entries, in no particular order.
+  std::vector<FileKey> keys() const;
+
   std::size_t size() const { return entries_.size(); }
   int chip_size() const { return chip_size_; }
   const std::string& fingerprint() const { return fingerprint_; }

@@ -46,6 +46,9 @@ struct ModelConfig {
   std::string input_norm = "none";
 };
 
+/// The largest embedding (and owner head hidden width) facetrain trains and a bundle may declare.
+constexpr int kMaxEmbeddingSize = 8192;
+
 /// The input normalisations ModelConfig::input_norm accepts.
 inline const char* const kInputNorms[] = {"none", "face"};
 

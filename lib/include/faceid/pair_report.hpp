@@ -45,7 +45,7 @@ void to_json(nlohmann::json& j, const PairsReport& r);
 
 /// Reads another system's scores: CSV lines `name1,n1,name2,n2,score` (a header line starting
 /// with "name1" is allowed) and returns them in the order of `file`'s pairs. Throws Error(Input)
-/// with the line number for a malformed line, a duplicate pair, and naming the pair when one of
+/// with the line number for a malformed line or a score that is not a finite number, a duplicate pair, and naming the pair when one of
 /// `file`'s pairs has no score.
 std::vector<float> read_scores_csv(const std::filesystem::path& csv, const PairsFile& file);
 

@@ -22,8 +22,9 @@ struct Chart {
   bool log_x = false;
 };
 
-/// A white chart of `width` x `height` with axes, ticks, grid and a legend. Series with fewer
-/// than one point are skipped.
+/// A white chart of `width` x `height` with axes, ticks, grid and a legend (named series only).
+/// Points with a non-finite value (or x <= 0 on a log axis) are left out; series without a point
+/// are skipped; points outside a fixed range are clipped.
 cv::Mat draw_chart(const Chart& chart, int width = 640, int height = 420);
 
 /// Charts side by side in one image.
