@@ -38,6 +38,18 @@ TEST(Boxes, MatchingIsOneToOne) {
   EXPECT_EQ(m.false_negatives, 1);  // box 1 missed
 }
 
+namespace {
+
+// The box read has these left, top, width and height.
+void expect_box(const Box& b, float x, float y, float width, float height) {
+  EXPECT_FLOAT_EQ(b.x, x);
+  EXPECT_FLOAT_EQ(b.y, y);
+  EXPECT_FLOAT_EQ(b.width, width);
+  EXPECT_FLOAT_EQ(b.height, height);
+}
+
+}  // namespace
+
 TEST(Boxes, ReadsImglabXml) {
   TempDir dir;
   write_file(dir / "ok.xml",
@@ -51,10 +63,7 @@ TEST(Boxes, ReadsImglabXml) {
   ASSERT_EQ(images.size(), 2u);
   EXPECT_EQ(images[0].file, dir / "a.jpg");
   ASSERT_EQ(images[0].boxes.size(), 2u);
-  EXPECT_FLOAT_EQ(images[0].boxes[0].x, 20);
-  EXPECT_FLOAT_EQ(images[0].boxes[0].y, 10);
-  EXPECT_FLOAT_EQ(images[0].boxes[0].width, 30);
-  EXPECT_FLOAT_EQ(images[0].boxes[0].height, 40);
+  expect_box(images[0].boxes[0], 20, 10, 30, 40);
   EXPECT_FALSE(images[0].boxes[0].ignore);
   EXPECT_TRUE(images[0].boxes[1].ignore);
   EXPECT_TRUE(images[1].boxes.empty());
@@ -72,18 +81,11 @@ TEST(Boxes, ImglabTagsMaySpanLinesAndAttributesComeInAnyOrderAndQuoting) {
   ASSERT_EQ(images.size(), 2u);
   EXPECT_EQ(images[0].file, dir / "x y.jpg");
   ASSERT_EQ(images[0].boxes.size(), 2u);
-  const Box& a = images[0].boxes[0];
-  EXPECT_FLOAT_EQ(a.x, 20);
-  EXPECT_FLOAT_EQ(a.y, 10);
-  EXPECT_FLOAT_EQ(a.width, 30);
-  EXPECT_FLOAT_EQ(a.height, 40);
-  EXPECT_FALSE(a.ignore);
-  const Box& b =
-      images[0].boxes[1];  // a face cut by the picture's edge starts left of and above it
-  EXPECT_FLOAT_EQ(b.x, -6);
-  EXPECT_FLOAT_EQ(b.y, -5);
-  EXPECT_FLOAT_EQ(b.width, 7.5);
-  EXPECT_TRUE(b.ignore);
+  expect_box(images[0].boxes[0], 20, 10, 30, 40);
+  EXPECT_FALSE(images[0].boxes[0].ignore);
+  // A face cut by the picture's edge starts left of and above it.
+  expect_box(images[0].boxes[1], -6, -5, 7.5, 8);
+  EXPECT_TRUE(images[0].boxes[1].ignore);
   EXPECT_EQ(images[1].file, dir / "z.jpg");
   EXPECT_TRUE(images[1].boxes.empty());
 }
