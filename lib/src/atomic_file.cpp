@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -137,6 +138,17 @@ void create_folder(const fs::path& dir, const std::string& what) {
     throw input_error(dir.string() + ": cannot create " + what + ": a file is in the way");
   fs::create_directories(dir, ec);
   if (ec) throw input_error(dir.string() + ": cannot create " + what + ": " + ec.message());
+}
+
+FolderLock::FolderLock(const fs::path& dir) {
+  fd_ = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ >= 0)
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 AppendFile::AppendFile(const fs::path& file, std::string what, bool append)

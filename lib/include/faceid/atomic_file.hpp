@@ -46,6 +46,20 @@ void replace_with(const std::filesystem::path& tmp, const std::filesystem::path&
 /// "<dir>: cannot create <what>: <reason>" (read-only parent, a file where a folder should be).
 void create_folder(const std::filesystem::path& dir, const std::string& what);
 
+/// An exclusive lock (flock) of a folder for this object's lifetime, for updates that read, merge
+/// and write back a file several processes share (the face cache). Advisory: only processes that
+/// take it wait for each other. When the folder cannot be opened, nothing is locked.
+class FolderLock {
+ public:
+  explicit FolderLock(const std::filesystem::path& dir);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 /// A file that grows during a run (metrics.csv, a log): each write() goes to the file at once and
 /// is checked. Not atomic: after a kill it holds the lines written so far.
 class AppendFile {
