@@ -12,6 +12,7 @@
 #include "../common/detection_report.hpp"
 #include "../common/preprocess_options.hpp"
 #include "faceid/annotate.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "faceid/log.hpp"
@@ -53,7 +54,7 @@ int detect(const Options& o, const cli::CommonOptions& common) {
     }
   }
   const bool out_dir = !o.output.empty() && (files.size() > 1 || fs::is_directory(o.output));
-  if (out_dir) fs::create_directories(o.output);
+  if (out_dir) create_folder(o.output, "the output folder");
   if (o.pipeline.preprocess.detector == "all") throw usage_error("--detector all only goes with --boxes");
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
   const auto detector = pipeline.make_detector();

@@ -4,13 +4,12 @@
 //                             side by side with the reference rule when --refs is given)
 //   --boxes FILE.xml          face detection against hand-drawn boxes, per detector
 
-#include <fstream>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "../common/detection_report.hpp"
 #include "eval.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 
 using namespace faceid;
@@ -26,8 +25,8 @@ int run(const eval::Options& o, const cli::CommonOptions& common) {
   detectors.preprocess.detector = "all";
   const auto report = cli::detection_report(o.boxes, detectors, o.min_iou);
   if (!o.out.empty()) {
-    std::filesystem::create_directories(o.out);
-    std::ofstream(std::filesystem::path(o.out) / "detection_report.json") << report.dump(2) << "\n";
+    create_folder(o.out, "the report folder");
+    write_file_atomically(std::filesystem::path(o.out) / "detection_report.json", "the report", report.dump(2) + "\n");
   }
   if (common.json) cli::print_json(report);
   else cli::print_detection_report(report);

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <memory>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <set>
@@ -22,6 +21,7 @@
 
 #include "eval.hpp"
 #include "faceid/annotate.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/lfw_pairs.hpp"
@@ -354,26 +354,27 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
   for (const auto& s : systems) report["systems"].push_back(system_json(s, owner, strangers, o));
 
   if (!o.out.empty()) {
-    fs::create_directories(o.out);
-    std::ofstream(fs::path(o.out) / "owner_report.json") << report.dump(2) << "\n";
-    std::ofstream csv(fs::path(o.out) / "owner_scores.csv");
-    csv << "file,label";
-    for (const auto& s : systems)
-      csv << (s.owner_kind() ? ",p_owner,owner_model_decision" : ",match_ratio,best_score,decision");
-    csv << "\n";
-    auto rows = [&](const Faces& faces, bool is_owner, const char* label) {
-      for (std::size_t i = 0; i < faces.files.size(); ++i) {
-        csv << faces.files[i].string() << "," << label;
-        for (const auto& s : systems) {
-          const Side& side = is_owner ? s.mine : s.theirs;
-          if (s.owner_kind()) csv << fmt::format(",{:.6f},{}", side.share[i], side.owner[i] ? "owner" : "unknown");
-          else csv << fmt::format(",{:.4f},{:.4f},{}", side.share[i], side.best[i], side.owner[i] ? "owner" : "unknown");
+    create_folder(o.out, "the report folder");
+    write_file_atomically(fs::path(o.out) / "owner_report.json", "the report", report.dump(2) + "\n");
+    write_file_atomically(fs::path(o.out) / "owner_scores.csv", "the scores", [&](std::ostream& csv) {
+      csv << "file,label";
+      for (const auto& s : systems)
+        csv << (s.owner_kind() ? ",p_owner,owner_model_decision" : ",match_ratio,best_score,decision");
+      csv << "\n";
+      auto rows = [&](const Faces& faces, bool is_owner, const char* label) {
+        for (std::size_t i = 0; i < faces.files.size(); ++i) {
+          csv << faces.files[i].string() << "," << label;
+          for (const auto& s : systems) {
+            const Side& side = is_owner ? s.mine : s.theirs;
+            if (s.owner_kind()) csv << fmt::format(",{:.6f},{}", side.share[i], side.owner[i] ? "owner" : "unknown");
+            else csv << fmt::format(",{:.4f},{:.4f},{}", side.share[i], side.best[i], side.owner[i] ? "owner" : "unknown");
+          }
+          csv << "\n";
         }
-        csv << "\n";
-      }
-    };
-    rows(owner, true, "owner");
-    rows(strangers, false, "stranger");
+      };
+      rows(owner, true, "owner");
+      rows(strangers, false, "stranger");
+    });
     std::vector<cv::Mat> charts;
     for (const auto& s : systems) {
       const Thresholds& t = s.verifier->thresholds();

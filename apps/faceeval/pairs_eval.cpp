@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
-#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -16,6 +15,7 @@
 #include "eval.hpp"
 #include "faceid/align.hpp"
 #include "faceid/annotate.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/bundle.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
@@ -119,13 +119,13 @@ std::vector<float> score_file(const PairsFile& file, const fs::path& lfw, const 
 }
 
 void write_scores_csv(const fs::path& file, const PairsFile& pairs, const std::vector<float>& scores) {
-  std::ofstream csv(file);
-  csv << "name1,n1,name2,n2,score\n";
-  for (std::size_t i = 0; i < pairs.pairs.size(); ++i) {
-    const auto& p = pairs.pairs[i];
-    csv << fmt::format("{},{},{},{},{:.6f}\n", p.name1, p.index1, p.name2, p.index2, scores[i]);
-  }
-  if (!csv.flush()) throw input_error(file.string() + ": cannot write the scores");
+  write_file_atomically(file, "the scores", [&](std::ostream& csv) {
+    csv << "name1,n1,name2,n2,score\n";
+    for (std::size_t i = 0; i < pairs.pairs.size(); ++i) {
+      const auto& p = pairs.pairs[i];
+      csv << fmt::format("{},{},{},{},{:.6f}\n", p.name1, p.index1, p.name2, p.index2, scores[i]);
+    }
+  });
 }
 
 // Refuses (or with --allow-overlap warns) when people of the pairs file were trained on.
@@ -148,15 +148,16 @@ void check_overlap(const LoadedBundle& bundle, const PairsFile& file, bool allow
 }
 
 void write_roc_files(const fs::path& out, const PairsReport& r, const std::string& title) {
-  std::ofstream csv(out / "roc.csv");
-  csv << "fold,threshold,tp,fp,tn,fn,tpr,fpr\n";
-  auto rows = [&](const std::string& fold, const std::vector<RocPoint>& points) {
-    for (const auto& p : points)
-      csv << fmt::format("{},{},{},{},{},{},{:.6f},{:.6f}\n", fold, p.threshold, p.counts.tp, p.counts.fp, p.counts.tn,
-                         p.counts.fn, p.counts.recall(), p.counts.fpr());
-  };
-  rows("all", r.roc);
-  for (std::size_t f = 0; f < r.fold_roc.size(); ++f) rows(std::to_string(f + 1), r.fold_roc[f]);
+  write_file_atomically(out / "roc.csv", "the ROC curve", [&](std::ostream& csv) {
+    csv << "fold,threshold,tp,fp,tn,fn,tpr,fpr\n";
+    auto rows = [&](const std::string& fold, const std::vector<RocPoint>& points) {
+      for (const auto& p : points)
+        csv << fmt::format("{},{},{},{},{},{},{:.6f},{:.6f}\n", fold, p.threshold, p.counts.tp, p.counts.fp,
+                           p.counts.tn, p.counts.fn, p.counts.recall(), p.counts.fpr());
+    };
+    rows("all", r.roc);
+    for (std::size_t f = 0; f < r.fold_roc.size(); ++f) rows(std::to_string(f + 1), r.fold_roc[f]);
+  });
 
   Chart chart{title + fmt::format(" ROC (AUC {:.3f})", r.auc), "false accept rate", "true accept rate", {}};
   for (std::size_t f = 0; f < r.fold_roc.size(); ++f) {
@@ -251,9 +252,9 @@ int pairs_main(const Options& o, const cli::CommonOptions& common) {
   report["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string title = fs::path(o.pairs).filename().string();
   if (!o.out.empty()) {
-    fs::create_directories(o.out);
+    create_folder(o.out, "the report folder");
     write_roc_files(o.out, r, title);
-    std::ofstream(fs::path(o.out) / "report.json") << report.dump(2) << "\n";
+    write_file_atomically(fs::path(o.out) / "report.json", "the report", report.dump(2) + "\n");
   }
   if (common.json) cli::print_json(report);
   else print_report(title, r, test.folds > 1);

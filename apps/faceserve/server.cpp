@@ -2,7 +2,6 @@
 
 #include <ctime>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -14,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/verdicts.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/face_cache.hpp"
 #include "faceid/image.hpp"
@@ -209,9 +209,7 @@ FaceServer::FaceServer(ServeOptions options)
   if (o_.workers < 1) throw usage_error("--workers must be at least 1");
   if (o_.queue < 0) throw usage_error("--queue must be 0 or more");
   if (!o_.save_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(o_.save_dir, ec);
-    if (ec) throw input_error(o_.save_dir + ": cannot create the --save-dir folder: " + ec.message());
+    create_folder(o_.save_dir, "the --save-dir folder");
   }
   engine_ = load_engine();
   routes();
@@ -418,10 +416,15 @@ void FaceServer::save_upload(const std::string& bytes, const std::string& name, 
   const bool png = bytes.size() > 1 && static_cast<unsigned char>(bytes[0]) == 0x89;
   const std::string stem = fmt::format("{}-{:06d}", now_iso(), ++saved_);
   const fs::path dir(o_.save_dir);
-  std::ofstream(dir / (stem + (png ? ".png" : ".jpg")), std::ios::binary) << bytes;
   nlohmann::json j = result;
   j["uploaded_as"] = name;
-  std::ofstream(dir / (stem + ".json")) << j.dump(2) << "\n";
+  // The visitor still gets the answer; the log names what could not be kept.
+  try {
+    write_file_atomically(dir / (stem + (png ? ".png" : ".jpg")), "the upload", bytes);
+    write_file_atomically(dir / (stem + ".json"), "the upload's result", j.dump(2) + "\n");
+  } catch (const Error& e) {
+    logger()->warn("{}", e.what());
+  }
 }
 
 int FaceServer::bind() {

@@ -5,16 +5,19 @@
 
 #include <algorithm>
 #include <ctime>
-#include <fstream>
+#include <exception>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "facetrain.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/lfw_pairs.hpp"
 #include "faceid/log.hpp"
@@ -24,6 +27,36 @@ namespace fs = std::filesystem;
 
 namespace faceid::facetrain {
 namespace {
+
+// train.log: each line goes to the file at once; the first failed write is kept for
+// check_run_log(), because spdlog swallows an exception thrown while logging.
+class RunLogSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  RunLogSink(const fs::path& file, bool append) : file_(file, "the run log", append) {}
+  void check() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (error_) return;
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    try {
+      file_.write({line.data(), line.size()});
+    } catch (const Error&) {
+      error_ = std::current_exception();
+    }
+  }
+  void flush_() override {}
+
+ private:
+  AppendFile file_;
+  std::exception_ptr error_;
+};
+
+std::shared_ptr<RunLogSink> g_run_log;
 
 // --self DIR...: several folders are one session each; one folder with sub-folders of photos has
 // a session per sub-folder (photos directly in it are one more session); one plain folder is one
@@ -245,11 +278,11 @@ nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip,
   thresholds.calibration["owner_duplicates"] = {{"groups", owner_split.duplicate_groups},
                                                 {"photos", owner_split.duplicate_photos},
                                                 {"held_out_copies_moved_to_training", owner_split.moved_to_train}};
-  std::ofstream(run_dir / "sessions.json") << nlohmann::json{{"sessions", report},
-                                                             {"by_session", owner_split.by_session},
-                                                             {"duplicates", thresholds.calibration["owner_duplicates"]}}
-                                                  .dump(2)
-                                           << "\n";
+  write_file_atomically(run_dir / "sessions.json", "the session report",
+                        nlohmann::json{{"sessions", report},
+                                       {"by_session", owner_split.by_session},
+                                       {"duplicates", thresholds.calibration["owner_duplicates"]}}
+                                .dump(2) + "\n");
   return report;
 }
 
@@ -264,14 +297,21 @@ void print_sessions(const nlohmann::json& report) {
 }
 
 void fill_references(const fs::path& dir, const FaceSet& faces, const std::vector<int>& held_out) {
+  create_folder(dir, "the references folder");
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw input_error(dir.string() + ": cannot create the references folder: " + ec.message());
   std::size_t copied = 0;
   for (const int id : held_out) {
-    const fs::path source = faces.sources.at(static_cast<std::size_t>(id));
-    if (fs::copy_file(source, dir / source.filename(), fs::copy_options::skip_existing, ec)) ++copied;
-    if (ec) throw input_error((dir / source.filename()).string() + ": cannot copy a reference photo: " + ec.message());
+    const fs::path source = faces.sources.at(static_cast<std::size_t>(id)), target = dir / source.filename();
+    if (fs::exists(target, ec)) continue;
+    // Copied beside and renamed, so that a killed run never leaves half a photo among the references.
+    const fs::path tmp = temporary_beside(target);
+    if (!fs::copy_file(source, tmp, ec)) {
+      const std::string why = ec.message();
+      fs::remove(tmp, ec);
+      throw input_error(target.string() + ": cannot write a reference photo: " + why);
+    }
+    replace_with(tmp, target, "a reference photo");
+    ++copied;
   }
   logger()->info("{}: {} held-out owner photos copied as faceverify references ({} were there already)", dir.string(),
                  copied, held_out.size() - copied);
@@ -282,15 +322,20 @@ void fill_references(const fs::path& dir, const FaceSet& faces, const std::vecto
 
 fs::path open_run_dir(const std::string& dir, bool append) {
   const fs::path run_dir = dir.empty() ? fs::path("runs") / timestamp() : fs::path(dir);
-  fs::create_directories(run_dir);
+  create_folder(run_dir, "the run folder");
   // The run's log keeps everything from info up, whatever -q/-v say about the terminal.
   auto log = logger();
   for (auto& sink : log->sinks()) sink->set_level(log->level());
-  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((run_dir / "train.log").string(), !append);
+  auto file_sink = std::make_shared<RunLogSink>(run_dir / "train.log", append);
   file_sink->set_level(spdlog::level::info);
   log->sinks().push_back(file_sink);
+  g_run_log = file_sink;
   log->set_level(std::min(log->level(), spdlog::level::info));
   return run_dir;
+}
+
+void check_run_log() {
+  if (g_run_log) g_run_log->check();
 }
 
 std::string timestamp() {

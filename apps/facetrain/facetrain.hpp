@@ -103,6 +103,9 @@ void fill_references(const std::filesystem::path& dir, const FaceSet& faces, con
 /// The run folder (default runs/<time>), created, with train.log receiving the log from info up.
 std::filesystem::path open_run_dir(const std::string& run_dir, bool append);
 
+/// Throws the Error(Input) of the first line that could not be written to train.log, if any.
+void check_run_log();
+
 /// "20260101-120000", local time.
 std::string timestamp();
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <csignal>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -15,12 +14,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "facetrain.hpp"
 #include "faceid/annotate.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/error.hpp"
@@ -119,13 +118,13 @@ int run(Options& o, const cli::CommonOptions& common) {
   nlohmann::json params = {{"lfw", o.lfw}, {"self", o.self}, {"sessions", session_params}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
                            {"model", model_config}, {"preprocess", pipeline.config()}, {"train", o.train},
                            {"val_fraction", o.val_fraction}, {"threads", threads}, {"faceid_version", FACEID_VERSION}};
-  std::ofstream(run_dir / "params.json") << params.dump(2) << "\n";
-  std::ofstream jsonl(run_dir / "metrics.jsonl", o.train.resume ? std::ios::app : std::ios::trunc);
-  std::ofstream csv(run_dir / "metrics.csv", o.train.resume ? std::ios::app : std::ios::trunc);
+  write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
+  AppendFile jsonl(run_dir / "metrics.jsonl", "the metrics", o.train.resume);
+  AppendFile csv(run_dir / "metrics.csv", "the metrics", o.train.resume);
   if (!o.train.resume)
-    csv << "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_loss,val_accuracy,"
-           "val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_accuracy,val_score_std,seconds,"
-           "images_per_second\n";
+    csv.write("epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_loss,"
+              "val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_accuracy,"
+              "val_score_std,seconds,images_per_second\n");
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
@@ -147,14 +146,14 @@ int run(Options& o, const cli::CommonOptions& common) {
                    m.epoch, m.minutes, m.learning_rate, m.train_pair_loss, m.train_id_loss, m.train_accuracy,
                    m.val_auc_head, m.val_auc_cosine, m.val_accuracy, m.val_owner_accuracy, m.images_per_second,
                    m.seconds, m.collapsed ? "  COLLAPSED?" : "");
-    jsonl << nlohmann::json(m).dump() << std::endl;
-    csv << fmt::format("{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
-                       "{:.6f},{:.6f},{:.2f},{:.2f}\n",
-                       m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss, m.train_id_loss,
-                       m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall, m.val_auc,
-                       m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy, m.val_score_std, m.seconds,
-                       m.images_per_second)
-        << std::flush;
+    jsonl.write(nlohmann::json(m).dump() + "\n");
+    csv.write(fmt::format("{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
+                          "{:.6f},{:.6f},{:.6f},{:.2f},{:.2f}\n",
+                          m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss, m.train_id_loss,
+                          m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall, m.val_auc,
+                          m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy, m.val_score_std, m.seconds,
+                          m.images_per_second));
+    check_run_log();
   };
   const TrainResult result = trainer.fit(hooks);
   if (bar) bar->finish();
@@ -241,6 +240,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   t.scoring = scoring;
   save_bundle(o.output, info, net, nullptr, stranger_embeddings);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
+  check_run_log();
   if (result.interrupted)
     logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}", run_dir.string());
 

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <random>
 #include <set>
-#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "facetrain.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -150,14 +150,12 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   s.config = config;
   save_bundle(o.output, info, net, &head);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, data.faces, split.val.owner);
-  std::ofstream(run_dir / "params.json") << nlohmann::json{{"mode", "owner-only"}, {"from", o.from}, {"lfw", o.lfw},
-                                                           {"self", o.self}, {"negatives", o.negatives},
-                                                           {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
-                                                           {"owner", config}, {"val_fraction", o.val_fraction},
-                                                           {"target_far", o.calibration_far},
-                                                           {"faceid_version", FACEID_VERSION}}
-                                                .dump(2)
-                                         << "\n";
+  const nlohmann::json params = {{"mode", "owner-only"}, {"from", o.from}, {"lfw", o.lfw}, {"self", o.self},
+                                 {"negatives", o.negatives}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
+                                 {"owner", config}, {"val_fraction", o.val_fraction},
+                                 {"target_far", o.calibration_far}, {"faceid_version", FACEID_VERSION}};
+  write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
+  check_run_log();
 
   const auto& cal = t.calibration;
   if (common.json) {

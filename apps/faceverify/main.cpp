@@ -23,6 +23,7 @@
 #include "../common/preprocess_options.hpp"
 #include "../common/verdicts.hpp"
 #include "faceid/annotate.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "faceid/log.hpp"
@@ -81,9 +82,7 @@ std::vector<Job> plan(const Options& o) {
     jobs[0].output = o.output;
     return jobs;
   }
-  std::error_code ec;
-  fs::create_directories(o.output, ec);
-  if (ec) throw input_error(o.output + ": cannot create the output folder: " + ec.message());
+  create_folder(o.output, "the output folder");
   for (auto& job : jobs) job.output = fs::path(o.output) / job.input.filename();
   return jobs;
 }
@@ -109,6 +108,17 @@ std::string summary_line(const std::vector<FaceVerdict>& verdicts) {
                      verdicts.size(), verdicts.size() == 1 ? "" : "s", owners,
                      unsure ? fmt::format(", {} unsure", unsure) : "",
                      verdicts.front().owner_probability >= 0 ? "P(owner)" : "match ratio", best);
+}
+
+// A video writer reports no write errors (full disk, file-size limit), so the written file is read
+// back and its frames counted (demuxing and decoding cost little next to detection).
+void check_video(const fs::path& file, const fs::path& output, std::size_t frames) {
+  cv::VideoCapture back(file.string());
+  std::size_t read = 0;
+  while (back.isOpened() && read < frames && back.grab()) ++read;
+  if (read < frames)
+    throw input_error(fmt::format("{}: cannot write video: {} of {} frames could be read back (disk full?)",
+                                  output.string(), read, frames));
 }
 
 class JobRunner {
@@ -147,7 +157,7 @@ class JobRunner {
     if (!job.output.empty()) {
       std::error_code ec;
       if (fs::equivalent(job.output, job.input, ec)) throw usage_error(job.output.string() + ": refusing to overwrite the input video");
-      partial = job.output.parent_path() / ("." + job.output.stem().string() + ".partial" + job.output.extension().string());
+      partial = temporary_beside(job.output);
     }
     cli::ProgressBar bar("frames " + job.input.filename().string(), !common_.quiet);
     nlohmann::json frames = nlohmann::json::array();
@@ -183,7 +193,8 @@ class JobRunner {
       if (count == 0) throw input_error(job.input.string() + ": no frames could be read");
       if (writer.isOpened()) {
         writer.release();
-        fs::rename(partial, job.output);
+        check_video(partial, job.output, count);
+        replace_with(partial, job.output, "video");
         entry["output"] = job.output.string();
       }
     } catch (...) {

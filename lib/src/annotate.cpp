@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 
 namespace fs = std::filesystem;
@@ -33,20 +34,17 @@ void write_image(const fs::path& file, const cv::Mat& image, const fs::path& inp
   std::error_code ec;
   if (!input.empty() && fs::exists(file, ec) && fs::equivalent(file, input, ec))
     throw usage_error(file.string() + ": refusing to overwrite the input image");
-  const fs::path tmp = file.parent_path() / (".tmp-" + file.filename().string());
-  bool ok = false;
+  // Encoded in memory, so that the file goes through the one checked, atomic write path.
+  std::vector<uchar> bytes;
+  bool encoded = false;
+  std::string why = "unknown image extension";
   try {
-    ok = cv::imwrite(tmp.string(), image);
+    encoded = cv::imencode(file.extension().string(), image, bytes);
   } catch (const cv::Exception& e) {
-    fs::remove(tmp, ec);
-    throw input_error(file.string() + ": cannot write image: " + e.err);
+    why = e.err;
   }
-  if (!ok) {
-    fs::remove(tmp, ec);
-    throw input_error(file.string() + ": cannot write image (unknown extension or folder not writable)");
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) throw input_error(file.string() + ": " + ec.message());
+  if (!encoded) throw input_error(file.string() + ": cannot write image: " + why);
+  write_file_atomically(file, "image", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 cv::Mat contact_sheet(const std::vector<cv::Mat>& chips, int columns) {

@@ -8,6 +8,7 @@
 #include <torch/serialize.h>
 
 #include "detail/json_integer.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 
 namespace fs = std::filesystem;
@@ -22,19 +23,6 @@ const int kDefaultMinFace = 24;
 const float kDefaultMinSharpness = 10;
 
 namespace {
-
-void write_atomic(const fs::path& file, const std::string& bytes) {
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw input_error(tmp.string() + ": cannot write");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) throw input_error(file.string() + ": " + ec.message());
-}
 
 std::string read_all(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -73,9 +61,7 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, O
   if (!owner && info.kind != kSiameseKind) throw usage_error("save_bundle: unknown kind '" + info.kind + "'");
   if (owner != (owner_head != nullptr && !owner_head->is_empty()))
     throw usage_error(owner ? "save_bundle: an owner bundle needs its owner head" : "save_bundle: a siamese bundle has no owner head");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw input_error(dir.string() + ": cannot create model folder: " + ec.message());
+  create_folder(dir, "the model folder");
 
   std::ostringstream weights;
   {
@@ -103,9 +89,11 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, O
   const std::string bytes = weights.str();
   const std::string checksum = checksum_bytes(bytes);
   const std::string weights_file = "weights-" + checksum + ".pt";
-  write_atomic(dir / weights_file, bytes);
+  write_file_atomically(dir / weights_file, "the model weights", bytes);
 
-  write_atomic(dir / "model.json", bundle_json({info, weights_file, bytes.size(), checksum}).dump(2) + "\n");
+  write_file_atomically(dir / "model.json", "the model description",
+                        bundle_json({info, weights_file, bytes.size(), checksum}).dump(2) + "\n");
+  std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
     if (name.rfind("weights-", 0) == 0 && name != weights_file) fs::remove(entry.path(), ec);

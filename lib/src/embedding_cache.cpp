@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "detail/binary_io.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/config.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -57,7 +58,8 @@ EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& mod
 }
 
 void EmbeddingCache::save(const fs::path& file) const {
-  detail::write_atomically(file, "embedding cache", [&](std::ostream& out) {
+  create_folder(file.parent_path(), "the cache folder");
+  write_file_atomically(file, "the embedding cache", [&](std::ostream& out) {
     out.write(kMagic, 4);
     detail::put_pod(out, kVersion);
     detail::put_str(out, checksum_);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "detail/binary_io.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/config.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -85,7 +86,8 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
 }
 
 void FaceCache::save(const fs::path& file) const {
-  detail::write_atomically(file, "face cache", [&](std::ostream& out) {
+  create_folder(file.parent_path(), "the cache folder");
+  write_file_atomically(file, "the face cache", [&](std::ostream& out) {
     out.write(kMagic, 4);
     put_pod(out, kVersion);
     put_pod(out, static_cast<std::uint32_t>(chip_size_));

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "faceid/align.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 
@@ -150,8 +151,19 @@ FaceCache FacePipeline::cached_faces(const fs::path& source, const std::vector<f
   const fs::path file = cache_file_for(cache_dir, source, config_.fingerprint());
   FaceCache cache = FaceCache::load(file, config_.chip_size, config_.fingerprint());
   CacheUpdate update_stats = update(cache, files, threads, progress);
-  const std::size_t dropped = cache.drop_missing();
-  if (update_stats.computed > 0 || dropped > 0) cache.save(file);
+  if (update_stats.computed > 0 || cache.drop_missing() > 0) {
+    // Another process may have saved this cache since it was loaded (two faceprep runs, faceeval
+    // beside facetrain): what it saved is kept, with this run's files as this process found them,
+    // and the lock makes the reload-and-save of concurrent processes take turns.
+    create_folder(cache_dir, "the cache folder");
+    const FolderLock lock(cache_dir);
+    FaceCache saved = FaceCache::load(file, config_.chip_size, config_.fingerprint());
+    for (const auto& f : files)
+      if (const CachedFace* face = cache.find(file_key(f))) saved.put(*face);
+    saved.drop_missing();
+    saved.save(file);
+    cache = std::move(saved);
+  }
   if (stats) *stats = std::move(update_stats);
   return cache;
 }

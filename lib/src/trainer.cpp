@@ -11,6 +11,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/serialize.h>
 
+#include "faceid/atomic_file.hpp"
 #include "faceid/augment.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
@@ -330,12 +331,8 @@ void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const Tr
                           {"seconds", elapsed_seconds()}, {"best_epoch", result.best_epoch},
                           {"history", result.history}, {"best_count", best_weights_.size()}, {"config", config_}};
   archive.write("state", c10::IValue(state.dump()));
-  std::error_code ec;
-  fs::create_directories(config_.checkpoint.parent_path(), ec);
-  const fs::path tmp = config_.checkpoint.string() + ".tmp";
-  archive.save_to(tmp.string());
-  fs::rename(tmp, config_.checkpoint, ec);
-  if (ec) throw input_error(config_.checkpoint.string() + ": cannot write checkpoint: " + ec.message());
+  create_folder(config_.checkpoint.parent_path(), "the checkpoint folder");
+  write_file_atomically(config_.checkpoint, "checkpoint", [&](std::ostream& out) { archive.save_to(out); });
 }
 
 void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result) {

@@ -26,3 +26,66 @@ check() {
     echo "FAIL $name: output does not match /$regex/"; printf '%s\n' "$out" | tail -8; fails=$((fails+1)); return; fi
   echo "ok   $name (exit $got)"
 }
+
+# The write path's temporaries (.<stem>.tmp-<pid>-<n><ext>, lib/include/faceid/atomic_file.hpp)
+# under the given folders, one per line.
+temporaries() { find "$@" -name '.*.tmp-*' 2>/dev/null; }
+
+# `limited KIB command...` runs the command with files limited to KIB KiB and SIGXFSZ ignored, so
+# that a write beyond the limit fails with EFBIG ("File too large") as on a full disk.
+limited() { bash -c 'trap "" XFSZ; ulimit -f "$0" && exec "$@"' "$@"; }
+
+# `check_write_error NAME PATH REASON -- command...`: the command exits 3 with exactly one
+# `error: PATH: cannot ...: ...REASON` line, PATH does not exist afterwards and no temporary is
+# left in PATH's folder.
+check_write_error() {
+  local name=$1 path=$2 reason=$3; shift 4
+  local err; err=$("$@" 2>&1 >/dev/null); local got=$?
+  local problems="" errors; errors=$(printf '%s\n' "$err" | grep -c '^error: ')
+  [ "$got" -eq 3 ] || problems+=" exit $got, expected 3;"
+  [ "$errors" -eq 1 ] || problems+=" $errors error lines;"
+  printf '%s\n' "$err" | grep -q "^error: $path: cannot .*$reason" || problems+=" no 'error: $path: cannot ...$reason';"
+  [ ! -e "$path" ] || problems+=" $path exists;"
+  [ -z "$(temporaries "$(dirname "$path")")" ] || problems+=" temporaries left: $(temporaries "$(dirname "$path")");"
+  if [ -n "$problems" ]; then echo "FAIL $name:$problems"; printf '%s\n' "$err" | tail -5; fails=$((fails+1)); return; fi
+  echo "ok   $name (exit 3) $(printf '%s\n' "$err" | grep '^error: ')"
+}
+
+# `synthetic_scores DIR` writes DIR/pairs.txt (View 2: 2 folds of 15 matched + 15 mismatched
+# pairs) and DIR/scores.csv, another system's scores for them: `faceeval --scores --pairs` then
+# writes a whole report without images or a model.
+synthetic_scores() {
+  /usr/bin/python3 - "$1" <<'PY'
+import sys
+out = sys.argv[1]
+people = [f"Person_{i}" for i in range(15)]
+with open(out + "/pairs.txt", "w") as pairs, open(out + "/scores.csv", "w") as scores:
+    pairs.write("2 15\n")
+    scores.write("name1,n1,name2,n2,score\n")
+    for fold in range(2):
+        for i, name in enumerate(people):
+            pairs.write(f"{name}\t{fold + 1}\t{fold + 3}\n")
+            scores.write(f"{name},{fold + 1},{name},{fold + 3},{0.5 + i / 30:.4f}\n")
+        for i, name in enumerate(people):
+            other = people[(i + 3) % 15]
+            pairs.write(f"{name}\t{fold + 1}\t{other}\t{fold + 2}\n")
+            scores.write(f"{name},{fold + 1},{other},{fold + 2},{0.2 + i / 30:.4f}\n")
+PY
+}
+
+# `small_lfw DIR ln|cp` fills DIR with 12 LFW people of 4 photos each from $data/lfw (links, or
+# copies where the files' own modification times matter).
+small_lfw() {
+  local person f
+  for person in Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham \
+                Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien; do
+    mkdir -p "$1/$person"
+    for f in "$data/lfw/$person/${person}_000"[1-4].jpg; do
+      if [ "$2" = cp ]; then cp "$f" "$1/$person/"; else ln -s "$f" "$1/$person/"; fi
+    done
+  done
+}
+
+# A training of seconds (facetrain flags, --epochs to add): the small Koch net on 80 px chips.
+tiny_train=(--arch koch-small --chip-size 80 --embedding-size 32 --time-budget 0 --batch-people 4
+            --batch-photos 2 --val-pairs 16 --val-fraction 0.3 --references 4 --min-owner-tar 0 -q)

@@ -5,15 +5,10 @@
 
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <istream>
 #include <ostream>
 #include <stdexcept>
 #include <string>
-
-#include "faceid/error.hpp"
 
 namespace faceid::detail {
 
@@ -52,23 +47,5 @@ struct Reader {
     if (std::memcmp(m, expected, 4) != 0) throw std::runtime_error(what);
   }
 };
-
-/// Writes `file` atomically: `body` writes a temporary file beside it, which then replaces
-/// `file`. Throws Error(Input) naming the file and `what` when it cannot be written.
-inline void write_atomically(const std::filesystem::path& file, const std::string& what,
-                             const std::function<void(std::ostream&)>& body) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw input_error(tmp.string() + ": cannot write " + what);
-    body(out);
-    if (!out.flush()) throw input_error(tmp.string() + ": write failed (disk full?)");
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) throw input_error(file.string() + ": cannot replace " + what + ": " + ec.message());
-}
 
 }  // namespace faceid::detail
