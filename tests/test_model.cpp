@@ -172,6 +172,33 @@ TEST(Model, FaceInputNormalisationCancelsLightingOfTheFace) {
   EXPECT_THROW(SiameseNet{c}, Error);
 }
 
+TEST(Model, TheZoomViewIsTheChipsCentreAndJoinsTheEmbedding) {
+  // A chip whose pixel (y, x) holds x: zoomed in twice, column j shows the centre half's x.
+  const auto ramp = torch::arange(40, torch::kFloat).view({1, 1, 1, 40}).expand({1, 3, 40, 40}).contiguous();
+  const auto zoomed = zoom_centre(ramp, 2.0);
+  ASSERT_EQ(zoomed.sizes(), ramp.sizes());
+  EXPECT_NEAR(zoomed[0][0][7][0].item<float>(), 10.f, 0.5f);   // the centre half starts at x = 10
+  EXPECT_NEAR(zoomed[0][0][7][39].item<float>(), 29.f, 0.5f);  // and ends at x = 29
+  EXPECT_NEAR(zoomed[0][1][20][20].item<float>(), 20.f, 0.5f);
+  // embed_chips sums the chip's and the zoom view's embeddings (renormalised), and the bundle keeps it.
+  ModelConfig c = tiny_resnet();
+  c.zoom_view = 1.5f;
+  torch::manual_seed(8);
+  SiameseNet net(c);
+  net->eval();
+  const auto chips = torch::randint(0, 256, {2, 32, 32, 3}).to(torch::kUInt8);
+  const auto x = chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0);
+  const auto expected = torch::nn::functional::normalize(net->embed(x) + net->embed(zoom_centre(x, 1.5)),
+                                                         torch::nn::functional::NormalizeFuncOptions().dim(1));
+  EXPECT_TRUE(torch::allclose(embed_chips(net, chips, torch::kCPU), expected, 1e-5, 1e-6));
+  nlohmann::json j = c;
+  EXPECT_FLOAT_EQ(j.get<ModelConfig>().zoom_view, 1.5f);
+  j["zoom_view"] = 0.5;  // a zoom out is no view of the face
+  EXPECT_THROW(j.get<ModelConfig>(), Error);
+  c.zoom_view = 0.5f;
+  EXPECT_THROW(SiameseNet{c}, Error);
+}
+
 TEST(Model, ScoreIsTheHeadProbabilityOrTheRescaledCosine) {
   torch::manual_seed(3);
   SiameseNet net(tiny_resnet());

@@ -104,6 +104,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.embedding_size > 0) model_config.embedding_size = o.embedding_size;
   model_config.batch_norm = o.batch_norm;
   model_config.input_norm = o.input_norm;
+  model_config.zoom_view = o.train.augment.zoom_view;
   torch::manual_seed(common.seed);
   SiameseNet net(model_config);
   o.train.checkpoint = run_dir / "checkpoint.pt";
@@ -321,6 +322,13 @@ int main(int argc, char** argv) {
          app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC (0: never)")->capture_default_str();
          app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
          app.add_option("--erase-prob", o.train.augment.erase_prob, "Random erasing: share of training chips with a rectangle of noise")
+             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+         app.add_option("--zoom-view", o.train.augment.zoom_view,
+                        "Second view of each face: the chip's centre zoomed in by this factor (the face without hair "
+                        "and background), shown for --zoom-prob of the training chips; faces are embedded as the sum of "
+                        "both views (0: off)")
+             ->check(CLI::Range(0.0, double{kMaxZoomView}))->capture_default_str();
+         app.add_option("--zoom-prob", o.train.augment.zoom_prob, "Share of training chips shown as the zoom view")
              ->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
          app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();

@@ -45,7 +45,8 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
     // Geometry, as the inverse map from output to input in normalised [-1, 1] coordinates.
     const bool flip = uniform(0, 1) < c.flip_prob;
     const double angle = uniform(-c.max_rotation_deg, c.max_rotation_deg) * M_PI / 180.0;
-    const double scale = uniform(1 - c.max_scale, 1 + c.max_scale);
+    double scale = uniform(1 - c.max_scale, 1 + c.max_scale);
+    if (c.zoom_view > 1 && uniform(0, 1) < c.zoom_prob) scale *= c.zoom_view;
     const double tx = 2 * uniform(-c.max_shift, c.max_shift);
     const double ty = 2 * uniform(-c.max_shift, c.max_shift);
     const double f = flip ? -1.0 : 1.0, cs = std::cos(angle) / scale, sn = std::sin(angle) / scale;

@@ -63,7 +63,8 @@ void to_json(nlohmann::json& j, const AugmentConfig& c) {
        {"max_rotation_deg", c.max_rotation_deg}, {"max_scale", c.max_scale},
        {"max_shift", c.max_shift},   {"brightness", c.brightness},
        {"contrast", c.contrast},     {"blur_prob", c.blur_prob},
-       {"noise_std", c.noise_std},   {"erase_prob", c.erase_prob}};
+       {"noise_std", c.noise_std},   {"erase_prob", c.erase_prob},
+       {"zoom_view", c.zoom_view}, {"zoom_prob", c.zoom_prob}};
 }
 
 void from_json(const nlohmann::json& j, AugmentConfig& c) {
@@ -78,6 +79,8 @@ void from_json(const nlohmann::json& j, AugmentConfig& c) {
   c.blur_prob = j.value("blur_prob", d.blur_prob);
   c.noise_std = j.value("noise_std", d.noise_std);
   c.erase_prob = j.value("erase_prob", d.erase_prob);
+  c.zoom_view = j.value("zoom_view", d.zoom_view);
+  c.zoom_prob = j.value("zoom_prob", d.zoom_prob);
 }
 
 }  // namespace faceid

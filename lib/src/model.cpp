@@ -7,6 +7,7 @@
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/functional/normalization.h>
+#include <torch/nn/functional/upsampling.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/nn/init.h>
@@ -42,7 +43,8 @@ ModelConfig default_model(const std::string& name) {
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   j = {{"name", c.name}, {"input_size", c.input_size}, {"channels", c.channels}, {"embedding_size", c.embedding_size},
-       {"batch_norm", c.batch_norm}, {"dropout", c.dropout}, {"score", c.score}, {"flip_average", c.flip_average}, {"input_norm", c.input_norm}};
+       {"batch_norm", c.batch_norm}, {"dropout", c.dropout}, {"score", c.score}, {"flip_average", c.flip_average}, {"input_norm", c.input_norm},
+       {"zoom_view", c.zoom_view}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -57,12 +59,15 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
     c.score = j.value("score", std::string("head"));
     c.flip_average = j.value("flip_average", false);
     c.input_norm = j.value("input_norm", std::string("none"));
+    c.zoom_view = j.value("zoom_view", 0.0f);
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("model config: ") + e.what());
   }
   if (!known(kArchitectures, c.name)) throw model_error("model config: unknown architecture '" + c.name + "'");
   if (!known(kInputNorms, c.input_norm)) throw model_error("model config: unknown input_norm '" + c.input_norm + "'");
   if (c.score != "head" && c.score != "cosine") throw model_error("model config: unknown score '" + c.score + "'");
+  if (!(c.zoom_view == 0 || (c.zoom_view > 1 && c.zoom_view <= kMaxZoomView)))
+    throw model_error("model config: zoom_view must be 0 or in (1, " + std::to_string(kMaxZoomView) + "]");
 }
 
 namespace {
@@ -120,6 +125,9 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), res
     throw usage_error("unknown architecture '" + config.name + "' (expected resnet, koch or koch-small)");
   if (!known(kInputNorms, config.input_norm))
     throw usage_error("unknown input normalisation '" + config.input_norm + "' (expected none or face)");
+  if (!(config.zoom_view == 0 || (config.zoom_view > 1 && config.zoom_view <= kMaxZoomView)))
+    throw usage_error("zoom view " + std::to_string(config.zoom_view) + " must be 0 (off) or in (1, " +
+                      std::to_string(kMaxZoomView) + "]");
   set_scoring(config.score, config.flip_average);
   nn::Sequential features;
   int flat = 0;
@@ -240,6 +248,17 @@ std::int64_t SiameseNetImpl::parameter_count() const {
   return n;
 }
 
+torch::Tensor zoom_centre(const torch::Tensor& chips, double zoom) {
+  const auto side = chips.size(3);
+  const auto crop = std::max<std::int64_t>(1, std::llround(static_cast<double>(side) / zoom));
+  const auto offset = (side - crop) / 2;
+  const auto centre = chips.slice(2, offset, offset + crop).slice(3, offset, offset + crop);
+  return F::interpolate(centre, F::InterpolateFuncOptions()
+                                    .size(std::vector<std::int64_t>{side, side})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false));
+}
+
 torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch) {
   c10::InferenceMode inference;
   net->eval();
@@ -250,11 +269,20 @@ torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::De
                        .permute({0, 3, 1, 2})
                        .to(torch::kFloat)
                        .div(255.0);
-    auto e = net->embed(x);
-    if (net->config().flip_average) {
-      e = e + net->embed(x.flip({3}));
-      e = net->config().name == "resnet" ? F::normalize(e, F::NormalizeFuncOptions().dim(1)) : e.mul_(0.5);
-    }
+    const auto& c = net->config();
+    std::vector<torch::Tensor> views;
+    views.reserve(4);
+    views.push_back(x);
+    if (c.zoom_view > 1) views.push_back(zoom_centre(x, c.zoom_view));
+    if (c.flip_average)
+      for (std::size_t v = 0, n = views.size(); v < n; ++v) {
+        auto mirror = views[v].flip({3});
+        views.push_back(std::move(mirror));
+      }
+    auto e = net->embed(views[0]);
+    for (std::size_t v = 1; v < views.size(); ++v) e = e + net->embed(views[v]);
+    if (views.size() > 1)
+      e = c.name == "resnet" ? F::normalize(e, F::NormalizeFuncOptions().dim(1)) : e.div_(static_cast<double>(views.size()));
     out.push_back(e.to(torch::kCPU));
   }
   return out.empty() ? torch::empty({0, net->config().embedding_size}) : torch::cat(out);

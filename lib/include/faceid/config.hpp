@@ -36,6 +36,10 @@ struct AugmentConfig {
   float blur_prob = 0.1f;        ///< 3x3 Gaussian blur
   float noise_std = 0.01f;       ///< Gaussian pixel noise
   float erase_prob = 0.0f;       ///< random erasing: a rectangle (2-20 % of the chip) filled with noise
+  /// > 1: a share zoom_prob of the chips is zoomed in by this factor more (the net's zoom view,
+  /// ModelConfig::zoom_view, seen in training). 0 = off.
+  float zoom_view = 0.0f;
+  float zoom_prob = 0.5f;
 };
 
 void to_json(nlohmann::json& j, const PreprocessConfig& c);

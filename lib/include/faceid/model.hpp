@@ -39,6 +39,9 @@ struct ModelConfig {
   /// "cosine" = (1 + cosine similarity) / 2. facetrain picks the one with the higher validation AUC.
   std::string score = "head";
   bool flip_average = false;  ///< embed_chips() sums the embeddings of each chip and its mirror
+  /// > 1: embed_chips() also embeds the chip's centre zoomed in by this factor (the face without
+  /// hair and background, as a tight chip shows it) and sums the two views. 0 = the chip alone.
+  float zoom_view = 0;
   /// How embed() normalises its input first: "none" (x/255 as given) or "face" (each chip minus
   /// its per-channel mean, divided by its standard deviation, both taken over the chip's central
   /// half, i.e. the face: brightness, contrast and colour cast of the light, such as a backlit
@@ -48,6 +51,9 @@ struct ModelConfig {
 
 /// The largest embedding (and owner head hidden width) facetrain trains and a bundle may declare.
 constexpr int kMaxEmbeddingSize = 8192;
+
+/// The largest ModelConfig::zoom_view a bundle may declare.
+constexpr float kMaxZoomView = 4;
 
 /// The input normalisations ModelConfig::input_norm accepts.
 inline const char* const kInputNorms[] = {"none", "face"};
@@ -147,10 +153,15 @@ class SiameseNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SiameseNet);
 
+/// The centre 1/zoom of float chips [B, C, S, S], resized back to S x S (bilinear): what the
+/// chip shows zoomed in by `zoom` around its centre (ModelConfig::zoom_view).
+torch::Tensor zoom_centre(const torch::Tensor& chips, double zoom);
+
 /// Embeddings of uint8 chips [N, S, S, 3] (RGB, as in the face cache) in batches of `batch`, in
 /// inference mode; returns float [N, E] on the CPU. Puts the net in eval mode. With
-/// config().flip_average each embedding is that of the chip plus that of its mirror image
-/// (renormalised for the resnet).
+/// config().flip_average each embedding is that of the chip plus that of its mirror image, with
+/// config().zoom_view plus that of its zoomed centre (and its mirror): the views' sum,
+/// renormalised for the resnet, their mean for Koch.
 torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch = 64);
 
 /// "cpu", "cuda" or "auto" (cuda when available) as a torch device. Throws Error(Usage) for
