@@ -118,6 +118,30 @@ TEST(AtomicFile, TemporariesOfAGoneProcessAreRemovedByTheNextWriteIntoTheirFolde
   EXPECT_NE(temporary_beside(dir / "model.json"), temporary_beside(dir / "model.json"));
 }
 
+TEST(AtomicFile, EachFolderIsScannedForTemporariesOncePerProcess) {
+  TempDir dir;
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);
+  const fs::path first = dir / (".a.tmp-" + std::to_string(child) + "-0.json");
+  write_file(first, "half");
+  write_file_atomically(dir / "a.json", "the report", std::string("{}"));
+  EXPECT_FALSE(fs::exists(first));
+  // Writing many files into one folder must not rescan it each time (n² directory reads): the
+  // next leftover there waits for the next process.
+  const fs::path second = dir / (".b.tmp-" + std::to_string(child) + "-1.json");
+  write_file(second, "half");
+  for (int i = 0; i < 3; ++i)
+    write_file_atomically(dir / ("f" + std::to_string(i) + ".json"), "the report", std::string("{}"));
+  EXPECT_TRUE(fs::exists(second));
+  fs::create_directory(dir / "sub");
+  const fs::path third = dir / "sub" / (".c.tmp-" + std::to_string(child) + "-2.json");
+  write_file(third, "half");
+  write_file_atomically(dir / "sub" / "c.json", "the report", std::string("{}"));
+  EXPECT_FALSE(fs::exists(third));
+}
+
 TEST(AtomicFile, AnAppendFileAppendsAndReportsAFullDisk) {
   TempDir dir;
   {

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <ostream>
+#include <set>
 #include <streambuf>
 #include <system_error>
 
@@ -82,6 +84,20 @@ void remove_stale_temporaries(const fs::path& dir) {
   }
 }
 
+// Once per folder and process: scanning the folder after every write would make writing n files
+// into one folder (faceverify -o DIR, faceserve --save-dir) cost n² directory reads.
+void remove_stale_temporaries_once(const fs::path& dir) {
+  static std::mutex mutex;
+  static std::set<fs::path> cleaned;
+  std::error_code ec;
+  const fs::path key = fs::weakly_canonical(dir.empty() ? fs::path(".") : dir, ec);
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (!cleaned.insert(ec ? dir : key).second) return;
+  }
+  remove_stale_temporaries(dir);
+}
+
 }  // namespace
 
 fs::path temporary_beside(const fs::path& file) {
@@ -96,7 +112,7 @@ void replace_with(const fs::path& tmp, const fs::path& file, const std::string& 
     ::unlink(tmp.c_str());
     throw write_error(file, what, reason(err));
   }
-  remove_stale_temporaries(file.parent_path());
+  remove_stale_temporaries_once(file.parent_path());
 }
 
 void write_file_atomically(const fs::path& file, const std::string& what,

@@ -10,8 +10,8 @@
 //
 // Temporaries are named `.<stem>.tmp-<pid>-<n><extension>` (hidden, unique per process and write,
 // extension kept for writers that choose a format by it). One left by a killed process is ignored
-// by every reader and removed by the next successful write into its folder (when its process is
-// gone; pids are those of this machine).
+// by every reader and removed by the first successful write into its folder of a later process
+// (when its process is gone; pids are those of this machine). Each process scans a folder once.
 
 #include <filesystem>
 #include <functional>
@@ -36,8 +36,8 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
 /// their own (the video writer). Finish with replace_with() or remove it.
 std::filesystem::path temporary_beside(const std::filesystem::path& file);
 
-/// Renames the finished temporary `tmp` (from temporary_beside) over `file`, then removes the
-/// temporaries in its folder of processes that are gone. On failure removes `tmp` and throws
+/// Renames the finished temporary `tmp` (from temporary_beside) over `file`, then, on this
+/// process's first write into that folder, removes the temporaries there of processes that are gone. On failure removes `tmp` and throws
 /// Error(Input) "<file>: cannot write <what>: <reason>".
 void replace_with(const std::filesystem::path& tmp, const std::filesystem::path& file,
                   const std::string& what);
