@@ -133,7 +133,8 @@ TEST(AtomicFile, EachFolderIsScannedForTemporariesOncePerProcess) {
   const fs::path second = dir / (".b.tmp-" + std::to_string(child) + "-1.json");
   write_file(second, "half");
   for (int i = 0; i < 3; ++i)
-    write_file_atomically(dir / ("f" + std::to_string(i) + ".json"), "the report", std::string("{}"));
+    write_file_atomically(dir / ("f" + std::to_string(i) + ".json"), "the report",
+                          std::string("{}"));
   EXPECT_TRUE(fs::exists(second));
   fs::create_directory(dir / "sub");
   const fs::path third = dir / "sub" / (".c.tmp-" + std::to_string(child) + "-2.json");

@@ -23,7 +23,8 @@ TEST(Boxes, IouOfHugeOrNonFiniteBoxesIsANumberInZeroToOne) {
   EXPECT_FLOAT_EQ(iou({0, 0, big, big}, {0, 0, big, big}), 1.f);
   EXPECT_NEAR(iou({0, 0, big, big}, {big / 2, 0, big, big}), 1.f / 3, 1e-6);
   EXPECT_FLOAT_EQ(iou({-big, -big, big, big}, {0, 0, 10, 10}), 0.f);
-  for (const Box& odd : {Box{nan, 0, 10, 10}, Box{0, 0, inf, 10}, Box{0, -inf, 10, 10}, Box{0, 0, 10, nan}}) {
+  for (const Box& odd :
+       {Box{nan, 0, 10, 10}, Box{0, 0, inf, 10}, Box{0, -inf, 10, 10}, Box{0, 0, 10, nan}}) {
     EXPECT_EQ(iou(odd, {0, 0, 10, 10}), 0.f);
     EXPECT_EQ(iou({0, 0, 10, 10}, odd), 0.f);
   }
@@ -31,10 +32,12 @@ TEST(Boxes, IouOfHugeOrNonFiniteBoxesIsANumberInZeroToOne) {
 
 TEST(Boxes, MatchingIsOneToOne) {
   const std::vector<Box> truth = {{0, 0, 10, 10}, {100, 100, 10, 10}, {200, 0, 10, 10, true}};
-  const std::vector<Box> found = {{1, 1, 10, 10}, {0, 0, 10, 10}, {300, 300, 5, 5}, {200, 0, 10, 10}};
+  const std::vector<Box> found = {
+      {1, 1, 10, 10}, {0, 0, 10, 10}, {300, 300, 5, 5}, {200, 0, 10, 10}};
   const auto m = match_boxes(truth, found, 0.5f);
-  EXPECT_EQ(m.true_positives, 1);   // both first detections fit box 0; one is a duplicate
-  EXPECT_EQ(m.false_positives, 2);  // the duplicate and the stray box; the ignored box counts as neither
+  EXPECT_EQ(m.true_positives, 1);  // both first detections fit box 0; one is a duplicate
+  EXPECT_EQ(m.false_positives,
+            2);  // the duplicate and the stray box; the ignored box counts as neither
   EXPECT_EQ(m.false_negatives, 1);  // box 1 missed
 }
 
@@ -123,9 +126,12 @@ TEST(Boxes, ImglabBoxAttributesMustBePresentFiniteNumbers) {
   bad("<box top='1' left='1' width='nan' height='3'/>", "box width='nan' is not a number");
   bad("<box top='1' left='1' width='2' height='inf'/>", "box height='inf' is not a number");
   bad("<box top='1' left='1' width='2' height='1e99'/>", "box height='1e99' is not a number");
-  bad("<box top='1' left='1e30' width='2' height='3'/>", "box left='1e30' is beyond 1000000 pixels");
-  bad("<box top='-2000000' left='1' width='2' height='3'/>", "box top='-2000000' is beyond 1000000 pixels");
-  bad("<box top='1' left='1' width='3e38' height='3e38'/>", "box width='3e38' is beyond 1000000 pixels");
+  bad("<box top='1' left='1e30' width='2' height='3'/>",
+      "box left='1e30' is beyond 1000000 pixels");
+  bad("<box top='-2000000' left='1' width='2' height='3'/>",
+      "box top='-2000000' is beyond 1000000 pixels");
+  bad("<box top='1' left='1' width='3e38' height='3e38'/>",
+      "box width='3e38' is beyond 1000000 pixels");
   bad("<box top='1' left='1' width='-2' height='3'/>",
       "b.xml:4: box width and height must be positive (-2x3)");
   bad("<box top='1' left='1' width='2' height='0'/>", "must be positive (2x0)");

@@ -27,7 +27,9 @@ TEST(EmbeddingCache, RoundTripsThroughAFile) {
   EXPECT_EQ(cache.size(), 2u);
   cache.save(dir / "refs.bin");
   // The file alone: no temporary of the write is left beside it.
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator{}), 1);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator{}),
+            1);
   const auto loaded = EmbeddingCache::load(dir / "refs.bin", "abc", 3);
   ASSERT_EQ(loaded.size(), 2u);
   ASSERT_NE(loaded.find(key("/r/a.jpg", 2)), nullptr);

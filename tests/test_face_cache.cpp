@@ -77,8 +77,8 @@ TEST(FaceCache, AChangedFileIsNoLongerFound) {
   // Same size, new modification time.
   write_file(dir / "b.jpg", "bbbb");
   cache.put(face_for(dir / "b.jpg", 1));
-  std::filesystem::last_write_time(dir / "b.jpg",
-                                   std::filesystem::last_write_time(dir / "b.jpg") + std::chrono::seconds(5));
+  std::filesystem::last_write_time(
+      dir / "b.jpg", std::filesystem::last_write_time(dir / "b.jpg") + std::chrono::seconds(5));
   EXPECT_EQ(cache.find(file_key(dir / "b.jpg")), nullptr);
 }
 

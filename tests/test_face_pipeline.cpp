@@ -21,7 +21,8 @@ TEST(Align, SimilarityTransformRecoversAKnownOne) {
   const double a = 2 * std::cos(M_PI / 6), b = 2 * std::sin(M_PI / 6);
   std::array<cv::Point2f, 5> from = {{{0, 0}, {10, 0}, {5, 5}, {2, 9}, {8, 9}}}, to;
   for (int k = 0; k < 5; ++k)
-    to[k] = {static_cast<float>(a * from[k].x - b * from[k].y + 5), static_cast<float>(b * from[k].x + a * from[k].y - 3)};
+    to[k] = {static_cast<float>(a * from[k].x - b * from[k].y + 5),
+             static_cast<float>(b * from[k].x + a * from[k].y - 3)};
   const cv::Mat m = similarity_transform(from, to);
   EXPECT_NEAR(m.at<double>(0, 0), a, 1e-4);
   EXPECT_NEAR(m.at<double>(1, 0), b, 1e-4);
@@ -46,7 +47,8 @@ TEST(Align, TemplateEyesAreLevelAndInsideTheChip) {
 TEST(FacePipeline, YunetFindsOneAlignedFaceInMessi) {
   FACEID_REQUIRE_DATA(image, "scenes/messi5.jpg");
   const FacePipeline pipeline(PreprocessConfig{});
-  if (pipeline.config().detector != "yunet") GTEST_SKIP() << "YuNet model not found under " << data_dir();
+  if (pipeline.config().detector != "yunet")
+    GTEST_SKIP() << "YuNet model not found under " << data_dir();
   auto detector = pipeline.make_detector();
   const auto faces = detector->detect(read_image(image));
   ASSERT_EQ(faces.size(), 1u);
@@ -142,7 +144,8 @@ TEST(Detector, FacesCutByThePhotosBorderAreFoundWithPadding) {
   FACEID_REQUIRE_DATA(xml, "scenes/dlib/training.xml");
   PreprocessConfig config;
   const FacePipeline pipeline(config);
-  if (pipeline.config().detector != "yunet") GTEST_SKIP() << "YuNet model not found under " << data_dir();
+  if (pipeline.config().detector != "yunet")
+    GTEST_SKIP() << "YuNet model not found under " << data_dir();
   ASSERT_GT(config.border_pad, 0.f);
   DetectorOptions plain = pipeline.detector_options();
   plain.border_pad = 0;
@@ -176,14 +179,17 @@ TEST(Detector, FacesCutByThePhotosBorderAreFoundWithPadding) {
     }
   }
   EXPECT_EQ(faces, 72);
-  EXPECT_GE(found_padded, 60) << "of " << faces << " cut faces (without padding: " << found_plain << ")";
-  EXPECT_GE(found_padded - found_plain, 20) << "padding should find many more cut faces than no padding";
+  EXPECT_GE(found_padded, 60) << "of " << faces << " cut faces (without padding: " << found_plain
+                              << ")";
+  EXPECT_GE(found_padded - found_plain, 20)
+      << "padding should find many more cut faces than no padding";
 }
 
 TEST(Detector, AThinStripOfAPictureIsNoError) {
   // YuNet's pooling fails on inputs under 32 pixels a side; the detector pads them.
   const FacePipeline pipeline(PreprocessConfig{});
-  if (pipeline.config().detector != "yunet") GTEST_SKIP() << "YuNet model not found under " << data_dir();
+  if (pipeline.config().detector != "yunet")
+    GTEST_SKIP() << "YuNet model not found under " << data_dir();
   DetectorOptions plain = pipeline.detector_options();
   plain.border_pad = 0;
   auto detector = Detector::create(plain);

@@ -21,12 +21,42 @@ cv::Mat half_white(int type = CV_8UC3) {
 
 // Inserts an EXIF APP1 segment with the given orientation right after the JPEG's SOI marker.
 std::string with_exif_orientation(const std::vector<uchar>& jpeg, std::uint16_t orientation) {
-  const unsigned char app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
-                                'I', 'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,          // TIFF header, IFD at 8
-                                0x01, 0x00,                                            // one entry
-                                0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,        // Orientation, SHORT, 1
-                                static_cast<unsigned char>(orientation), 0x00, 0x00, 0x00,
-                                0x00, 0x00, 0x00, 0x00};                               // no next IFD
+  const unsigned char app1[] = {0xFF,
+                                0xE1,
+                                0x00,
+                                0x22,
+                                'E',
+                                'x',
+                                'i',
+                                'f',
+                                0,
+                                0,
+                                'I',
+                                'I',
+                                0x2A,
+                                0x00,
+                                0x08,
+                                0x00,
+                                0x00,
+                                0x00,  // TIFF header, IFD at 8
+                                0x01,
+                                0x00,  // one entry
+                                0x12,
+                                0x01,
+                                0x03,
+                                0x00,
+                                0x01,
+                                0x00,
+                                0x00,
+                                0x00,  // Orientation, SHORT, 1
+                                static_cast<unsigned char>(orientation),
+                                0x00,
+                                0x00,
+                                0x00,
+                                0x00,
+                                0x00,
+                                0x00,
+                                0x00};  // no next IFD
   std::string out(jpeg.begin(), jpeg.begin() + 2);
   out.append(reinterpret_cast<const char*>(app1), sizeof app1);
   out.append(jpeg.begin() + 2, jpeg.end());
@@ -62,7 +92,8 @@ cv::Size sniff(const std::string& bytes) {
 }
 
 void expect_input_error(const std::filesystem::path& file, const std::string& needle) {
-  faceid::test::expect_error([&] { read_image(file); }, ErrorKind::Input, file.string() + ": " + needle);
+  faceid::test::expect_error([&] { read_image(file); }, ErrorKind::Input,
+                             file.string() + ": " + needle);
 }
 
 }  // namespace
@@ -71,7 +102,8 @@ TEST(Image, ExifOrientationIsApplied) {
   TempDir dir;
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", half_white(), jpeg);
-  write_file(dir / "rotated.jpg", with_exif_orientation(jpeg, 6));  // 6 = rotate 90 degrees clockwise
+  write_file(dir / "rotated.jpg",
+             with_exif_orientation(jpeg, 6));  // 6 = rotate 90 degrees clockwise
   const cv::Mat image = read_image(dir / "rotated.jpg");
   EXPECT_EQ(image.cols, 40);
   EXPECT_EQ(image.rows, 60);

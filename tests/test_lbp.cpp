@@ -17,7 +17,8 @@ TEST(Lbp, FlatImageFallsInOneUniformBinPerCell) {
   // Every neighbour >= the centre: pattern 255, the last uniform pattern (bin 57).
   for (int c = 0; c < 9; ++c) {
     EXPECT_FLOAT_EQ(d[static_cast<std::size_t>(c * kLbpBins + 57)], 1.f) << "cell " << c;
-    EXPECT_FLOAT_EQ(std::accumulate(d.begin() + c * kLbpBins, d.begin() + (c + 1) * kLbpBins, 0.f), 1.f);
+    EXPECT_FLOAT_EQ(std::accumulate(d.begin() + c * kLbpBins, d.begin() + (c + 1) * kLbpBins, 0.f),
+                    1.f);
   }
 }
 
@@ -50,5 +51,6 @@ TEST(Lbp, DescriptorSeparatesTextures) {
   const auto a = lbp_descriptor(noise, 4), b = lbp_descriptor(stripes, 4);
   EXPECT_EQ(chi_square(a, a), 0.f);
   EXPECT_GT(chi_square(a, b), 1.f);
-  test::expect_error([] { lbp_descriptor(cv::Mat(10, 10, CV_8UC1), 7); }, ErrorKind::Usage, "too small");
+  test::expect_error([] { lbp_descriptor(cv::Mat(10, 10, CV_8UC1), 7); }, ErrorKind::Usage,
+                     "too small");
 }

@@ -73,8 +73,10 @@ TEST(LfwPairs, ReadsTheRealView2File) {
   // Every pair names an existing LFW image.
   const auto lfw = file.parent_path().parent_path() / "lfw";
   for (const auto& p : pairs.pairs) {
-    ASSERT_TRUE(std::filesystem::exists(lfw_image_path(lfw, p.name1, p.index1))) << p.name1 << " " << p.index1;
-    ASSERT_TRUE(std::filesystem::exists(lfw_image_path(lfw, p.name2, p.index2))) << p.name2 << " " << p.index2;
+    ASSERT_TRUE(std::filesystem::exists(lfw_image_path(lfw, p.name1, p.index1)))
+        << p.name1 << " " << p.index1;
+    ASSERT_TRUE(std::filesystem::exists(lfw_image_path(lfw, p.name2, p.index2)))
+        << p.name2 << " " << p.index2;
   }
 }
 

@@ -6,9 +6,9 @@
 #include "test_support.hpp"
 
 using namespace faceid;
+using faceid::test::expect_error;
 using faceid::test::TempDir;
 using faceid::test::write_file;
-using faceid::test::expect_error;
 
 TEST(Metrics, AucOfPerfectSeparationIsOneAndOfReversedIsZero) {
   EXPECT_DOUBLE_EQ(auc({0.9f, 0.8f, 0.2f, 0.1f}, {1, 1, 0, 0}), 1.0);
@@ -16,7 +16,8 @@ TEST(Metrics, AucOfPerfectSeparationIsOneAndOfReversedIsZero) {
 }
 
 TEST(Metrics, AucCountsTiesAsHalf) {
-  // Positives {0.8, 0.5}, negatives {0.5, 0.2}: pairs (0.8>0.5)=1, (0.8>0.2)=1, (0.5=0.5)=0.5, (0.5>0.2)=1 -> 3.5/4.
+  // Positives {0.8, 0.5}, negatives {0.5, 0.2}: pairs (0.8>0.5)=1, (0.8>0.2)=1, (0.5=0.5)=0.5,
+  // (0.5>0.2)=1 -> 3.5/4.
   EXPECT_DOUBLE_EQ(auc({0.8f, 0.5f, 0.5f, 0.2f}, {1, 1, 0, 0}), 0.875);
 }
 
@@ -33,7 +34,7 @@ TEST(Metrics, ConfusionAndRocByHand) {
   const auto points = roc(s, l);
   ASSERT_EQ(points.size(), 6u);
   EXPECT_EQ(points[0].counts.tp + points[0].counts.fp, 0u);  // +inf: nothing accepted
-  EXPECT_DOUBLE_EQ(points[3].counts.recall(), 1.0);           // threshold 0.6: both positives
+  EXPECT_DOUBLE_EQ(points[3].counts.recall(), 1.0);          // threshold 0.6: both positives
   EXPECT_NEAR(points[3].counts.fpr(), 1.0 / 3, 1e-12);
 }
 
@@ -72,10 +73,12 @@ TEST(Decision, SessionMatchShareIsTheBestSessionsShare) {
   EXPECT_FLOAT_EQ(session_match_share(scores, session, 0.5f), 1.0f);
   EXPECT_FLOAT_EQ(match_share(scores, 0.5f), 0.5f);  // pooled: 3 of 6
   // One session: exactly match_share.
-  EXPECT_FLOAT_EQ(session_match_share(scores, std::vector<int>(6, 3), 0.5f), match_share(scores, 0.5f));
+  EXPECT_FLOAT_EQ(session_match_share(scores, std::vector<int>(6, 3), 0.5f),
+                  match_share(scores, 0.5f));
   EXPECT_FLOAT_EQ(session_match_share(scores, {0, 0, 0, 0, 1, 1}, 0.85f), 0.25f);  // 1/4 vs 0/2
   EXPECT_FLOAT_EQ(session_match_share({}, {}, 0.5f), 0.f);
-  expect_error([] { session_match_share({0.5f}, {}, 0.5f); }, ErrorKind::Internal, "one session per score");
+  expect_error([] { session_match_share({0.5f}, {}, 0.5f); }, ErrorKind::Internal,
+               "one session per score");
 }
 
 TEST(Decision, SessionDetectionForFarAdmitsAtMostTheTargetShareOfStrangers) {
@@ -92,8 +95,10 @@ TEST(Decision, SessionDetectionForFarAdmitsAtMostTheTargetShareOfStrangers) {
   EXPECT_EQ(accepted, 2);
   // Ratio 0.6: a session needs both of its references, so no stranger ever matches here.
   EXPECT_FLOAT_EQ(session_detection_for_far(strangers, session, 0.6f, 0.02), 0.f);
-  expect_error([&] { session_detection_for_far({}, session, 0.5f, 0.01); }, ErrorKind::Input, "stranger");
-  expect_error([&] { session_detection_for_far({{0.5f}}, session, 0.5f, 0.01); }, ErrorKind::Internal, "one session");
+  expect_error([&] { session_detection_for_far({}, session, 0.5f, 0.01); }, ErrorKind::Input,
+               "stranger");
+  expect_error([&] { session_detection_for_far({{0.5f}}, session, 0.5f, 0.01); },
+               ErrorKind::Internal, "one session");
 }
 
 TEST(Decision, TheSeedsRuleAndItsCalibration) {
@@ -112,7 +117,8 @@ TEST(Decision, TheSeedsRuleAndItsCalibration) {
   // Each owner face resembles one reference of twenty (share 0.05, not > 0.05): only a ratio
   // below 0.05 accepts them without accepting a stranger; the calibration's claim must match
   // what is_owner then decides.
-  std::vector<std::vector<float>> one_match(10, std::vector<float>(20, 0.1f)), others(50, std::vector<float>(20, 0.3f));
+  std::vector<std::vector<float>> one_match(10, std::vector<float>(20, 0.1f)),
+      others(50, std::vector<float>(20, 0.3f));
   for (auto& s : one_match) s[3] = 0.95f;
   const auto best = calibrate_owner(one_match, others, 0.0);
   EXPECT_LT(best.ratio, 0.05f);
@@ -120,7 +126,8 @@ TEST(Decision, TheSeedsRuleAndItsCalibration) {
   for (const auto& s : one_match) EXPECT_TRUE(is_owner(s, best.detection, best.ratio));
   for (const auto& s : others) EXPECT_FALSE(is_owner(s, best.detection, best.ratio));
   // Fifty references, one matching: share 1/50 is not above 0.02, so only ratio 0 works.
-  std::vector<std::vector<float>> one_of_50(10, std::vector<float>(50, 0.1f)), others_50(50, std::vector<float>(50, 0.3f));
+  std::vector<std::vector<float>> one_of_50(10, std::vector<float>(50, 0.1f)),
+      others_50(50, std::vector<float>(50, 0.3f));
   for (auto& s : one_of_50) s[7] = 0.95f;
   const auto zero = calibrate_owner(one_of_50, others_50, 0.0);
   EXPECT_EQ(zero.ratio, 0.f);
@@ -146,13 +153,15 @@ TEST(PairReport, ScoresFilesAreMatchedToPairsAndMalformedLinesNamed) {
     read_scores_csv(dir / "short.csv", pairs);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no score for pair A 1 / B 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no score for pair A 1 / B 1"), std::string::npos)
+        << e.what();
   }
   // Scores that are not finite numbers would break the threshold search: refused by line.
   for (const char* odd : {"nan", "inf", "-INF", "NaN(1)"}) {
     write_file(dir / "odd.csv", std::string("A,1,A,2,0.9\nA,1,B,1,") + odd + "\n");
-    faceid::test::expect_error([&] { read_scores_csv(dir / "odd.csv", pairs); }, ErrorKind::Input,
-                               std::string("odd.csv:2: score '") + odd + "' is not a finite number");
+    faceid::test::expect_error(
+        [&] { read_scores_csv(dir / "odd.csv", pairs); }, ErrorKind::Input,
+        std::string("odd.csv:2: score '") + odd + "' is not a finite number");
   }
   const auto report = pairs_report(score_pairs(pairs, {0.9f, 0.2f}));
   EXPECT_DOUBLE_EQ(report.auc, 1.0);

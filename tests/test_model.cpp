@@ -3,8 +3,8 @@
 #include <chrono>
 #include <functional>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
@@ -13,8 +13,8 @@
 #include "test_support.hpp"
 
 using namespace faceid;
-using faceid::test::TempDir;
 using faceid::test::read_file;
+using faceid::test::TempDir;
 using faceid::test::write_file;
 
 namespace fs = std::filesystem;
@@ -35,13 +35,15 @@ ModelConfig tiny_config() {
 FaceSet synthetic_faces(int s = 80) {
   FaceSet set;
   torch::manual_seed(0);
-  const std::vector<std::array<int, 3>> colours = {{200, 40, 40}, {40, 200, 40}, {40, 40, 200},
+  const std::vector<std::array<int, 3>> colours = {{200, 40, 40},  {40, 200, 40},  {40, 40, 200},
                                                    {200, 200, 40}, {40, 200, 200}, {200, 40, 200}};
   std::vector<torch::Tensor> chips;
   for (std::size_t p = 0; p < colours.size(); ++p) {
     Identity person{"p" + std::to_string(p), {}};
     for (int k = 0; k < 4; ++k) {
-      auto chip = torch::tensor({colours[p][0], colours[p][1], colours[p][2]}, torch::kFloat).view({1, 1, 3}).expand({s, s, 3});
+      auto chip = torch::tensor({colours[p][0], colours[p][1], colours[p][2]}, torch::kFloat)
+                      .view({1, 1, 3})
+                      .expand({s, s, 3});
       chip = (chip + torch::randint(-25, 25, {s, s, 3})).clamp(0, 255).to(torch::kUInt8);
       person.chips.push_back(static_cast<int>(chips.size()));
       chips.push_back(chip);
@@ -81,9 +83,11 @@ TEST(Model, ShapesOfEmbeddingHeadAndForward) {
   EXPECT_EQ(e.sizes(), (std::vector<int64_t>{2, 4096}));
   EXPECT_GT(e.min().item<float>(), 0.f);  // sigmoid embedding
   EXPECT_EQ(net->head(e, e).sizes(), (std::vector<int64_t>{2}));
-  EXPECT_EQ(net->head(e.slice(0, 0, 1), e).sizes(), (std::vector<int64_t>{2}));  // one query vs references
+  EXPECT_EQ(net->head(e.slice(0, 0, 1), e).sizes(),
+            (std::vector<int64_t>{2}));  // one query vs references
   EXPECT_TRUE(torch::allclose(net->forward(x, x.flip({0})), net->head(e, e.flip({0})), 1e-5, 1e-5));
-  EXPECT_GT(net->parameter_count(), 26'000'000);  // Koch's net: the dense layer alone is 6400 x 4096
+  EXPECT_GT(net->parameter_count(),
+            26'000'000);  // Koch's net: the dense layer alone is 6400 x 4096
 }
 
 TEST(Model, RejectsUnknownArchitecturesAndTooSmallInputs) {
@@ -126,8 +130,10 @@ TEST(Model, FoldedBatchNormGivesTheSameEmbeddings) {
   {
     torch::NoGradGuard no_grad;
     for (auto& b : net->named_buffers())
-      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
-      else if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+      if (b.key().find("running_mean") != std::string::npos)
+        b.value().uniform_(-0.5, 0.5);
+      else if (b.key().find("running_var") != std::string::npos)
+        b.value().uniform_(0.5, 2.0);
     for (auto& p : net->named_parameters())
       if (p.key().find("bn.") != std::string::npos) p.value().uniform_(0.5, 1.5);
   }
@@ -136,7 +142,8 @@ TEST(Model, FoldedBatchNormGivesTheSameEmbeddings) {
   const auto plain = net->embed(x);
   net->fold_batch_norm();
   const auto folded = net->embed(x);
-  EXPECT_TRUE(torch::allclose(plain, folded, 1e-4, 1e-5)) << (plain - folded).abs().max().item<float>();
+  EXPECT_TRUE(torch::allclose(plain, folded, 1e-4, 1e-5))
+      << (plain - folded).abs().max().item<float>();
   // Training again undoes the folding: the BatchNorms are back in the graph.
   net->train();
   net->eval();
@@ -159,7 +166,8 @@ TEST(Model, FaceInputNormalisationCancelsLightingOfTheFace) {
   backlit.slice(3, 0, 5).fill_(1.0);
   EXPECT_TRUE(torch::allclose(standardise_faces(backlit).slice(3, 5), y.slice(3, 5), 1e-6, 1e-6));
   // A blank chip stays finite.
-  EXPECT_TRUE(torch::isfinite(standardise_faces(torch::full({1, 3, 40, 40}, 0.5))).all().item<bool>());
+  EXPECT_TRUE(
+      torch::isfinite(standardise_faces(torch::full({1, 3, 40, 40}, 0.5))).all().item<bool>());
   // The net applies it when asked, and rejects unknown kinds.
   ModelConfig c = tiny_resnet();
   c.input_norm = "face";
@@ -174,13 +182,15 @@ TEST(Model, FaceInputNormalisationCancelsLightingOfTheFace) {
 
 TEST(Model, TheZoomViewIsTheChipsCentreAndJoinsTheEmbedding) {
   // A chip whose pixel (y, x) holds x: zoomed in twice, column j shows the centre half's x.
-  const auto ramp = torch::arange(40, torch::kFloat).view({1, 1, 1, 40}).expand({1, 3, 40, 40}).contiguous();
+  const auto ramp =
+      torch::arange(40, torch::kFloat).view({1, 1, 1, 40}).expand({1, 3, 40, 40}).contiguous();
   const auto zoomed = zoom_centre(ramp, 2.0);
   ASSERT_EQ(zoomed.sizes(), ramp.sizes());
   EXPECT_NEAR(zoomed[0][0][7][0].item<float>(), 10.f, 0.5f);   // the centre half starts at x = 10
   EXPECT_NEAR(zoomed[0][0][7][39].item<float>(), 29.f, 0.5f);  // and ends at x = 29
   EXPECT_NEAR(zoomed[0][1][20][20].item<float>(), 20.f, 0.5f);
-  // embed_chips sums the chip's and the zoom view's embeddings (renormalised), and the bundle keeps it.
+  // embed_chips sums the chip's and the zoom view's embeddings (renormalised), and the bundle keeps
+  // it.
   ModelConfig c = tiny_resnet();
   c.zoom_view = 1.5f;
   torch::manual_seed(8);
@@ -188,8 +198,9 @@ TEST(Model, TheZoomViewIsTheChipsCentreAndJoinsTheEmbedding) {
   net->eval();
   const auto chips = torch::randint(0, 256, {2, 32, 32, 3}).to(torch::kUInt8);
   const auto x = chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0);
-  const auto expected = torch::nn::functional::normalize(net->embed(x) + net->embed(zoom_centre(x, 1.5)),
-                                                         torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const auto expected =
+      torch::nn::functional::normalize(net->embed(x) + net->embed(zoom_centre(x, 1.5)),
+                                       torch::nn::functional::NormalizeFuncOptions().dim(1));
   EXPECT_TRUE(torch::allclose(embed_chips(net, chips, torch::kCPU), expected, 1e-5, 1e-6));
   nlohmann::json j = c;
   EXPECT_FLOAT_EQ(j.get<ModelConfig>().zoom_view, 1.5f);
@@ -210,7 +221,8 @@ TEST(Model, ScoreIsTheHeadProbabilityOrTheRescaledCosine) {
   EXPECT_TRUE(torch::allclose(net->score(a, b), (cosine + 1) / 2, 1e-5, 1e-6));
   EXPECT_NEAR(net->score(a[0], a[0]).item<float>(), 1.f, 1e-6);
   EXPECT_NEAR(net->score(a[0], -a[0]).item<float>(), 0.f, 1e-6);
-  EXPECT_EQ(net->score(a.slice(0, 0, 1), b).sizes(), (std::vector<int64_t>{5}));  // one query vs references
+  EXPECT_EQ(net->score(a.slice(0, 0, 1), b).sizes(),
+            (std::vector<int64_t>{5}));  // one query vs references
   EXPECT_THROW(net->set_scoring("euclid", false), Error);
   // gallery_scores is score() row by row.
   const auto rows = gallery_scores(net, a.slice(0, 0, 2), b);
@@ -238,7 +250,8 @@ TEST(Trainer, ATinyResnetLearnsWithBothLosses) {
   const auto aucs = trainer.choose_scoring();
   ASSERT_EQ(aucs.size(), 4u);
   const std::string kept = net->config().score + (net->config().flip_average ? "+mirror" : "");
-  for (const auto& [kind, value] : aucs.items()) EXPECT_LE(value.get<double>(), aucs.at(kept).get<double>() + 1e-3) << kind;
+  for (const auto& [kind, value] : aucs.items())
+    EXPECT_LE(value.get<double>(), aucs.at(kept).get<double>() + 1e-3) << kind;
 }
 
 TEST(Trainer, ATimeBudgetEndsTrainingAndTheSchedule) {
@@ -252,7 +265,8 @@ TEST(Trainer, ATimeBudgetEndsTrainingAndTheSchedule) {
   Trainer trainer(net, faces, split, config);
   const auto start = std::chrono::steady_clock::now();
   const auto result = trainer.fit();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_TRUE(result.budget_reached);
   EXPECT_LT(result.history.size(), 100000u);
   EXPECT_LT(seconds, 30.0);  // a generous bound: stops near 1.2 s plus one epoch and validation
@@ -316,7 +330,8 @@ TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
   EXPECT_NEAR(resumed_result.history[1].train_loss, straight_result.history[1].train_loss, 1e-4);
   EXPECT_NEAR(resumed_result.history[1].val_auc, straight_result.history[1].val_auc, 1e-4);
   const auto a = straight->parameters(), b = resumed->parameters();
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5)) << i;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5)) << i;
 }
 
 TEST(Trainer, ASplitWithoutPairsIsAnInputError) {
@@ -358,7 +373,8 @@ TEST(Bundle, RoundTripGivesTheSameEmbeddings) {
   // Saving again replaces the weights file and leaves no stale one behind.
   save_bundle(dir / "m", info, net);
   int weights_files = 0;
-  for (const auto& e : fs::directory_iterator(dir / "m")) weights_files += e.path().filename().string().rfind("weights-", 0) == 0;
+  for (const auto& e : fs::directory_iterator(dir / "m"))
+    weights_files += e.path().filename().string().rfind("weights-", 0) == 0;
   EXPECT_EQ(weights_files, 1);
 }
 
@@ -378,8 +394,9 @@ TEST(Bundle, KochBundlesWrittenBeforeTheResnetStillLoad) {
   EXPECT_EQ(loaded.info.model.input_norm, "none");
   const auto x = torch::rand({2, 3, 80, 80});
   net->eval();
-  EXPECT_TRUE(torch::allclose(net->score(net->embed(x), net->embed(x.flip({0}))),
-                              loaded.net->score(loaded.net->embed(x), loaded.net->embed(x.flip({0})))));
+  EXPECT_TRUE(
+      torch::allclose(net->score(net->embed(x), net->embed(x.flip({0}))),
+                      loaded.net->score(loaded.net->embed(x), loaded.net->embed(x.flip({0})))));
 }
 
 TEST(Bundle, TruncatedCorruptOrMismatchedBundlesAreModelErrors) {
@@ -411,7 +428,8 @@ TEST(Bundle, TruncatedCorruptOrMismatchedBundlesAreModelErrors) {
   expect_model_error("do not fit");
   fs::remove(dir / "m" / "model.json");
   expect_model_error("missing");
-  faceid::test::expect_error([&] { load_bundle(dir / "nothing"); }, ErrorKind::Model, "no such model folder");
+  faceid::test::expect_error([&] { load_bundle(dir / "nothing"); }, ErrorKind::Model,
+                             "no such model folder");
 }
 
 TEST(Bundle, ModelJsonIsCheckedBeforeAnyWeightIsRead) {
@@ -424,29 +442,41 @@ TEST(Bundle, ModelJsonIsCheckedBeforeAnyWeightIsRead) {
   EXPECT_EQ(bundle_json(manifest), nlohmann::json::parse(read_file(dir / "m" / "model.json")));
   const auto json = nlohmann::json::parse(read_file(dir / "m" / "model.json"));
   // Each edit makes model.json describe something no weights could fit, or leave the folder.
-  const auto refused = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& needle) {
+  const auto refused = [&](const std::function<void(nlohmann::json&)>& edit,
+                           const std::string& needle) {
     nlohmann::json j = json;
     edit(j);
     write_file(dir / "m" / "model.json", j.dump());
     faceid::test::expect_error([&] { read_bundle_manifest(dir / "m"); }, ErrorKind::Model, needle);
   };
-  refused([](auto& j) { j["weights"]["file"] = "../../etc/passwd"; }, "is not a file name in the model folder");
+  refused([](auto& j) { j["weights"]["file"] = "../../etc/passwd"; },
+          "is not a file name in the model folder");
   refused([](auto& j) { j["weights"]["file"] = ""; }, "is not a file name");
-  refused([](auto& j) { j["model"]["embedding_size"] = 2000000000; }, "embedding size 2000000000 outside [1, 8192]");
+  refused([](auto& j) { j["model"]["embedding_size"] = 2000000000; },
+          "embedding size 2000000000 outside [1, 8192]");
   refused([](auto& j) { j["model"]["embedding_size"] = 0; }, "embedding size 0");
   refused([](auto& j) { j["model"]["channels"] = 7; }, "model channels 7");
-  refused([](auto& j) { j["model"]["name"] = "vgg"; }, "model.json: model config: unknown architecture 'vgg'");
+  refused([](auto& j) { j["model"]["name"] = "vgg"; },
+          "model.json: model config: unknown architecture 'vgg'");
   refused([](auto& j) { j["thresholds"]["ratio"] = 1.5; }, "threshold ratio 1.5");
   refused([](auto& j) { j["thresholds"]["target_far"] = -1; }, "threshold target_far -1");
-  refused([](auto& j) { j["preprocess"]["chip_size"] = 96; }, "model input size and preprocessing chip size differ");
-  refused([](auto& j) { j["kind"] = "owner"; }, "incomplete model description");  // an owner bundle without "owner"
-  refused([](auto& j) { j["kind"] = "owner", j["owner"] = {{"head", {{"embedding_size", 3}}}}; },
-          "the owner head's embedding size differs");
+  refused([](auto& j) { j["preprocess"]["chip_size"] = 96; },
+          "model input size and preprocessing chip size differ");
+  refused([](auto& j) { j["kind"] = "owner"; },
+          "incomplete model description");  // an owner bundle without "owner"
+  refused(
+      [](auto& j) {
+        j["kind"] = "owner", j["owner"] = {{"head", {{"embedding_size", 3}}}};
+      },
+      "the owner head's embedding size differs");
   refused([](auto& j) { j = nlohmann::json::array(); }, "incomplete model description");
   // Integers given as floats out of range were converted with undefined behaviour (fuzz_bundle).
-  refused([](auto& j) { j["model"]["input_size"] = 1e10; }, "input_size 10000000000.0 is not an integer from");
+  refused([](auto& j) { j["model"]["input_size"] = 1e10; },
+          "input_size 10000000000.0 is not an integer from");
   refused([](auto& j) { j["format_version"] = 1e300; }, "format_version 1e+300 is not an integer");
-  refused([](auto& j) { j["training"]["people_train"] = -2.5; }, "people_train -2.5 is not an integer from 0");
+  refused([](auto& j) { j["training"]["people_train"] = -2.5; },
+          "people_train -2.5 is not an integer from 0");
   refused([](auto& j) { j["weights"]["bytes"] = -1; }, "bytes -1 is not an integer from 0");
-  refused([](auto& j) { j["preprocess"]["chip_size"] = 4294967396; }, "chip_size 4294967396 is not an integer");
+  refused([](auto& j) { j["preprocess"]["chip_size"] = 4294967396; },
+          "chip_size 4294967396 is not an integer");
 }

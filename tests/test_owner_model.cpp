@@ -4,8 +4,8 @@
 #include <cmath>
 #include <map>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
@@ -13,8 +13,8 @@
 #include "test_support.hpp"
 
 using namespace faceid;
-using faceid::test::TempDir;
 using faceid::test::read_file;
+using faceid::test::TempDir;
 using faceid::test::write_file;
 
 namespace {
@@ -28,7 +28,9 @@ ModelConfig tiny_resnet() {
 
 // `n` chips of one colour with pixel noise: uint8 [n, s, s, 3].
 torch::Tensor coloured_chips(int n, std::array<int, 3> rgb, int s = 32) {
-  const auto base = torch::tensor({rgb[0], rgb[1], rgb[2]}, torch::kFloat).view({1, 1, 1, 3}).expand({n, s, s, 3});
+  const auto base = torch::tensor({rgb[0], rgb[1], rgb[2]}, torch::kFloat)
+                        .view({1, 1, 1, 3})
+                        .expand({n, s, s, 3});
   return (base + torch::randint(-20, 20, {n, s, s, 3})).clamp(0, 255).to(torch::kUInt8);
 }
 
@@ -59,8 +61,8 @@ struct ToySet {
 ToySet toy_set() {
   torch::manual_seed(1);
   ToySet t;
-  t.chips = torch::cat({coloured_chips(8, {210, 60, 50}), coloured_chips(8, {50, 190, 60}), coloured_chips(8, {40, 60, 200}),
-                        coloured_chips(8, {120, 120, 120})});
+  t.chips = torch::cat({coloured_chips(8, {210, 60, 50}), coloured_chips(8, {50, 190, 60}),
+                        coloured_chips(8, {40, 60, 200}), coloured_chips(8, {120, 120, 120})});
   for (int i = 0; i < 8; ++i) t.owner.push_back(i);
   for (int i = 8; i < 32; ++i) t.strangers.push_back(i);
   return t;
@@ -70,7 +72,8 @@ void expect_separated(SiameseNet& net, OwnerHead& head, const ToySet& t) {
   const auto p = to_vector(owner_probabilities(net, head, t.chips));
   float lowest_owner = 1, highest_stranger = 0;
   for (const int i : t.owner) lowest_owner = std::min(lowest_owner, p[static_cast<std::size_t>(i)]);
-  for (const int i : t.strangers) highest_stranger = std::max(highest_stranger, p[static_cast<std::size_t>(i)]);
+  for (const int i : t.strangers)
+    highest_stranger = std::max(highest_stranger, p[static_cast<std::size_t>(i)]);
   EXPECT_GT(lowest_owner, 0.5f);
   EXPECT_LT(highest_stranger, 0.5f);
   EXPECT_GT(lowest_owner, highest_stranger);
@@ -137,20 +140,22 @@ TEST(OwnerModel, ACentroidHeadIsTheRescaledCosineToTheOwnersMeanEmbedding) {
   const auto opts = torch::nn::functional::NormalizeFuncOptions().dim(1);
   const auto e = torch::nn::functional::normalize(embed_chips(net, t.chips, torch::kCPU), opts);
   std::vector<std::int64_t> owner_rows(t.owner.begin(), t.owner.end());
-  const auto centroid = torch::nn::functional::normalize(e.index_select(0, torch::tensor(owner_rows)).mean(0, true), opts);
+  const auto centroid = torch::nn::functional::normalize(
+      e.index_select(0, torch::tensor(owner_rows)).mean(0, true), opts);
   const auto cosine = torch::mm(e, centroid.t()).squeeze(1);
-  const auto logit = torch::logit(owner_probabilities(head, e).to(torch::kDouble)).to(torch::kFloat);
+  const auto logit =
+      torch::logit(owner_probabilities(head, e).to(torch::kDouble)).to(torch::kFloat);
   const auto slope = (logit[0] - logit[8]) / (cosine[0] - cosine[8]);
   EXPECT_GT(slope.item<float>(), 0.f);
   EXPECT_TRUE(torch::allclose(logit - logit[8], slope * (cosine - cosine[8]), 1e-2, 1e-3));
   // Nothing to fine-tune or hide: a centroid with either is a usage error.
   c.fine_tune = "last";
-  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); }, ErrorKind::Usage,
-                             "centroid");
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); },
+                             ErrorKind::Usage, "centroid");
   c.fine_tune = "none";
   c.fit = "svm";
-  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); }, ErrorKind::Usage,
-                             "unknown owner fit 'svm'");
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, c); },
+                             ErrorKind::Usage, "unknown owner fit 'svm'");
 }
 
 TEST(OwnerModel, ClassWeightingMakesBothClassesCountTheSame) {
@@ -165,19 +170,20 @@ TEST(OwnerModel, ClassWeightingMakesBothClassesCountTheSame) {
   auto plain = torch::zeros({10}, torch::requires_grad());
   torch::binary_cross_entropy_with_logits(plain, labels).backward();
   EXPECT_GT(plain.grad().sum().item<float>(), 0.1f);
-  faceid::test::expect_error([&] { owner_loss(torch::zeros({3}), torch::zeros({3})); }, ErrorKind::Input,
-                             "needs owner and stranger");
+  faceid::test::expect_error([&] { owner_loss(torch::zeros({3}), torch::zeros({3})); },
+                             ErrorKind::Input, "needs owner and stranger");
 }
 
 TEST(OwnerModel, BadInputsAreErrors) {
   const ToySet t = toy_set();
   SiameseNet net(tiny_resnet());
-  faceid::test::expect_error([&] { train_owner_model(net, t.chips, {0}, t.strangers, quick()); }, ErrorKind::Input,
-                             "at least 2 owner photos");
-  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, {}, quick()); }, ErrorKind::Input,
-                             "one stranger face");
-  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, t.strangers, quick("all")); },
-                             ErrorKind::Usage, "unknown fine-tuning mode 'all'");
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, {0}, t.strangers, quick()); },
+                             ErrorKind::Input, "at least 2 owner photos");
+  faceid::test::expect_error([&] { train_owner_model(net, t.chips, t.owner, {}, quick()); },
+                             ErrorKind::Input, "one stranger face");
+  faceid::test::expect_error(
+      [&] { train_owner_model(net, t.chips, t.owner, t.strangers, quick("all")); },
+      ErrorKind::Usage, "unknown fine-tuning mode 'all'");
 }
 
 TEST(Decision, OwnerScoreCalibrationHitsTheTargetFar) {
@@ -200,7 +206,8 @@ TEST(Decision, OwnerScoreCalibrationHitsTheTargetFar) {
   const Thresholds coarse = calibrate_owner_score(owner, strangers, 1e-3);
   EXPECT_EQ(coarse.calibration["strangers_accepted"].get<std::size_t>(), 0u);
   EXPECT_TRUE(coarse.calibration.contains("note"));
-  faceid::test::expect_error([&] { calibrate_owner_score({}, strangers, 1e-3); }, ErrorKind::Input, "have 0 and 500");
+  faceid::test::expect_error([&] { calibrate_owner_score({}, strangers, 1e-3); }, ErrorKind::Input,
+                             "have 0 and 500");
 }
 
 TEST(Decision, ThresholdForFarIsTheRuleOfTheReferenceCalibration) {
@@ -243,15 +250,19 @@ TEST(Bundle, AnOwnerBundleRoundTripsItsKindHeadAndThreshold) {
   EXPECT_EQ(loaded.info.owner.from_checksum, "0123456789abcdef");
   EXPECT_EQ(loaded.info.owner.head.embedding_size, 16);
   EXPECT_TRUE(torch::allclose(owner_probabilities(net, head, t.chips),
-                              owner_probabilities(loaded.net, loaded.owner_head, t.chips), 1e-5, 1e-6));
+                              owner_probabilities(loaded.net, loaded.owner_head, t.chips), 1e-5,
+                              1e-6));
   // The tools that need a siamese model say so.
-  faceid::test::expect_error([&] { require_siamese(loaded, dir / "m", "faceeval --pairs"); }, ErrorKind::Model,
-                             "faceeval --pairs needs a siamese model; use the model it was trained from, /models/general");
+  faceid::test::expect_error(
+      [&] { require_siamese(loaded, dir / "m", "faceeval --pairs"); }, ErrorKind::Model,
+      "faceeval --pairs needs a siamese model; use the model it was trained from, /models/general");
   // An owner bundle without its head, or a siamese bundle with one, is not written.
-  faceid::test::expect_error([&] { save_bundle(dir / "x", info, net); }, ErrorKind::Usage, "needs its owner head");
+  faceid::test::expect_error([&] { save_bundle(dir / "x", info, net); }, ErrorKind::Usage,
+                             "needs its owner head");
   BundleInfo siamese = info;
   siamese.kind = kSiameseKind;
-  faceid::test::expect_error([&] { save_bundle(dir / "y", siamese, net, &head); }, ErrorKind::Usage, "has no owner head");
+  faceid::test::expect_error([&] { save_bundle(dir / "y", siamese, net, &head); }, ErrorKind::Usage,
+                             "has no owner head");
 }
 
 TEST(Bundle, BundlesWithoutAKindLoadAsSiameseAndAnOwnerBundleNeedsItsHead) {
@@ -277,8 +288,10 @@ TEST(Bundle, BundlesWithoutAKindLoadAsSiameseAndAnOwnerBundleNeedsItsHead) {
   j["kind"] = "owner";
   j["owner"] = {{"head", {{"embedding_size", 16}, {"hidden", 0}}}};
   write_file(dir / "m" / "model.json", j.dump(2));
-  faceid::test::expect_error([&] { load_bundle(dir / "m"); }, ErrorKind::Model, "without the owner head");
+  faceid::test::expect_error([&] { load_bundle(dir / "m"); }, ErrorKind::Model,
+                             "without the owner head");
   j["kind"] = "family";
   write_file(dir / "m" / "model.json", j.dump(2));
-  faceid::test::expect_error([&] { load_bundle(dir / "m"); }, ErrorKind::Model, "unknown model kind 'family'");
+  faceid::test::expect_error([&] { load_bundle(dir / "m"); }, ErrorKind::Model,
+                             "unknown model kind 'family'");
 }

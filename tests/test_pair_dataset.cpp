@@ -23,7 +23,8 @@ TEST(Augment, IsDeterministicPerSeedAndStaysInRange) {
   const auto image = chip_to_float(random_chips(1, 32), 0);
   AugmentConfig config;
   config.blur_prob = 1;
-  const auto a = augment(image, config, 5), b = augment(image, config, 5), c = augment(image, config, 6);
+  const auto a = augment(image, config, 5), b = augment(image, config, 5),
+             c = augment(image, config, 6);
   EXPECT_EQ(a.sizes(), image.sizes());
   EXPECT_TRUE(torch::equal(a, b));
   EXPECT_FALSE(torch::allclose(a, c));
@@ -39,14 +40,17 @@ TEST(Augment, AFlipOnlyMirrorsTheImage) {
   flip_only.flip_prob = 1;
   flip_only.max_rotation_deg = flip_only.max_scale = flip_only.max_shift = 0;
   flip_only.brightness = flip_only.contrast = flip_only.blur_prob = flip_only.noise_std = 0;
-  EXPECT_TRUE(torch::allclose(augment(image, flip_only, 1), image.flip({2}), 1e-5, 1e-6));  // resampling rounds
+  EXPECT_TRUE(torch::allclose(augment(image, flip_only, 1), image.flip({2}), 1e-5,
+                              1e-6));  // resampling rounds
 }
 
 TEST(PairDataset, ExamplesAreStackedPairsWithLabels) {
   const auto chips = random_chips(4, 24);
   AugmentConfig off;
   off.enabled = false;
-  PairDataset dataset(chips, {{0, 1, 1.f, PairKind::IdentityPositive}, {2, 3, 0.f, PairKind::IdentityNegative}}, off, 9);
+  PairDataset dataset(
+      chips, {{0, 1, 1.f, PairKind::IdentityPositive}, {2, 3, 0.f, PairKind::IdentityNegative}},
+      off, 9);
   ASSERT_EQ(dataset.size().value(), 2u);
   const auto example = dataset.get(1);
   EXPECT_EQ(example.data.sizes(), (std::vector<int64_t>{2, 3, 24, 24}));
@@ -77,7 +81,8 @@ TEST(PairDataset, WorkerThreadsLoadTheSameBatchesAsOneThread) {
 
 TEST(PairDataset, FaceSetGathersCachedFacesAndLeavesOutExcludedPeople) {
   TempDir dir;
-  std::vector<Person> people = {{"Ann", {dir / "Ann/1.jpg", dir / "Ann/2.jpg"}}, {"Bob", {dir / "Bob/1.jpg"}},
+  std::vector<Person> people = {{"Ann", {dir / "Ann/1.jpg", dir / "Ann/2.jpg"}},
+                                {"Bob", {dir / "Bob/1.jpg"}},
                                 {"Cid", {dir / "Cid/1.jpg"}}};
   FaceCache cache(4, "fp");
   for (const auto& person : people)
@@ -86,7 +91,8 @@ TEST(PairDataset, FaceSetGathersCachedFacesAndLeavesOutExcludedPeople) {
       CachedFace face;
       face.key = file_key(file);
       face.status = person.name == "Cid" ? FaceStatus::NoFace : FaceStatus::Face;
-      if (face.status == FaceStatus::Face) face.chip.assign(4 * 4 * 3, static_cast<std::uint8_t>(file.string().size()));
+      if (face.status == FaceStatus::Face)
+        face.chip.assign(4 * 4 * 3, static_cast<std::uint8_t>(file.string().size()));
       cache.put(face);
     }
   const auto set = make_face_set(people, cache, {}, nullptr, {"Bob"});

@@ -39,7 +39,8 @@ TEST(Pairs, SplitIsByPersonAndByOwnerPhoto) {
     EXPECT_EQ(std::count(split.train.owner.begin(), split.train.owner.end(), id), 0);
   // Both sides have people with several photos, so both can make positives.
   auto has_multi = [](const PairPool& pool) {
-    return std::any_of(pool.people.begin(), pool.people.end(), [](const Identity& p) { return p.chips.size() >= 2; });
+    return std::any_of(pool.people.begin(), pool.people.end(),
+                       [](const Identity& p) { return p.chips.size() >= 2; });
   };
   EXPECT_TRUE(has_multi(split.train));
   EXPECT_TRUE(has_multi(split.val));
@@ -72,8 +73,11 @@ TEST(Pairs, SamplingIsBalancedLabelledCorrectlyAndSeeded) {
 
 TEST(Pairs, APersonWithOneImageHasNoPositivePair) {
   std::mt19937_64 rng(1);
-  faceid::test::expect_error([&] { positive_pair(Identity{"Solo_Person", {3}}, rng); }, ErrorKind::Input,
-                             "person 'Solo_Person' has 1 image(s)");
+  faceid::test::expect_error(
+      [&] {
+        positive_pair(Identity{"Solo_Person", {3}}, rng);
+      },
+      ErrorKind::Input, "person 'Solo_Person' has 1 image(s)");
 }
 
 TEST(Pairs, ImpossibleFamiliesAreInputErrors) {

@@ -13,7 +13,8 @@ TEST(Sources, ListImagesKeepsImageFilesOnlySorted) {
   write_file(dir / "a.png", "x");
   write_file(dir / "notes.txt", "x");
   write_file(dir / "sub" / "c.jpg", "x");
-  std::filesystem::create_symlink(dir / "gone.jpg", dir / "broken.jpg");  // a dangling link is skipped
+  std::filesystem::create_symlink(dir / "gone.jpg",
+                                  dir / "broken.jpg");  // a dangling link is skipped
   const auto files = list_images(dir.path());
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(files[0].filename(), "a.png");
@@ -21,7 +22,8 @@ TEST(Sources, ListImagesKeepsImageFilesOnlySorted) {
 }
 
 TEST(Sources, MissingFolderIsAnInputErrorNamingIt) {
-  faceid::test::expect_error([] { list_images("/no/such/folder"); }, ErrorKind::Input, "/no/such/folder: no such folder");
+  faceid::test::expect_error([] { list_images("/no/such/folder"); }, ErrorKind::Input,
+                             "/no/such/folder: no such folder");
 }
 
 TEST(Sources, ScanPeopleSkipsFoldersWithoutImages) {

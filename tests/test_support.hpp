@@ -18,7 +18,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("faceid-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() /
+            ("faceid-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -59,7 +60,7 @@ void expect_error(F&& f, faceid::ErrorKind kind, const std::string& needle) {
 }  // namespace faceid::test
 
 /// Declares `var` = data_dir()/relative and skips the test, loudly, when it does not exist.
-#define FACEID_REQUIRE_DATA(var, relative)                                                      \
-  const std::filesystem::path var = faceid::data_dir() / (relative);                          \
-  if (!std::filesystem::exists(var))                                                            \
+#define FACEID_REQUIRE_DATA(var, relative)                           \
+  const std::filesystem::path var = faceid::data_dir() / (relative); \
+  if (!std::filesystem::exists(var))                                 \
   GTEST_SKIP() << "shared data not found: " << var << " (set FACEID_DATA to ../shared/data)"

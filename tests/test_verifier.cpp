@@ -101,9 +101,11 @@ TEST(Verifier, EachSubFolderOfTheReferencesIsACaptureSessionAndTheBestSessionDec
   const auto photos = copy_owner_photos(owner, dir / "spare", 6);
   fs::create_directories(dir / "refs" / "day2");
   for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], dir / "refs" / photos[i].filename());
-  for (int i = 4; i < 6; ++i) fs::copy_file(photos[i], dir / "refs" / "day2" / photos[i].filename());
+  for (int i = 4; i < 6; ++i)
+    fs::copy_file(photos[i], dir / "refs" / "day2" / photos[i].filename());
   fs::create_directories(dir / "refs" / ".hidden");
-  fs::copy_file(photos[0], dir / "refs" / ".hidden" / "copy.jpg");  // hidden folders are not references
+  fs::copy_file(photos[0],
+                dir / "refs" / ".hidden" / "copy.jpg");  // hidden folders are not references
   Verifier verifier(dir / "model", "cpu");
   verifier.thresholds().ratio = 0.3f;
   const ReferenceReport report = verifier.load_references(dir / "refs", dir / "cache", 1);
@@ -147,7 +149,8 @@ TEST(Verifier, SeveralSessionsRecalibrateTheDetectionThresholdOnTheBundlesStrang
   fs::create_directories(dir / "one");
   fs::create_directories(dir / "two" / "day2");
   for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], dir / "one" / photos[i].filename());
-  for (int i = 0; i < 4; ++i) fs::copy_file(photos[i], (i < 2 ? dir / "two" : dir / "two" / "day2") / photos[i].filename());
+  for (int i = 0; i < 4; ++i)
+    fs::copy_file(photos[i], (i < 2 ? dir / "two" : dir / "two" / "day2") / photos[i].filename());
   {
     Verifier one_session(dir / "model", "cpu");
     const auto report = one_session.load_references(dir / "one", dir / "cache", 1);
@@ -203,16 +206,16 @@ TEST(Verifier, MissingEmptyOrFacelessReferenceFoldersAreInputErrors) {
   TempDir dir;
   write_fixture_model(dir / "model");
   Verifier verifier(dir / "model", "cpu");
-  expect_error([&] { verifier.load_references(dir / "absent", dir / "cache", 1); }, ErrorKind::Input,
-               "references folder not found");
+  expect_error([&] { verifier.load_references(dir / "absent", dir / "cache", 1); },
+               ErrorKind::Input, "references folder not found");
   fs::create_directories(dir / "empty");
   expect_error([&] { verifier.load_references(dir / "empty", dir / "cache", 1); }, ErrorKind::Input,
                "no reference photos");
   fs::create_directories(dir / "faceless");
   test::write_landscape(dir / "faceless" / "landscape.png");
   test::write_file(dir / "faceless" / "broken.jpg", "not a JPEG");
-  expect_error([&] { verifier.load_references(dir / "faceless", dir / "cache", 1); }, ErrorKind::Input,
-               "no face found in any of its 2 photo(s)");
+  expect_error([&] { verifier.load_references(dir / "faceless", dir / "cache", 1); },
+               ErrorKind::Input, "no face found in any of its 2 photo(s)");
   EXPECT_EQ(verifier.reference_count(), 0u);
 }
 
@@ -257,7 +260,8 @@ TEST(Verifier, ASmallOrBlurredFaceIsUnsureNeverTheOwner) {
   face.box = cv::Rect2f(10, 10, 120, 140);
   const FaceVerdict blurred = verifier.decide(face, {0.99f, 0.99f, 0.99f}, 1.f);
   EXPECT_TRUE(blurred.unsure);
-  EXPECT_NE(blurred.unsure_reason.find("blur: sharpness 1.0 <"), std::string::npos) << blurred.unsure_reason;
+  EXPECT_NE(blurred.unsure_reason.find("blur: sharpness 1.0 <"), std::string::npos)
+      << blurred.unsure_reason;
   const FaceVerdict sharp = verifier.decide(face, {0.99f, 0.99f, 0.99f}, 500.f);
   EXPECT_FALSE(sharp.unsure);
   EXPECT_TRUE(sharp.owner);

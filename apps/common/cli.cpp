@@ -10,11 +10,11 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
-#include <nlohmann/json.hpp>
-#include <opencv2/core/utility.hpp>
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
 
 #include "faceid/error.hpp"
 
@@ -31,11 +31,14 @@ static void setup_logging(const CommonOptions& o) {
   // The library's logger goes to stderr; SPDLOG_LEVEL (e.g. "debug") overrides -v/-q.
   auto log = spdlog::get("faceid");
   if (!log) {
-    log = std::make_shared<spdlog::logger>("faceid", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    log = std::make_shared<spdlog::logger>("faceid",
+                                           std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     log->set_pattern("[%H:%M:%S] %^%l%$: %v");
     spdlog::register_logger(log);
   }
-  log->set_level(o.quiet ? spdlog::level::warn : o.verbose > 0 ? spdlog::level::debug : spdlog::level::info);
+  log->set_level(o.quiet         ? spdlog::level::warn
+                 : o.verbose > 0 ? spdlog::level::debug
+                                 : spdlog::level::info);
   spdlog::cfg::load_env_levels();
 }
 
@@ -88,7 +91,8 @@ int run_main(int argc, char** argv, const Tool& tool) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n(run " << tool.name << " --help for usage)" << std::endl;
+    std::cerr << "error: " << e.what() << "\n(run " << tool.name << " --help for usage)"
+              << std::endl;
     return static_cast<int>(ErrorKind::Usage);
   } catch (const faceid::Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
@@ -110,8 +114,11 @@ int run_main(int argc, char** argv, const Tool& tool) {
 }
 
 ProgressBar::ProgressBar(std::string label, bool enabled)
-    : label_(std::move(label)), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : label_(std::move(label)),
+      enabled_(enabled),
+      tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 void ProgressBar::update(std::size_t done, std::size_t total) {
   if (!enabled_ || total == 0) return;
@@ -130,15 +137,15 @@ void ProgressBar::update(std::size_t done, std::size_t total) {
     last_draw_ = now;
     const int width = 30, filled = static_cast<int>(frac * width);
     std::fprintf(stderr, "\r%s [%s%s] %zu/%zu %5.1f/s ETA %4.0fs ", label_.c_str(),
-                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done, total,
-                 rate, eta);
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done,
+                 total, rate, eta);
     std::fflush(stderr);
   } else {
     const int decile = static_cast<int>(frac * 10);
     if (decile == last_decile_) return;
     last_decile_ = decile;
-    std::fprintf(stderr, "%s: %zu/%zu (%.0f%%), %.1f/s, ETA %.0fs\n", label_.c_str(), done, total, frac * 100,
-                 rate, eta);
+    std::fprintf(stderr, "%s: %zu/%zu (%.0f%%), %.1f/s, ETA %.0fs\n", label_.c_str(), done, total,
+                 frac * 100, rate, eta);
   }
 }
 

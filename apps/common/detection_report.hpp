@@ -12,7 +12,8 @@
 namespace faceid::cli {
 
 /// One row per detector: o.preprocess.detector, or for "all" every detector available here.
-nlohmann::json detection_report(const std::string& boxes_file, const PipelineOptions& o, float min_iou);
+nlohmann::json detection_report(const std::string& boxes_file, const PipelineOptions& o,
+                                float min_iou);
 
 /// The report as a table on stdout.
 void print_detection_report(const nlohmann::json& report);

@@ -1,7 +1,7 @@
 #include "preprocess_options.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "faceid/face_cache.hpp"
@@ -11,17 +11,20 @@ namespace faceid::cli {
 
 void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, bool allow_all) {
   const std::vector<std::string> kinds =
-      allow_all ? std::vector<std::string>{"auto", "yunet", "haar", "all"} : std::vector<std::string>{"auto", "yunet", "haar"};
-  app.add_option("--detector", o.preprocess.detector,
-                 std::string("Face detector: auto (YuNet if its model is found, else Haar), yunet, haar") +
-                     (allow_all ? ", all (compare)" : ""))
+      allow_all ? std::vector<std::string>{"auto", "yunet", "haar", "all"}
+                : std::vector<std::string>{"auto", "yunet", "haar"};
+  app.add_option(
+         "--detector", o.preprocess.detector,
+         std::string("Face detector: auto (YuNet if its model is found, else Haar), yunet, haar") +
+             (allow_all ? ", all (compare)" : ""))
       ->check(CLI::IsMember(kinds))
       ->capture_default_str();
   app.add_option("--det-score", o.preprocess.score_threshold, "Detector confidence threshold")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--border-pad", o.preprocess.border_pad,
-                 "YuNet: pad the picture by this share of its longer side before detection, so that faces cut by "
+                 "YuNet: pad the picture by this share of its longer side before detection, so "
+                 "that faces cut by "
                  "the border are found (0: off)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -30,7 +33,8 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
         ->check(CLI::Range(32, 256))
         ->capture_default_str();
     app.add_option("--padding", o.preprocess.padding,
-                   "Margin around the 5-point face template, as a fraction of the chip (more = more hair and context)")
+                   "Margin around the 5-point face template, as a fraction of the chip (more = "
+                   "more hair and context)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
   }
@@ -41,18 +45,22 @@ void add_model_pipeline_options(CLI::App& app, PipelineOptions& o) {
   app.add_option("--yunet", o.yunet_model,
                  "YuNet .onnx model (default: $FACEID_YUNET, $FACEID_DATA/models, ./models)")
       ->check(CLI::ExistingFile);
-  app.add_option("--cache-dir", o.cache_dir, "Face cache folder (default: $FACEID_CACHE or ~/.cache/faceid)");
+  app.add_option("--cache-dir", o.cache_dir,
+                 "Face cache folder (default: $FACEID_CACHE or ~/.cache/faceid)");
 }
 
-FacePipeline make_pipeline(const PipelineOptions& o) { return FacePipeline(o.preprocess, o.yunet_model); }
+FacePipeline make_pipeline(const PipelineOptions& o) {
+  return FacePipeline(o.preprocess, o.yunet_model);
+}
 
 std::filesystem::path cache_dir(const PipelineOptions& o) {
   return o.cache_dir.empty() ? default_cache_dir() : std::filesystem::path(o.cache_dir);
 }
 
 FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
-                      const std::vector<std::filesystem::path>& files, const std::filesystem::path& cache_dir,
-                      int threads, bool progress, CacheUpdate* stats) {
+                      const std::vector<std::filesystem::path>& files,
+                      const std::filesystem::path& cache_dir, int threads, bool progress,
+                      CacheUpdate* stats) {
   ProgressBar bar("faces " + source.filename().string(), progress);
   CacheUpdate update;
   FaceCache cache = pipeline.cached_faces(source, files, cache_dir, threads, &update,

@@ -10,20 +10,27 @@
 
 namespace faceid::cli {
 
-void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio) {
+void add_threshold_options(CLI::App& app, std::optional<float>& threshold,
+                           std::optional<float>& ratio) {
   app.add_option("--threshold", threshold,
-                 "Detection threshold: a reference matches when P(same) > this; owner models: the face is the owner "
+                 "Detection threshold: a reference matches when P(same) > this; owner models: the "
+                 "face is the owner "
                  "when P(owner) > this (default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--ratio", ratio,
-                 "Verification threshold: owner when the share of matching references > this (default: the model's)")
+                 "Verification threshold: owner when the share of matching references > this "
+                 "(default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
 }
 
-void apply_threshold_options(const std::optional<float>& threshold, const std::optional<float>& ratio, Verifier& verifier) {
+void apply_threshold_options(const std::optional<float>& threshold,
+                             const std::optional<float>& ratio, Verifier& verifier) {
   Thresholds& t = verifier.thresholds();
   if (!verifier.needs_references()) {
-    if (ratio) throw usage_error("--ratio: an owner model compares with no references; --threshold sets its P(owner) threshold");
+    if (ratio)
+      throw usage_error(
+          "--ratio: an owner model compares with no references; --threshold sets its P(owner) "
+          "threshold");
     if (threshold) t.owner = *threshold;
     return;
   }
@@ -34,12 +41,14 @@ void apply_threshold_options(const std::optional<float>& threshold, const std::o
 void add_unsure_options(CLI::App& app, UnsureOptions& o) {
   const Thresholds d;
   app.add_option("--min-face", o.min_face,
-                 fmt::format("Faces whose box is smaller (shorter side, px) are 'unsure': too small to judge (0: off; "
+                 fmt::format("Faces whose box is smaller (shorter side, px) are 'unsure': too "
+                             "small to judge (0: off; "
                              "default: the model's, {} for models without one)",
                              d.min_face))
       ->check(CLI::Range(0, 100000));
   app.add_option("--min-sharpness", o.min_sharpness,
-                 fmt::format("Faces less sharp (variance of the Laplacian of the 64x64 face) are 'unsure': too blurred "
+                 fmt::format("Faces less sharp (variance of the Laplacian of the 64x64 face) are "
+                             "'unsure': too blurred "
                              "to judge (0: off; default: the model's, {} for models without one)",
                              d.min_sharpness))
       ->check(CLI::Range(0.0, 1e9));
@@ -51,7 +60,8 @@ void apply_unsure_options(const UnsureOptions& o, Thresholds& t) {
 }
 
 std::string verdict_label(const FaceVerdict& v) {
-  return v.unsure ? std::string("unsure") : fmt::format("{} {:.2f}", v.owner ? "owner" : "unknown", v.share);
+  return v.unsure ? std::string("unsure")
+                  : fmt::format("{} {:.2f}", v.owner ? "owner" : "unknown", v.share);
 }
 
 void draw_verdicts(cv::Mat& image, const std::vector<FaceVerdict>& verdicts) {
@@ -80,32 +90,45 @@ nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts) {
   return faces;
 }
 
-nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict>& verdicts, double decode_ms,
-                          const VerifyTimings& t) {
+nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict>& verdicts,
+                          double decode_ms, const VerifyTimings& t) {
   return {{"path", path},
           {"faces", faces_json(verdicts)},
           {"owner_found", any_owner(verdicts)},
-          {"timings_ms", {{"decode", decode_ms}, {"detect", t.detect_ms}, {"align", t.align_ms},
-                          {"embed", t.embed_ms}, {"compare", t.compare_ms}}}};
+          {"timings_ms",
+           {{"decode", decode_ms},
+            {"detect", t.detect_ms},
+            {"align", t.align_ms},
+            {"embed", t.embed_ms},
+            {"compare", t.compare_ms}}}};
 }
 
-nlohmann::json model_header_json(const std::string& model, const Verifier& verifier, const std::string& refs_folder,
-                                 const ReferenceReport& refs) {
+nlohmann::json model_header_json(const std::string& model, const Verifier& verifier,
+                                 const std::string& refs_folder, const ReferenceReport& refs) {
   const Thresholds& t = verifier.thresholds();
   const bool needed = verifier.needs_references();
   return {{"model", model},
           {"model_checksum", verifier.bundle().checksum},
           {"kind", verifier.kind()},
-          {"references", {{"folder", needed ? nlohmann::json(refs_folder) : nlohmann::json(nullptr)},
-                          {"photos", refs.photos}, {"used", refs.used}, {"sessions", refs.sessions},
-                          {"embedded_now", refs.embedded},
-                          {"skipped", refs.skipped}, {"needed", needed}}},
-          {"thresholds", {{"detection", t.detection}, {"ratio", t.ratio}, {"owner", t.owner}, {"min_face", t.min_face},
-                          {"min_sharpness", t.min_sharpness}}}};
+          {"references",
+           {{"folder", needed ? nlohmann::json(refs_folder) : nlohmann::json(nullptr)},
+            {"photos", refs.photos},
+            {"used", refs.used},
+            {"sessions", refs.sessions},
+            {"embedded_now", refs.embedded},
+            {"skipped", refs.skipped},
+            {"needed", needed}}},
+          {"thresholds",
+           {{"detection", t.detection},
+            {"ratio", t.ratio},
+            {"owner", t.owner},
+            {"min_face", t.min_face},
+            {"min_sharpness", t.min_sharpness}}}};
 }
 
 bool any_owner(const std::vector<FaceVerdict>& verdicts) {
-  return std::any_of(verdicts.begin(), verdicts.end(), [](const FaceVerdict& v) { return v.owner; });
+  return std::any_of(verdicts.begin(), verdicts.end(),
+                     [](const FaceVerdict& v) { return v.owner; });
 }
 
 }  // namespace faceid::cli

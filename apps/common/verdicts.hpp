@@ -18,12 +18,14 @@ namespace faceid::cli {
 
 /// Adds --threshold (a reference matches when P(same) > it) and --ratio (owner when the share of
 /// matching references > it); unset: the model's.
-void add_threshold_options(CLI::App& app, std::optional<float>& threshold, std::optional<float>& ratio);
+void add_threshold_options(CLI::App& app, std::optional<float>& threshold,
+                           std::optional<float>& ratio);
 
 /// Overrides the verifier's thresholds with the given flags: --threshold is the detection
 /// threshold of a siamese model and the P(owner) threshold of an owner model. Throws
 /// Error(Usage) for --ratio with an owner model (it has no references).
-void apply_threshold_options(const std::optional<float>& threshold, const std::optional<float>& ratio, Verifier& verifier);
+void apply_threshold_options(const std::optional<float>& threshold,
+                             const std::optional<float>& ratio, Verifier& verifier);
 
 /// --min-face / --min-sharpness: the unsure verdict's limits (unset: the model's).
 struct UnsureOptions {
@@ -40,7 +42,8 @@ void apply_unsure_options(const UnsureOptions& o, Thresholds& t);
 /// "owner 0.83" / "unknown 0.00" / "unsure": the decision and the match ratio (none when unsure).
 std::string verdict_label(const FaceVerdict& v);
 
-/// Draws every verdict onto `image`: strangers red first, unsure amber, then the owner green on top.
+/// Draws every verdict onto `image`: strangers red first, unsure amber, then the owner green on
+/// top.
 void draw_verdicts(cv::Mat& image, const std::vector<FaceVerdict>& verdicts);
 
 /// The faces array: per face box, score, landmarks, match_ratio, best_score, decision
@@ -51,15 +54,15 @@ nlohmann::json faces_json(const std::vector<FaceVerdict>& verdicts);
 
 /// One image's entry of faceverify --json: path, faces, owner_found, timings_ms (decode, detect,
 /// align, embed, compare).
-nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict>& verdicts, double decode_ms,
-                          const VerifyTimings& timings);
+nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict>& verdicts,
+                          double decode_ms, const VerifyTimings& timings);
 
 /// What faceverify --json and faceserve say about the model before the images: model (the folder
 /// as given), model_checksum, kind ("siamese" or "owner"), references (folder, photos, used,
 /// embedded_now, skipped, needed: false for an owner model, which uses none) and thresholds
 /// (detection, ratio, owner: the owner model's P(owner) threshold, min_face, min_sharpness).
-nlohmann::json model_header_json(const std::string& model, const Verifier& verifier, const std::string& refs_folder,
-                                 const ReferenceReport& refs);
+nlohmann::json model_header_json(const std::string& model, const Verifier& verifier,
+                                 const std::string& refs_folder, const ReferenceReport& refs);
 
 /// Whether any face is the owner.
 bool any_owner(const std::vector<FaceVerdict>& verdicts);

@@ -13,16 +13,16 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <numeric>
 #include <iostream>
+#include <numeric>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
-#include "faceid/error.hpp"
 #include "faceid/augment.hpp"
+#include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "faceid/losses.hpp"
 #include "faceid/model.hpp"
@@ -44,8 +44,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-void train_step(SiameseNet& net, torch::optim::Optimizer& opt, const torch::Tensor& a, const torch::Tensor& b,
-                const torch::Tensor& y) {
+void train_step(SiameseNet& net, torch::optim::Optimizer& opt, const torch::Tensor& a,
+                const torch::Tensor& b, const torch::Tensor& y) {
   const auto loss = F::binary_cross_entropy_with_logits(net->forward(a, b), y);
   opt.zero_grad();
   loss.backward();
@@ -67,7 +67,8 @@ void recipe_step(const ModelConfig& config, const Options& o, nlohmann::json& ou
   auto params = net->parameters();
   for (const auto& p : ids->parameters()) params.push_back(p);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-3).weight_decay(5e-4));
-  const auto chips = torch::randint(0, 256, {o.batch, config.input_size, config.input_size, 3}, torch::kUInt8);
+  const auto chips =
+      torch::randint(0, 256, {o.batch, config.input_size, config.input_size, 3}, torch::kUInt8);
   const auto labels = torch::arange(o.batch / 2).repeat_interleave(2);
   std::vector<std::uint64_t> seeds(static_cast<std::size_t>(o.batch));
   std::iota(seeds.begin(), seeds.end(), 1);
@@ -75,14 +76,16 @@ void recipe_step(const ModelConfig& config, const Options& o, nlohmann::json& ou
   net->train();
   for (int i = 0; i <= o.steps; ++i) {
     auto t = std::chrono::steady_clock::now();
-    const auto x = augment_batch(chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0), AugmentConfig{}, seeds);
+    const auto x = augment_batch(chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0),
+                                 AugmentConfig{}, seeds);
     const double a = seconds_since(t);
     t = std::chrono::steady_clock::now();
     const auto e = net->embed(x);
     const auto pairs = in_batch_pairs(e, labels);
-    const auto loss = F::binary_cross_entropy_with_logits(net->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b)),
-                                                          pairs.target) +
-                      F::cross_entropy(ids(e, labels), labels);
+    const auto loss =
+        F::binary_cross_entropy_with_logits(
+            net->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b)), pairs.target) +
+        F::cross_entropy(ids(e, labels), labels);
     const double f = seconds_since(t);
     t = std::chrono::steady_clock::now();
     opt.zero_grad();
@@ -110,14 +113,16 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
   net->fold_batch_norm();  // as load_bundle does
   const int s = config.input_size;
   const auto query = torch::randint(0, 256, {1, s, s, 3}, torch::kUInt8);
-  const auto refs = embed_chips(net, torch::randint(0, 256, {kRefs, s, s, 3}, torch::kUInt8), torch::kCPU);
+  const auto refs =
+      embed_chips(net, torch::randint(0, 256, {kRefs, s, s, 3}, torch::kUInt8), torch::kCPU);
   const auto ref_chips = torch::rand({kRefs, 1, 3, s, s});
   const auto query_float = torch::rand({1, 3, s, s});
   c10::InferenceMode inference;
   const double embed_ms = ms_per_call(o.steps, [&] { embed_chips(net, query, torch::kCPU); });
   const auto e = embed_chips(net, query, torch::kCPU);
   const double head_ms = ms_per_call(o.steps * 10, [&] { net->score(e, refs); });
-  const double cached_ms = ms_per_call(o.steps, [&] { net->score(embed_chips(net, query, torch::kCPU), refs); });
+  const double cached_ms =
+      ms_per_call(o.steps, [&] { net->score(embed_chips(net, query, torch::kCPU), refs); });
   // The seed: one forward of (query, reference) per reference, each embedding both pictures.
   const double seed_ms = ms_per_call(std::max(1, o.steps / 4), [&] {
     for (int r = 0; r < kRefs; ++r) torch::sigmoid(net->forward(query_float, ref_chips[r]));
@@ -137,16 +142,23 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
   out["detect_ms"] = ms_per_call(o.steps, [&] { faces = detector->detect(image); });
   if (faces.empty()) throw input_error(o.image + ": no face to align");
   out["faces"] = faces.size();
-  out["align_ms_per_face"] = ms_per_call(o.steps, [&] {
-    for (const auto& f : faces) pipeline.chip(image, f);
-  }) / static_cast<double>(faces.size());
+  out["align_ms_per_face"] = ms_per_call(o.steps,
+                                         [&] {
+                                           for (const auto& f : faces) pipeline.chip(image, f);
+                                         }) /
+                             static_cast<double>(faces.size());
 }
 
 int run(const Options& o, const cli::CommonOptions& common) {
   torch::manual_seed(0);
-  nlohmann::json out = {{"impl", "faceid-c++"}, {"what", o.what}, {"arch", o.arch}, {"batch", o.batch},
-                        {"threads", cli::resolve_threads(common.threads)},
-                        {"openblas_coretype", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
+  nlohmann::json out = {
+      {"impl", "faceid-c++"},
+      {"what", o.what},
+      {"arch", o.arch},
+      {"batch", o.batch},
+      {"threads", cli::resolve_threads(common.threads)},
+      {"openblas_coretype",
+       std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
   ModelConfig config = default_model(o.what == "recipe" ? "resnet" : o.arch);
   config.input_size = o.size;
   const int s = config.input_size;
@@ -187,9 +199,11 @@ int run(const Options& o, const cli::CommonOptions& common) {
     const FaceCache cache = pipeline.cached_faces(o.lfw, files, cli::cache_dir(o.pipeline), 2);
     const FaceSet faces = make_face_set(people, cache, {}, nullptr, {});
     out["cache_load_seconds"] = seconds_since(t_cache);
-    const auto pairs = sample_pairs(faces.pool, {0, static_cast<std::size_t>(o.batch * (o.steps + 1))}, common.seed);
+    const auto pairs = sample_pairs(
+        faces.pool, {0, static_cast<std::size_t>(o.batch * (o.steps + 1))}, common.seed);
     auto loader = torch::data::make_data_loader(
-        PairDataset(faces.chips, pairs, AugmentConfig{}, common.seed).map(torch::data::transforms::Stack<>()),
+        PairDataset(faces.chips, pairs, AugmentConfig{}, common.seed)
+            .map(torch::data::transforms::Stack<>()),
         torch::data::samplers::SequentialSampler(pairs.size()),
         torch::data::DataLoaderOptions(o.batch).workers(o.workers).enforce_ordering(true));
     SiameseNet net(config);
@@ -226,20 +240,23 @@ int run(const Options& o, const cli::CommonOptions& common) {
 
 int main(int argc, char** argv) {
   Options o;
-  return cli::run_main(argc, argv,
-                       {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
-                        [&](CLI::App& app, cli::CommonOptions&) {
-                          app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed or verify")
-                              ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify"}))->capture_default_str();
-                          app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")->capture_default_str();
-                          app.add_option("--size", o.size, "Chip side of the net's input")->capture_default_str();
-                          app.add_option("--arch", o.arch, "resnet, koch or koch-small")->capture_default_str();
-                          app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
-                          app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
-                          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
-                          app.add_option("--lfw", o.lfw, "LFW root (e2e)");
-                          app.add_option("--image", o.image, "Picture for detection and alignment times (verify)");
-                          cli::add_pipeline_options(app, o.pipeline);
-                        },
-                        [&](const cli::CommonOptions& common) { return run(o, common); }});
+  return cli::run_main(
+      argc, argv,
+      {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
+       [&](CLI::App& app, cli::CommonOptions&) {
+         app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed or verify")
+             ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify"}))
+             ->capture_default_str();
+         app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")
+             ->capture_default_str();
+         app.add_option("--size", o.size, "Chip side of the net's input")->capture_default_str();
+         app.add_option("--arch", o.arch, "resnet, koch or koch-small")->capture_default_str();
+         app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
+         app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
+         app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
+         app.add_option("--lfw", o.lfw, "LFW root (e2e)");
+         app.add_option("--image", o.image, "Picture for detection and alignment times (verify)");
+         cli::add_pipeline_options(app, o.pipeline);
+       },
+       [&](const cli::CommonOptions& common) { return run(o, common); }});
 }

@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "../common/cli.hpp"
 #include "../common/detection_report.hpp"
@@ -37,8 +37,10 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 
 int evaluate(const Options& o, const cli::CommonOptions& common) {
   const auto report = cli::detection_report(o.boxes, o.pipeline, o.min_iou);
-  if (common.json) cli::print_json(report);
-  else cli::print_detection_report(report);
+  if (common.json)
+    cli::print_json(report);
+  else
+    cli::print_detection_report(report);
   return 0;
 }
 
@@ -55,7 +57,8 @@ int detect(const Options& o, const cli::CommonOptions& common) {
   }
   const bool out_dir = !o.output.empty() && (files.size() > 1 || fs::is_directory(o.output));
   if (out_dir) create_folder(o.output, "the output folder");
-  if (o.pipeline.preprocess.detector == "all") throw usage_error("--detector all only goes with --boxes");
+  if (o.pipeline.preprocess.detector == "all")
+    throw usage_error("--detector all only goes with --boxes");
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
   const auto detector = pipeline.make_detector();
   nlohmann::json results = nlohmann::json::array();
@@ -70,11 +73,11 @@ int detect(const Options& o, const cli::CommonOptions& common) {
       entry["faces"] = nlohmann::json::array();
       for (const auto& f : faces) entry["faces"].push_back(cli::face_json(f));
       total_faces += static_cast<int>(faces.size());
-      if (!common.json)
-        std::cout << fmt::format("{}: {} face(s)\n", file.string(), faces.size());
+      if (!common.json) std::cout << fmt::format("{}: {} face(s)\n", file.string(), faces.size());
       if (!o.output.empty()) {
         for (const auto& f : faces) draw_face(image, f, kYellow, fmt::format("{:.2f}", f.score));
-        write_image(out_dir ? fs::path(o.output) / file.filename() : fs::path(o.output), image, file);
+        write_image(out_dir ? fs::path(o.output) / file.filename() : fs::path(o.output), image,
+                    file);
       }
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Input || files.size() == 1) throw;
@@ -99,10 +102,14 @@ int main(int argc, char** argv) {
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("inputs", o.inputs, "Images or folders of images");
          app.add_option("-o,--output", o.output, "Annotated image (one input) or folder (several)");
-         app.add_option("--boxes", o.boxes, "dlib imglab XML with hand-drawn face boxes: print recall/precision")
+         app.add_option("--boxes", o.boxes,
+                        "dlib imglab XML with hand-drawn face boxes: print recall/precision")
              ->check(CLI::ExistingFile);
-         app.add_option("--min-iou", o.min_iou, "IoU for a detection to count as a hit")->capture_default_str();
+         app.add_option("--min-iou", o.min_iou, "IoU for a detection to count as a hit")
+             ->capture_default_str();
          cli::add_pipeline_options(app, o.pipeline, false, /*allow_all=*/true);
        },
-       [&](const cli::CommonOptions& common) { return o.boxes.empty() ? detect(o, common) : evaluate(o, common); }});
+       [&](const cli::CommonOptions& common) {
+         return o.boxes.empty() ? detect(o, common) : evaluate(o, common);
+       }});
 }

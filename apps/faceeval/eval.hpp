@@ -19,9 +19,10 @@ struct Options {
   bool allow_overlap = false;
   // Owner report.
   std::string owner, strangers, strangers_pairs, refs = "verification_data";
-  bool refs_given = false;              ///< --refs was given (an owner model then also gets the reference rule)
-  std::string baseline;                 ///< siamese model for the reference rule beside an owner model
-  std::vector<std::string> impostors;   ///< folders of loose photos of other people, added to the strangers
+  bool refs_given = false;  ///< --refs was given (an owner model then also gets the reference rule)
+  std::string baseline;     ///< siamese model for the reference rule beside an owner model
+  std::vector<std::string>
+      impostors;  ///< folders of loose photos of other people, added to the strangers
   int max_strangers = 1000;
   double target_far = 1e-3;
   // Detection report.

@@ -29,7 +29,8 @@ void on_signal(int) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-int run(serve::ServeOptions o, const cli::PipelineOptions& pipeline, const cli::CommonOptions& common) {
+int run(serve::ServeOptions o, const cli::PipelineOptions& pipeline,
+        const cli::CommonOptions& common) {
   o.device = common.device;
   o.threads = cli::resolve_threads(common.threads);
   o.yunet_model = pipeline.yunet_model;
@@ -61,32 +62,42 @@ int main(int argc, char** argv) {
   return cli::run_main(
       argc, argv,
       {"faceserve",
-       "The owner's face-ID web page and HTTP API: open http://HOST:PORT/ and drop a photo, or use the webcam. "
-       "POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until Ctrl-C / SIGTERM (exit 0).",
+       "The owner's face-ID web page and HTTP API: open http://HOST:PORT/ and drop a photo, or use "
+       "the webcam. "
+       "POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until Ctrl-C / "
+       "SIGTERM (exit 0).",
        [&](CLI::App& app, cli::CommonOptions&) {
-         app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
-         app.add_option("--refs", o.refs, "Folder of the owner's reference photos (siamese models; an owner model needs none)")
+         app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")
              ->capture_default_str();
-         app.add_option("--host", o.host, "Address to listen on (0.0.0.0: every interface)")->capture_default_str();
+         app.add_option("--refs", o.refs,
+                        "Folder of the owner's reference photos (siamese models; an owner model "
+                        "needs none)")
+             ->capture_default_str();
+         app.add_option("--host", o.host, "Address to listen on (0.0.0.0: every interface)")
+             ->capture_default_str();
          app.add_option("--port", o.port, "Port to listen on (0: any free port)")
              ->check(CLI::Range(0, 65535))
              ->capture_default_str();
-         app.add_option("--workers", o.workers, "Requests processed at once (the model runs one picture at a time)")
+         app.add_option("--workers", o.workers,
+                        "Requests processed at once (the model runs one picture at a time)")
              ->check(CLI::Range(1, 64))
              ->capture_default_str();
-         app.add_option("--queue", o.queue, "Requests waiting for a worker; beyond that: 503 with Retry-After")
+         app.add_option("--queue", o.queue,
+                        "Requests waiting for a worker; beyond that: 503 with Retry-After")
              ->check(CLI::Range(0, 1000))
              ->capture_default_str();
          app.add_option("--max-upload-mb", o.max_upload_mb, "Largest upload in MB (413 beyond)")
              ->check(CLI::Range(0.01, 1024.0))
              ->capture_default_str();
-         app.add_option("--max-megapixels", o.max_megapixels, "Largest picture in megapixels, read from its header (413 beyond)")
+         app.add_option("--max-megapixels", o.max_megapixels,
+                        "Largest picture in megapixels, read from its header (413 beyond)")
              ->check(CLI::Range(0.01, 1000.0))
              ->capture_default_str();
          app.add_option("--timeout", o.timeout_s, "Socket read and write timeout in seconds")
              ->check(CLI::Range(1, 3600))
              ->capture_default_str();
-         app.add_option("--save-dir", o.save_dir, "Keep every upload and its JSON here (default: nothing is written)");
+         app.add_option("--save-dir", o.save_dir,
+                        "Keep every upload and its JSON here (default: nothing is written)");
          cli::add_threshold_options(app, o.threshold, o.ratio);
          cli::add_unsure_options(app, unsure);
          cli::add_model_pipeline_options(app, pipeline);

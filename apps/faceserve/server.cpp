@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <spdlog/spdlog.h>
 
 #include "../common/verdicts.hpp"
 #include "faceid/atomic_file.hpp"
@@ -27,7 +27,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
 // A refusal with its HTTP status; the message is the one line the client sees.
 struct HttpError {
@@ -78,8 +80,11 @@ Upload upload_of(const httplib::Request& req) {
   if (!req.is_multipart_form_data()) return {&req.body, "upload"};
   auto it = req.files.find("image");
   if (it == req.files.end())
-    for (it = req.files.begin(); it != req.files.end() && it->second.filename.empty(); ++it) {}
-  if (it == req.files.end()) throw HttpError{400, "multipart upload without a file: send the picture as the field \"image\""};
+    for (it = req.files.begin(); it != req.files.end() && it->second.filename.empty(); ++it) {
+    }
+  if (it == req.files.end())
+    throw HttpError{400,
+                    "multipart upload without a file: send the picture as the field \"image\""};
   return {&it->second.content, it->second.filename.empty() ? "upload" : it->second.filename};
 }
 
@@ -96,15 +101,18 @@ void check_header(const std::string& bytes, const std::string& name, std::int64_
   if (size.width <= 0 || size.height <= 0)
     throw HttpError{415, name + ": not an image (faceserve reads JPEG and PNG)"};
   if (static_cast<std::int64_t>(size.width) * size.height > max_pixels)
-    throw HttpError{413, fmt::format("{}: {}x{} pixels is too large (the limit is {:.0f} megapixels)", name, size.width,
-                                     size.height, max_pixels / 1e6)};
-  if (jpeg_is_truncated(data, bytes.size())) throw HttpError{422, name + ": truncated JPEG (no end-of-image marker)"};
+    throw HttpError{
+        413, fmt::format("{}: {}x{} pixels is too large (the limit is {:.0f} megapixels)", name,
+                         size.width, size.height, max_pixels / 1e6)};
+  if (jpeg_is_truncated(data, bytes.size()))
+    throw HttpError{422, name + ": truncated JPEG (no end-of-image marker)"};
 }
 
 std::string format_of(const httplib::Request& req, const char* param) {
   if (!req.has_param(param)) return {};
   const std::string f = req.get_param_value(param);
-  if (f != "jpeg" && f != "png") throw HttpError{400, fmt::format("?{}= takes jpeg or png, not '{}'", param, f)};
+  if (f != "jpeg" && f != "png")
+    throw HttpError{400, fmt::format("?{}= takes jpeg or png, not '{}'", param, f)};
   return f;
 }
 
@@ -204,7 +212,9 @@ int Gate::waiting() const {
 }
 
 FaceServer::FaceServer(ServeOptions options)
-    : o_(std::move(options)), http_(std::make_unique<httplib::Server>()), gate_(o_.workers, o_.queue),
+    : o_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()),
+      gate_(o_.workers, o_.queue),
       started_(Clock::now()) {
   if (o_.workers < 1) throw usage_error("--workers must be at least 1");
   if (o_.queue < 0) throw usage_error("--queue must be 0 or more");
@@ -224,7 +234,8 @@ std::shared_ptr<Engine> FaceServer::load_engine() const {
   cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, e->verifier->thresholds());
   const fs::path cache = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
   // An owner model needs no reference photos.
-  if (e->verifier->needs_references()) e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
+  if (e->verifier->needs_references())
+    e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
   e->loaded_at = now_iso();
   return e;
 }
@@ -245,9 +256,11 @@ nlohmann::json FaceServer::model_json(const Engine& e) const {
             {"faceid_version", b.info.training.faceid_version},
             {"detector", b.info.preprocess.detector},
             {"loaded_at", e.loaded_at},
-            {"limits", {{"max_upload_bytes", static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024)},
-                        {"max_pixels", static_cast<std::int64_t>(o_.max_megapixels * 1e6)},
-                        {"workers", o_.workers}, {"queue", o_.queue}}}});
+            {"limits",
+             {{"max_upload_bytes", static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024)},
+              {"max_pixels", static_cast<std::int64_t>(o_.max_megapixels * 1e6)},
+              {"workers", o_.workers},
+              {"queue", o_.queue}}}});
   if (b.is_owner()) j["from"] = b.info.owner.from;
   return j;
 }
@@ -255,7 +268,9 @@ nlohmann::json FaceServer::model_json(const Engine& e) const {
 void FaceServer::routes() {
   httplib::Server& s = *http_;
   // As many connections may wait for a server thread as there are threads; beyond that, 503.
-  s.new_task_queue = [n = o_.workers + o_.queue + 4] { return new BoundedPool(n, static_cast<std::size_t>(n)); };
+  s.new_task_queue = [n = o_.workers + o_.queue + 4] {
+    return new BoundedPool(n, static_cast<std::size_t>(n));
+  };
   s.set_payload_max_length(static_cast<std::size_t>(o_.max_upload_mb * 1024 * 1024));
   s.set_read_timeout(o_.timeout_s, 0);
   s.set_write_timeout(o_.timeout_s, 0);
@@ -272,7 +287,8 @@ void FaceServer::routes() {
     if (!shedding) return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("Retry-After", "1");
     res.set_header("Connection", "close");
-    send_error(res, 503, "busy: every server thread is taken and connections are waiting; retry in a second");
+    send_error(res, 503,
+               "busy: every server thread is taken and connections are waiting; retry in a second");
     return httplib::Server::HandlerResponse::Handled;
   });
   // Requests refused before routing (too large, malformed) get a JSON reason too.
@@ -282,30 +298,39 @@ void FaceServer::routes() {
       case 413:
         // httplib caps form-urlencoded bodies (curl --data-binary's default type) at 8 KB.
         if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
-          send_error(res, 413, "send the picture as multipart/form-data (field \"image\") or as a raw body with "
-                               "Content-Type image/jpeg or image/png, not as a form-urlencoded body");
+          send_error(
+              res, 413,
+              "send the picture as multipart/form-data (field \"image\") or as a raw body with "
+              "Content-Type image/jpeg or image/png, not as a form-urlencoded body");
         else
-          send_error(res, 413, fmt::format("upload too large (the limit is {:g} MB)", o_.max_upload_mb));
+          send_error(res, 413,
+                     fmt::format("upload too large (the limit is {:g} MB)", o_.max_upload_mb));
         break;
-      case 404: send_error(res, 404, "no such page: " + req.path); break;
-      default: send_error(res, res.status, fmt::format("bad request ({})", res.status));
+      case 404:
+        send_error(res, 404, "no such page: " + req.path);
+        break;
+      default:
+        send_error(res, res.status, fmt::format("bad request ({})", res.status));
     }
   });
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     send_error(res, 500, "internal error");
   });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    const std::string ms = request_routed ? fmt::format("{:.1f} ms", ms_since(request_start)) : "- ms";
+    const std::string ms =
+        request_routed ? fmt::format("{:.1f} ms", ms_since(request_start)) : "- ms";
     request_routed = false;
     logger()->info("{} {} {} in={} out={} {}", req.method.empty() ? "-" : req.method,
-                   req.path.empty() ? "-" : req.path, res.status, req.body.size(), res.body.size(), ms);
+                   req.path.empty() ? "-" : req.path, res.status, req.body.size(), res.body.size(),
+                   ms);
   });
 
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     // Everything the page needs is in it: no other origin may be contacted.
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-                   "style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    res.set_header(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'");
     res.set_content(kPage, "text/html; charset=utf-8");
   });
   s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
@@ -316,7 +341,9 @@ void FaceServer::routes() {
                     {"running", gate_.running()},
                     {"waiting", gate_.waiting()}});
   });
-  s.Get("/api/model", [this](const httplib::Request&, httplib::Response& res) { send_json(res, model_json(*engine())); });
+  s.Get("/api/model", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, model_json(*engine()));
+  });
   s.Post("/api/reload", [this](const httplib::Request&, httplib::Response& res) { reload(res); });
   s.Post("/api/verify", [this](const httplib::Request& req, httplib::Response& res) {
     try {
@@ -338,7 +365,9 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
 
   if (!gate_.enter()) {
     res.set_header("Retry-After", "1");
-    throw HttpError{503, fmt::format("busy: {} pictures in progress and {} waiting; retry in a second", o_.workers, o_.queue)};
+    throw HttpError{503,
+                    fmt::format("busy: {} pictures in progress and {} waiting; retry in a second",
+                                o_.workers, o_.queue)};
   }
   struct Leave {
     Gate& g;
@@ -347,8 +376,8 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
   const double wait_ms = ms_since(t0);
 
   auto t = Clock::now();
-  cv::Mat bgr = decode_image(reinterpret_cast<const std::uint8_t*>(up.bytes->data()), up.bytes->size(), up.name,
-                             ImageLimits{max_pixels});
+  cv::Mat bgr = decode_image(reinterpret_cast<const std::uint8_t*>(up.bytes->data()),
+                             up.bytes->size(), up.name, ImageLimits{max_pixels});
   const double decode_ms = ms_since(t);
 
   const std::shared_ptr<Engine> e = engine();
@@ -374,7 +403,8 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Faces", std::to_string(verdicts.size()));
     res.set_header("X-Owner-Found", cli::any_owner(verdicts) ? "true" : "false");
     res.set_content(reinterpret_cast<const char*>(picture.data()), picture.size(), mime);
-    if (!o_.save_dir.empty()) save_upload(*up.bytes, up.name, {{"faces", cli::faces_json(verdicts)}});
+    if (!o_.save_dir.empty())
+      save_upload(*up.bytes, up.name, {{"faces", cli::faces_json(verdicts)}});
     return;
   }
 
@@ -386,8 +416,11 @@ void FaceServer::verify(const httplib::Request& req, httplib::Response& res) {
   if (verdicts.empty()) image["message"] = "no face found";
   nlohmann::json result = cli::model_header_json(o_.model, *e->verifier, o_.refs, e->references);
   result["images"] = nlohmann::json::array({image});
-  result["summary"] = {{"inputs", 1}, {"with_owner", cli::any_owner(verdicts) ? 1 : 0}, {"faces", verdicts.size()},
-                       {"unreadable", 0}, {"seconds", ms_since(t0) / 1000}};
+  result["summary"] = {{"inputs", 1},
+                       {"with_owner", cli::any_owner(verdicts) ? 1 : 0},
+                       {"faces", verdicts.size()},
+                       {"unreadable", 0},
+                       {"seconds", ms_since(t0) / 1000}};
   if (!o_.save_dir.empty()) save_upload(*up.bytes, up.name, result);
   if (!embed.empty()) result["annotated"] = "data:" + mime + ";base64," + base64(picture);
   send_json(res, result);
@@ -404,15 +437,18 @@ void FaceServer::reload(httplib::Response& res) {
     }
     nlohmann::json j = model_json(*fresh);
     j["reload_ms"] = ms_since(t0);
-    logger()->info("reloaded: {} references ({} embedded now)", fresh->references.used, fresh->references.embedded);
+    logger()->info("reloaded: {} references ({} embedded now)", fresh->references.used,
+                   fresh->references.embedded);
     send_json(res, j);
   } catch (const Error& e) {
     logger()->warn("reload failed, the previous model and references stay: {}", e.what());
-    send_error(res, 422, std::string(e.what()) + " (the previous model and references stay in use)");
+    send_error(res, 422,
+               std::string(e.what()) + " (the previous model and references stay in use)");
   }
 }
 
-void FaceServer::save_upload(const std::string& bytes, const std::string& name, const nlohmann::json& result) {
+void FaceServer::save_upload(const std::string& bytes, const std::string& name,
+                             const nlohmann::json& result) {
   const bool png = bytes.size() > 1 && static_cast<unsigned char>(bytes[0]) == 0x89;
   const std::string stem = fmt::format("{}-{:06d}", now_iso(), ++saved_);
   const fs::path dir(o_.save_dir);
@@ -429,9 +465,13 @@ void FaceServer::save_upload(const std::string& bytes, const std::string& name, 
 
 int FaceServer::bind() {
   int port = o_.port;
-  if (port == 0) port = http_->bind_to_any_port(o_.host);
-  else if (!http_->bind_to_port(o_.host, port)) port = -1;
-  if (port <= 0) throw usage_error(fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", o_.host, o_.port));
+  if (port == 0)
+    port = http_->bind_to_any_port(o_.host);
+  else if (!http_->bind_to_port(o_.host, port))
+    port = -1;
+  if (port <= 0)
+    throw usage_error(fmt::format(
+        "cannot listen on {}:{} (in use, or not an address of this machine)", o_.host, o_.port));
   return port;
 }
 

@@ -38,18 +38,18 @@ namespace faceid::serve {
 struct ServeOptions {
   std::string model = "models/me", refs = "verification_data";
   std::string host = "127.0.0.1";
-  int port = 8080;          ///< 0 = any free port
-  int workers = 2;          ///< requests processed at once (the model itself runs one picture at a time)
-  int queue = 8;            ///< requests waiting for a worker; beyond: 503
+  int port = 8080;  ///< 0 = any free port
+  int workers = 2;  ///< requests processed at once (the model itself runs one picture at a time)
+  int queue = 8;    ///< requests waiting for a worker; beyond: 503
   double max_upload_mb = 20;
   double max_megapixels = 50;
-  int timeout_s = 10;       ///< socket read and write timeouts
-  std::string save_dir;     ///< when set, every upload and its JSON are kept here
+  int timeout_s = 10;    ///< socket read and write timeouts
+  std::string save_dir;  ///< when set, every upload and its JSON are kept here
   std::optional<float> threshold, ratio;
-  std::optional<int> min_face;          ///< the unsure verdict's limits (unset: the model's)
+  std::optional<int> min_face;  ///< the unsure verdict's limits (unset: the model's)
   std::optional<float> min_sharpness;
   std::string device = "auto";
-  int threads = 0;          ///< LibTorch/OpenCV threads (0 = all cores)
+  int threads = 0;  ///< LibTorch/OpenCV threads (0 = all cores)
   std::string yunet_model, cache_dir;
 };
 

@@ -16,12 +16,12 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "facetrain.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/lfw_pairs.hpp"
 #include "faceid/log.hpp"
 #include "faceid/sources.hpp"
+#include "facetrain.hpp"
 
 namespace fs = std::filesystem;
 
@@ -71,14 +71,16 @@ std::vector<Session> owner_sessions(const std::vector<std::string>& dirs) {
     if (!subs.empty()) {
       if (auto top = list_images(dirs[0]); !top.empty())
         sessions.push_back({fs::path(dirs[0]).filename().string(), dirs[0], std::move(top)});
-      for (const auto& sub : subs) sessions.push_back({sub.filename().string(), sub, list_images(sub)});
+      for (const auto& sub : subs)
+        sessions.push_back({sub.filename().string(), sub, list_images(sub)});
       return sessions;
     }
   }
   std::set<std::string> seen;
   for (const auto& dir : dirs) {
     const fs::path canonical = fs::weakly_canonical(dir);
-    if (!seen.insert(canonical.string()).second) throw usage_error("--self " + dir + " is given twice");
+    if (!seen.insert(canonical.string()).second)
+      throw usage_error("--self " + dir + " is given twice");
     std::string name = canonical.filename().string();
     if (name.empty()) name = dir;
     sessions.push_back({name, dir, list_images(dir)});
@@ -87,13 +89,15 @@ std::vector<Session> owner_sessions(const std::vector<std::string>& dirs) {
 }
 
 // The owner photos of `faces` with their session and hashes, in pool order.
-std::vector<OwnerPhoto> owner_photos(const FaceSet& faces, const std::map<std::string, int>& session_of) {
+std::vector<OwnerPhoto> owner_photos(const FaceSet& faces,
+                                     const std::map<std::string, int>& session_of) {
   std::vector<OwnerPhoto> photos;
   const int s = static_cast<int>(faces.chips.size(1));
   for (const int id : faces.pool.owner) {
     const std::string& source = faces.sources.at(static_cast<std::size_t>(id));
     const auto row = faces.chips[id].contiguous();
-    const std::vector<std::uint8_t> rgb(row.data_ptr<std::uint8_t>(), row.data_ptr<std::uint8_t>() + row.numel());
+    const std::vector<std::uint8_t> rgb(row.data_ptr<std::uint8_t>(),
+                                        row.data_ptr<std::uint8_t>() + row.numel());
     photos.push_back({id, session_of.at(source), file_content_hash(source), chip_dhash(rgb, s)});
   }
   return photos;
@@ -101,7 +105,8 @@ std::vector<OwnerPhoto> owner_photos(const FaceSet& faces, const std::map<std::s
 
 }  // namespace
 
-TrainData gather_data(const Options& o, const cli::CommonOptions& common, const FacePipeline& pipeline, int threads,
+TrainData gather_data(const Options& o, const cli::CommonOptions& common,
+                      const FacePipeline& pipeline, int threads,
                       const std::vector<std::string>& val_people) {
   TrainData d;
   auto people = scan_people(o.lfw);
@@ -115,19 +120,25 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
   std::map<std::string, int> session_of;
   for (std::size_t i = 0; i < sessions.size(); ++i)
     for (const auto& f : sessions[i].files) {
-      if (!session_of.emplace(fs::absolute(f).lexically_normal().string(), static_cast<int>(i)).second) continue;
+      if (!session_of.emplace(fs::absolute(f).lexically_normal().string(), static_cast<int>(i))
+               .second)
+        continue;
       owner_files.push_back(f);
     }
   if (owner_files.size() < kMinOwnerPhotos)
-    throw input_error(self_text + ": " + std::to_string(owner_files.size()) + " photo(s); facetrain needs at least " +
-                      std::to_string(kMinOwnerPhotos) + " of the owner (a few hundred is better)");
+    throw input_error(self_text + ": " + std::to_string(owner_files.size()) +
+                      " photo(s); facetrain needs at least " + std::to_string(kMinOwnerPhotos) +
+                      " of the owner (a few hundred is better)");
   std::vector<fs::path> lfw_files;
   for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
   auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
     CacheUpdate stats;
-    FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads, !common.quiet, &stats);
-    logger()->info("{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)", source,
-                   stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits, stats.seconds);
+    FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads,
+                                       !common.quiet, &stats);
+    logger()->info(
+        "{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)",
+        source, stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits,
+        stats.seconds);
     return cache;
   };
   std::set<std::string>& excluded = d.excluded;
@@ -139,7 +150,8 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
   std::vector<Person> negatives;
   for (const auto& dir : o.negatives) {
     const std::string name = "negatives/" + fs::weakly_canonical(dir).filename().string();
-    if (auto files = list_images(dir); !files.empty()) negatives.push_back({name, std::move(files)});
+    if (auto files = list_images(dir); !files.empty())
+      negatives.push_back({name, std::move(files)});
     for (const auto& entry : fs::directory_iterator(dir))
       if (entry.is_directory())
         if (auto files = list_images(entry.path()); !files.empty())
@@ -152,7 +164,8 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
     FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
     // The negatives' faces join the strangers' cache (their paths differ from LFW's).
     for (const auto& person : negatives) {
-      const FaceCache cache = cache_source(person.images.front().parent_path().string(), person.images);
+      const FaceCache cache =
+          cache_source(person.images.front().parent_path().string(), person.images);
       for (const auto& f : person.images)
         if (const CachedFace* face = cache.find(file_key(f))) lfw_cache.put(*face);
     }
@@ -168,7 +181,8 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
   }();
   const FaceSet& faces = d.faces;
   if (faces.pool.owner.size() < kMinOwnerPhotos)
-    throw input_error(self_text + ": faces found in only " + std::to_string(faces.pool.owner.size()) + " photo(s); need " +
+    throw input_error(self_text + ": faces found in only " +
+                      std::to_string(faces.pool.owner.size()) + " photo(s); need " +
                       std::to_string(kMinOwnerPhotos));
   d.split = split_pool(faces.pool, o.val_fraction, common.seed);
   PoolSplit& split = d.split;
@@ -200,33 +214,46 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common, const 
   auto& session_faces = d.session_faces;
   for (const auto& p : photos) ++session_faces[static_cast<std::size_t>(p.session)];
   for (std::size_t i = 0; i < sessions.size(); ++i) {
-    const bool held = std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
-    logger()->info("session {} ({}): {} photos, {} with a face{}", sessions[i].name, sessions[i].dir.string(),
-                   sessions[i].files.size(), session_faces[i], held ? ", held out for validation and calibration" : "");
+    const bool held = std::count(owner_split.held_out_sessions.begin(),
+                                 owner_split.held_out_sessions.end(), int(i)) > 0;
+    logger()->info("session {} ({}): {} photos, {} with a face{}", sessions[i].name,
+                   sessions[i].dir.string(), sessions[i].files.size(), session_faces[i],
+                   held ? ", held out for validation and calibration" : "");
   }
   if (owner_split.duplicate_groups > 0)
-    logger()->info("owner photos: {} duplicates in {} groups (byte-identical or near-identical chips), each group kept "
-                   "on one side{}",
-                   owner_split.duplicate_photos, owner_split.duplicate_groups,
-                   owner_split.moved_to_train ? fmt::format("; {} held-out photo(s) copy a training photo and train instead",
-                                                            owner_split.moved_to_train)
-                                              : std::string());
+    logger()->info(
+        "owner photos: {} duplicates in {} groups (byte-identical or near-identical chips), each "
+        "group kept "
+        "on one side{}",
+        owner_split.duplicate_photos, owner_split.duplicate_groups,
+        owner_split.moved_to_train
+            ? fmt::format("; {} held-out photo(s) copy a training photo and train instead",
+                          owner_split.moved_to_train)
+            : std::string());
   if (!owner_split.by_session && o.val_fraction > 0)
-    logger()->warn("one capture session: the held-out owner photos come from the session the model trains on, so the "
-                   "calibrated TAR says little about photos of another day (measured: a rule calibrated on one session "
-                   "lost a third of the owner's photos of another); give two or more sessions (--self DIR1 DIR2 ..., or "
-                   "one folder of session sub-folders)");
+    logger()->warn(
+        "one capture session: the held-out owner photos come from the session the model trains on, "
+        "so the "
+        "calibrated TAR says little about photos of another day (measured: a rule calibrated on "
+        "one session "
+        "lost a third of the owner's photos of another); give two or more sessions (--self DIR1 "
+        "DIR2 ..., or "
+        "one folder of session sub-folders)");
   if (split.train.owner.size() < 2)
-    throw input_error(self_text + ": only " + std::to_string(split.train.owner.size()) +
-                      " owner photo(s) left for training after holding out; give more photos or sessions");
-  logger()->info("training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} people; "
-                 "{} people excluded by pairs files",
-                 split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
-                 split.val.owner.size(), split.val.people.size(), faces.excluded_people);
+    throw input_error(
+        self_text + ": only " + std::to_string(split.train.owner.size()) +
+        " owner photo(s) left for training after holding out; give more photos or sessions");
+  logger()->info(
+      "training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} "
+      "people; "
+      "{} people excluded by pairs files",
+      split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
+      split.val.owner.size(), split.val.people.size(), faces.excluded_people);
   return d;
 }
 
-void describe_training(TrainingSummary& t, const Options& o, const TrainData& data, std::uint64_t seed) {
+void describe_training(TrainingSummary& t, const Options& o, const TrainData& data,
+                       std::uint64_t seed) {
   const PoolSplit& split = data.split;
   t.lfw = fs::absolute(o.lfw).string();
   std::vector<std::string> dirs;
@@ -245,9 +272,10 @@ void describe_training(TrainingSummary& t, const Options& o, const TrainData& da
   t.seed = seed;
 }
 
-nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip, const fs::path& run_dir,
-                               Thresholds& thresholds,
-                               const std::function<std::vector<bool>(const std::vector<int>&)>& accept) {
+nlohmann::json record_sessions(
+    const TrainData& data, const std::set<int>& skip, const fs::path& run_dir,
+    Thresholds& thresholds,
+    const std::function<std::vector<bool>(const std::vector<int>&)>& accept) {
   const auto& split = data.split;
   const auto& owner_split = data.owner_split;
   nlohmann::json report = nlohmann::json::array();
@@ -260,11 +288,15 @@ nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip,
         ids.push_back(p.chip);
         held_photos += held.count(p.chip);
       }
-    const bool held_out =
-        std::count(owner_split.held_out_sessions.begin(), owner_split.held_out_sessions.end(), int(i)) > 0;
-    nlohmann::json entry = {{"name", data.sessions[i].name}, {"dir", data.sessions[i].dir.string()},
-                            {"role", held_out ? "held out" : owner_split.by_session ? "trained" : "trained and held out"},
-                            {"faces", ids.size()}, {"held_out_faces", held_photos}};
+    const bool held_out = std::count(owner_split.held_out_sessions.begin(),
+                                     owner_split.held_out_sessions.end(), int(i)) > 0;
+    nlohmann::json entry = {{"name", data.sessions[i].name},
+                            {"dir", data.sessions[i].dir.string()},
+                            {"role", held_out                 ? "held out"
+                                     : owner_split.by_session ? "trained"
+                                                              : "trained and held out"},
+                            {"faces", ids.size()},
+                            {"held_out_faces", held_photos}};
     if (!ids.empty()) {
       const auto yes = accept(ids);
       const auto accepted = static_cast<std::size_t>(std::count(yes.begin(), yes.end(), true));
@@ -274,26 +306,30 @@ nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip,
     report.push_back(std::move(entry));
   }
   thresholds.calibration["sessions"] = report;
-  thresholds.calibration["owner_split"] = owner_split.by_session ? "whole sessions held out" : "photos held out";
-  thresholds.calibration["owner_duplicates"] = {{"groups", owner_split.duplicate_groups},
-                                                {"photos", owner_split.duplicate_photos},
-                                                {"held_out_copies_moved_to_training", owner_split.moved_to_train}};
+  thresholds.calibration["owner_split"] =
+      owner_split.by_session ? "whole sessions held out" : "photos held out";
+  thresholds.calibration["owner_duplicates"] = {
+      {"groups", owner_split.duplicate_groups},
+      {"photos", owner_split.duplicate_photos},
+      {"held_out_copies_moved_to_training", owner_split.moved_to_train}};
   write_file_atomically(run_dir / "sessions.json", "the session report",
                         nlohmann::json{{"sessions", report},
                                        {"by_session", owner_split.by_session},
                                        {"duplicates", thresholds.calibration["owner_duplicates"]}}
-                                .dump(2) + "\n");
+                                .dump(2) +
+                            "\n");
   return report;
 }
 
 void print_sessions(const nlohmann::json& report) {
   for (const auto& s : report)
-    std::cout << fmt::format("session {} ({}): {}\n", s["name"].get<std::string>(), s["role"].get<std::string>(),
-                             s.contains("tar") ? fmt::format("owner rule accepts {} of {} photos = {:.3f}{}",
-                                                             s["accepted"].get<std::size_t>(), s["faces"].get<std::size_t>(),
-                                                             s["tar"].get<double>(),
-                                                             s["role"] == "held out" ? "" : " (trained on: optimistic)")
-                                               : std::string("no face"));
+    std::cout << fmt::format(
+        "session {} ({}): {}\n", s["name"].get<std::string>(), s["role"].get<std::string>(),
+        s.contains("tar") ? fmt::format("owner rule accepts {} of {} photos = {:.3f}{}",
+                                        s["accepted"].get<std::size_t>(),
+                                        s["faces"].get<std::size_t>(), s["tar"].get<double>(),
+                                        s["role"] == "held out" ? "" : " (trained on: optimistic)")
+                          : std::string("no face"));
 }
 
 void fill_references(const fs::path& dir, const FaceSet& faces, const std::vector<int>& held_out) {
@@ -301,9 +337,11 @@ void fill_references(const fs::path& dir, const FaceSet& faces, const std::vecto
   std::error_code ec;
   std::size_t copied = 0;
   for (const int id : held_out) {
-    const fs::path source = faces.sources.at(static_cast<std::size_t>(id)), target = dir / source.filename();
+    const fs::path source = faces.sources.at(static_cast<std::size_t>(id)),
+                   target = dir / source.filename();
     if (fs::exists(target, ec)) continue;
-    // Copied beside and renamed, so that a killed run never leaves half a photo among the references.
+    // Copied beside and renamed, so that a killed run never leaves half a photo among the
+    // references.
     const fs::path tmp = temporary_beside(target);
     if (!fs::copy_file(source, tmp, ec)) {
       const std::string why = ec.message();
@@ -313,11 +351,13 @@ void fill_references(const fs::path& dir, const FaceSet& faces, const std::vecto
     replace_with(tmp, target, "a reference photo");
     ++copied;
   }
-  logger()->info("{}: {} held-out owner photos copied as faceverify references ({} were there already)", dir.string(),
-                 copied, held_out.size() - copied);
+  logger()->info(
+      "{}: {} held-out owner photos copied as faceverify references ({} were there already)",
+      dir.string(), copied, held_out.size() - copied);
   if (held_out.size() < 20)
-    logger()->warn("{}: only {} held-out owner photos; add more photos of the owner there (about 50 is best)",
-                   dir.string(), held_out.size());
+    logger()->warn(
+        "{}: only {} held-out owner photos; add more photos of the owner there (about 50 is best)",
+        dir.string(), held_out.size());
 }
 
 fs::path open_run_dir(const std::string& dir, bool append) {

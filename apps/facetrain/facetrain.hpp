@@ -27,7 +27,8 @@ TrainConfig default_train();
 
 struct Options {
   std::string lfw, output = "models/me", run_dir, fill_refs;
-  std::vector<std::string> self;  // one folder per capture session, or one folder of session sub-folders
+  std::vector<std::string>
+      self;  // one folder per capture session, or one folder of session sub-folders
   std::vector<std::string> exclude_pairs;
   std::string arch = "resnet";
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
@@ -46,11 +47,11 @@ struct Options {
   cli::PipelineOptions pipeline;
   // --owner-only: the owner's own model on top of a general bundle (owner_model.hpp).
   bool owner_only = false;
-  std::string from;                    // the general model bundle (siamese)
-  std::vector<std::string> negatives;  // folders of other people's photos: always training negatives
+  std::string from;  // the general model bundle (siamese)
+  std::vector<std::string>
+      negatives;  // folders of other people's photos: always training negatives
   OwnerTrainConfig owner;
 };
-
 
 constexpr std::size_t kMinOwnerPhotos = 5;
 
@@ -64,10 +65,10 @@ struct Session {
 /// The faces of a training run and how they are split.
 struct TrainData {
   std::vector<Session> sessions;
-  std::string self_text;                   ///< the --self folders, for messages
-  FaceSet faces;                           ///< strangers (LFW people and --negatives) and the owner
-  PoolSplit split;                         ///< strangers by person, the owner by session or photo
-  std::vector<OwnerPhoto> photos;          ///< the owner photos with a face
+  std::string self_text;           ///< the --self folders, for messages
+  FaceSet faces;                   ///< strangers (LFW people and --negatives) and the owner
+  PoolSplit split;                 ///< strangers by person, the owner by session or photo
+  std::vector<OwnerPhoto> photos;  ///< the owner photos with a face
   OwnerSplit owner_split;
   std::set<std::string> excluded;          ///< people of the --exclude-pairs files
   std::vector<std::size_t> session_faces;  ///< owner photos with a face, per session
@@ -79,26 +80,30 @@ struct TrainData {
 /// `val_people`, when not empty, are the held-out ones; --negatives people always train) and the
 /// owner's photos by session (photos with one session; duplicates kept together), and logs it.
 /// Throws Error(Input) for too few owner photos, Error(Usage) for a --self folder given twice.
-TrainData gather_data(const Options& o, const cli::CommonOptions& common, const FacePipeline& pipeline, int threads,
+TrainData gather_data(const Options& o, const cli::CommonOptions& common,
+                      const FacePipeline& pipeline, int threads,
                       const std::vector<std::string>& val_people = {});
 
 /// The data part of the bundle's training summary: folders, counts, the people trained on and
 /// held out, the excluded ones, the seed.
-void describe_training(TrainingSummary& t, const Options& o, const TrainData& data, std::uint64_t seed);
+void describe_training(TrainingSummary& t, const Options& o, const TrainData& data,
+                       std::uint64_t seed);
 
 /// Per session: its role (held out / trained) and the share of its photos `accept` says yes to
 /// (photos in `skip`, e.g. the reference photos, left out). Stores the report and the split's
 /// facts in thresholds.calibration and writes run_dir/sessions.json; returns the report.
-nlohmann::json record_sessions(const TrainData& data, const std::set<int>& skip, const std::filesystem::path& run_dir,
-                               Thresholds& thresholds,
-                               const std::function<std::vector<bool>(const std::vector<int>&)>& accept);
+nlohmann::json record_sessions(
+    const TrainData& data, const std::set<int>& skip, const std::filesystem::path& run_dir,
+    Thresholds& thresholds,
+    const std::function<std::vector<bool>(const std::vector<int>&)>& accept);
 
 /// One line per session of record_sessions' report on stdout.
 void print_sessions(const nlohmann::json& report);
 
 /// Copies the owner photos `held_out` (rows of faces) into `dir` as faceverify's references
 /// (--fill-refs); files already there are kept. Throws Error(Input) when it cannot.
-void fill_references(const std::filesystem::path& dir, const FaceSet& faces, const std::vector<int>& held_out);
+void fill_references(const std::filesystem::path& dir, const FaceSet& faces,
+                     const std::vector<int>& held_out);
 
 /// The run folder (default runs/<time>), created, with train.log receiving the log from info up.
 std::filesystem::path open_run_dir(const std::string& run_dir, bool append);

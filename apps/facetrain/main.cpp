@@ -12,12 +12,11 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
-#include "facetrain.hpp"
 #include "faceid/annotate.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/bundle.hpp"
@@ -30,6 +29,7 @@
 #include "faceid/plot.hpp"
 #include "faceid/sources.hpp"
 #include "faceid/trainer.hpp"
+#include "facetrain.hpp"
 
 namespace fs = std::filesystem;
 using namespace faceid;
@@ -54,14 +54,16 @@ extern "C" void on_sigint(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-
 // Loss and validation curves of the run so far against minutes of training, as one PNG.
 void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history) {
-  Series pair_loss{"pair BCE", {}, {}, kRed}, id_loss{"identity loss / 10", {}, {}, cv::Scalar(200, 120, 0)};
-  Series train_acc{"train pair acc", {}, {}, kRed}, val_acc{"val acc (EER point)", {}, {}, cv::Scalar(200, 120, 0)},
+  Series pair_loss{"pair BCE", {}, {}, kRed},
+      id_loss{"identity loss / 10", {}, {}, cv::Scalar(200, 120, 0)};
+  Series train_acc{"train pair acc", {}, {}, kRed},
+      val_acc{"val acc (EER point)", {}, {}, cv::Scalar(200, 120, 0)},
       val_auc{"val AUC", {}, {}, kGreen};
   for (const auto& m : history) {
-    for (Series* s : {&pair_loss, &id_loss, &train_acc, &val_acc, &val_auc}) s->x.push_back(m.minutes);
+    for (Series* s : {&pair_loss, &id_loss, &train_acc, &val_acc, &val_auc})
+      s->x.push_back(m.minutes);
     pair_loss.y.push_back(m.train_pair_loss);
     id_loss.y.push_back(m.train_id_loss / 10);
     train_acc.y.push_back(m.train_accuracy);
@@ -70,7 +72,9 @@ void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history
   }
   Chart loss{"Training losses", "minutes", "loss", {pair_loss, id_loss}};
   loss.y_min = 0;
-  Chart acc{"Pair accuracy in training; validation on people never trained on", "minutes", "",
+  Chart acc{"Pair accuracy in training; validation on people never trained on",
+            "minutes",
+            "",
             {train_acc, val_acc, val_auc}};
   acc.y_min = 0.5;
   acc.y_max = 1.12;  // room above 1 for the legend
@@ -86,7 +90,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   // the weight decay it was measured with.
   if (o.arch != "resnet" && o.lr_option && o.lr_option->count() == 0) o.train.learning_rate = 2e-4;
   if (o.arch != "resnet" && o.wd_option && o.wd_option->count() == 0) o.train.weight_decay = 5e-4;
-  if (o.train.resume && o.run_dir.empty()) throw usage_error("--resume needs the --run-dir of the run to continue");
+  if (o.train.resume && o.run_dir.empty())
+    throw usage_error("--resume needs the --run-dir of the run to continue");
   const fs::path run_dir = open_run_dir(o.run_dir, o.train.resume);
 
   // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.
@@ -109,23 +114,37 @@ int run(Options& o, const cli::CommonOptions& common) {
   SiameseNet net(model_config);
   o.train.checkpoint = run_dir / "checkpoint.pt";
   Trainer trainer(net, faces, split, o.train);
-  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads; run folder {}", model_config.name,
-                 net->parameter_count() / 1e6, trainer.device().str(), threads, run_dir.string());
+  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads; run folder {}",
+                 model_config.name, net->parameter_count() / 1e6, trainer.device().str(), threads,
+                 run_dir.string());
 
   nlohmann::json session_params = nlohmann::json::array();
   for (std::size_t i = 0; i < sessions.size(); ++i)
-    session_params.push_back({{"name", sessions[i].name}, {"dir", sessions[i].dir.string()},
-                              {"photos", sessions[i].files.size()}, {"faces", session_faces[i]}});
-  nlohmann::json params = {{"lfw", o.lfw}, {"self", o.self}, {"sessions", session_params}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
-                           {"model", model_config}, {"preprocess", pipeline.config()}, {"train", o.train},
-                           {"val_fraction", o.val_fraction}, {"threads", threads}, {"faceid_version", FACEID_VERSION}};
+    session_params.push_back({{"name", sessions[i].name},
+                              {"dir", sessions[i].dir.string()},
+                              {"photos", sessions[i].files.size()},
+                              {"faces", session_faces[i]}});
+  nlohmann::json params = {{"lfw", o.lfw},
+                           {"self", o.self},
+                           {"sessions", session_params},
+                           {"output", o.output},
+                           {"exclude_pairs", o.exclude_pairs},
+                           {"model", model_config},
+                           {"preprocess", pipeline.config()},
+                           {"train", o.train},
+                           {"val_fraction", o.val_fraction},
+                           {"threads", threads},
+                           {"faceid_version", FACEID_VERSION}};
   write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
   AppendFile jsonl(run_dir / "metrics.jsonl", "the metrics", o.train.resume);
   AppendFile csv(run_dir / "metrics.csv", "the metrics", o.train.resume);
   if (!o.train.resume)
-    csv.write("epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_loss,"
-              "val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_accuracy,"
-              "val_score_std,seconds,images_per_second\n");
+    csv.write(
+        "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_"
+        "loss,"
+        "val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_"
+        "accuracy,"
+        "val_score_std,seconds,images_per_second\n");
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
@@ -133,27 +152,32 @@ int run(Options& o, const cli::CommonOptions& common) {
   TrainHooks hooks;
   hooks.stop = &g_stop;
   hooks.on_batch = [&](int epoch, std::size_t done, std::size_t total, double, double) {
-    if (!bar) bar.emplace(o.train.time_budget_minutes > 0 ? fmt::format("epoch {}", epoch)
-                                                           : fmt::format("epoch {}/{}", epoch, o.train.epochs),
-                          !common.quiet);
+    if (!bar)
+      bar.emplace(o.train.time_budget_minutes > 0
+                      ? fmt::format("epoch {}", epoch)
+                      : fmt::format("epoch {}/{}", epoch, o.train.epochs),
+                  !common.quiet);
     bar->update(done, total);
   };
   hooks.on_epoch = [&](const EpochMetrics& m) {
     if (bar) bar->finish();
     bar.reset();
     history.push_back(m);
-    logger()->info("epoch {:>3} ({:.1f} min, lr {:.2g}): loss pair {:.4f} id {:.3f}, pair acc {:.3f} | val AUC head {:.3f} "
-                   "cosine {:.3f}, acc {:.3f}, owner acc {:.3f} | {:.0f} images/s, {:.0f}s{}",
-                   m.epoch, m.minutes, m.learning_rate, m.train_pair_loss, m.train_id_loss, m.train_accuracy,
-                   m.val_auc_head, m.val_auc_cosine, m.val_accuracy, m.val_owner_accuracy, m.images_per_second,
-                   m.seconds, m.collapsed ? "  COLLAPSED?" : "");
+    logger()->info(
+        "epoch {:>3} ({:.1f} min, lr {:.2g}): loss pair {:.4f} id {:.3f}, pair acc {:.3f} | val "
+        "AUC head {:.3f} "
+        "cosine {:.3f}, acc {:.3f}, owner acc {:.3f} | {:.0f} images/s, {:.0f}s{}",
+        m.epoch, m.minutes, m.learning_rate, m.train_pair_loss, m.train_id_loss, m.train_accuracy,
+        m.val_auc_head, m.val_auc_cosine, m.val_accuracy, m.val_owner_accuracy, m.images_per_second,
+        m.seconds, m.collapsed ? "  COLLAPSED?" : "");
     jsonl.write(nlohmann::json(m).dump() + "\n");
-    csv.write(fmt::format("{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
-                          "{:.6f},{:.6f},{:.6f},{:.2f},{:.2f}\n",
-                          m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss, m.train_id_loss,
-                          m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall, m.val_auc,
-                          m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy, m.val_score_std, m.seconds,
-                          m.images_per_second));
+    csv.write(fmt::format(
+        "{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
+        "{:.6f},{:.6f},{:.6f},{:.2f},{:.2f}\n",
+        m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss, m.train_id_loss,
+        m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision, m.val_recall, m.val_auc,
+        m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy, m.val_score_std, m.seconds,
+        m.images_per_second));
     check_run_log();
   };
   const TrainResult result = trainer.fit(hooks);
@@ -161,12 +185,15 @@ int run(Options& o, const cli::CommonOptions& common) {
   std::signal(SIGINT, SIG_DFL);
   if (!result.history.empty()) write_curves(run_dir / "curves.png", result.history);
   if (result.interrupted && result.history.empty()) {
-    logger()->warn("interrupted before the first epoch ended; checkpoint in {} (continue with --resume --run-dir {})",
-                   o.train.checkpoint.string(), run_dir.string());
+    logger()->warn(
+        "interrupted before the first epoch ended; checkpoint in {} (continue with --resume "
+        "--run-dir {})",
+        o.train.checkpoint.string(), run_dir.string());
     return 130;
   }
   if (result.history.empty()) throw internal_error("training produced no epoch");
-  if (result.best_epoch < 1) throw internal_error("no epoch improved on the initial validation AUC");
+  if (result.best_epoch < 1)
+    throw internal_error("no epoch improved on the initial validation AUC");
   const EpochMetrics& best = result.history.at(static_cast<std::size_t>(result.best_epoch - 1));
   // Over all sessions of a resumed run (result.seconds counts this one only).
   double train_seconds = 0;
@@ -177,7 +204,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   //    First the scoring: the Siamese head or the cosine, with or without mirror averaging,
   //    whichever separates the validation pairs best.
   const nlohmann::json scoring = trainer.choose_scoring();
-  logger()->info("scoring: {} (validation AUC by score: {})", net->config().score + (net->config().flip_average ? " + mirror" : ""),
+  logger()->info("scoring: {} (validation AUC by score: {})",
+                 net->config().score + (net->config().flip_average ? " + mirror" : ""),
                  scoring.dump());
   BundleInfo info;
   info.model = net->config();
@@ -187,33 +215,41 @@ int run(Options& o, const cli::CommonOptions& common) {
   trainer.validation_scores(scores, labels);
   float pair_threshold = 0.5f;
   const double eer = equal_error_rate(scores, labels, &pair_threshold);
-  std::vector<int> refs(split.train.owner.begin(),
-                        split.train.owner.begin() + std::min<std::size_t>(o.references, split.train.owner.size()));
+  std::vector<int> refs(
+      split.train.owner.begin(),
+      split.train.owner.begin() + std::min<std::size_t>(o.references, split.train.owner.size()));
   std::vector<int> strangers;
-  for (const auto& p : split.val.people) strangers.insert(strangers.end(), p.chips.begin(), p.chips.end());
+  for (const auto& p : split.val.people)
+    strangers.insert(strangers.end(), p.chips.begin(), p.chips.end());
   std::shuffle(strangers.begin(), strangers.end(), std::mt19937_64(mix_seed(common.seed, 0xca1)));
-  if (o.calibration_strangers > 0) strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
+  if (o.calibration_strangers > 0)
+    strangers.resize(std::min<std::size_t>(strangers.size(), o.calibration_strangers));
   const auto ref_embeddings = trainer.embed_chips(refs);
   std::string unusable;  // why the model is unusable, when it is
   // Kept in the bundle: faceverify recalibrates on them for references of several sessions.
   torch::Tensor stranger_embeddings;
   if (!split.val.owner.empty() && !strangers.empty()) {
     stranger_embeddings = trainer.embed_chips(strangers);
-    info.thresholds = calibrate_owner(gallery_scores(net, trainer.embed_chips(split.val.owner), ref_embeddings),
-                                      gallery_scores(net, stranger_embeddings, ref_embeddings), o.calibration_far);
+    info.thresholds = calibrate_owner(
+        gallery_scores(net, trainer.embed_chips(split.val.owner), ref_embeddings),
+        gallery_scores(net, stranger_embeddings, ref_embeddings), o.calibration_far);
     const double tar = info.thresholds.calibration.value("tar", 0.0);
     if (tar < o.min_owner_tar)
-      unusable = fmt::format("the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
-                             "strangers, so faceverify would rarely find the owner (model kept for inspection; train "
-                             "longer, add owner photos, or calibrate for a higher --target-far)",
-                             tar * 100, split.val.owner.size(), o.calibration_far, strangers.size());
+      unusable = fmt::format(
+          "the owner thresholds accept only {:.0f}% of the {} held-out owner photos at FAR <= {:g} "
+          "on {} "
+          "strangers, so faceverify would rarely find the owner (model kept for inspection; train "
+          "longer, add owner photos, or calibrate for a higher --target-far)",
+          tar * 100, split.val.owner.size(), o.calibration_far, strangers.size());
   } else {
-    logger()->warn("no held-out owner photos or strangers: owner thresholds left at their defaults");
+    logger()->warn(
+        "no held-out owner photos or strangers: owner thresholds left at their defaults");
   }
   // Per session: the share of its photos the calibrated rule accepts (the reference photos
   // themselves left out). Only a held-out session's figure predicts another day.
-  const nlohmann::json session_report =
-      record_sessions(data, std::set<int>(refs.begin(), refs.end()), run_dir, info.thresholds, [&](const std::vector<int>& ids) {
+  const nlohmann::json session_report = record_sessions(
+      data, std::set<int>(refs.begin(), refs.end()), run_dir, info.thresholds,
+      [&](const std::vector<int>& ids) {
         std::vector<bool> accepted;
         for (const auto& row : gallery_scores(net, trainer.embed_chips(ids), ref_embeddings))
           accepted.push_back(is_owner(row, info.thresholds.detection, info.thresholds.ratio));
@@ -221,7 +257,8 @@ int run(Options& o, const cli::CommonOptions& common) {
       });
   info.thresholds.pair = pair_threshold;
   info.thresholds.calibration["pair_eer"] = eer;
-  info.thresholds.calibration["pair_threshold_source"] = "equal-error point of the validation pairs";
+  info.thresholds.calibration["pair_threshold_source"] =
+      "equal-error point of the validation pairs";
 
   // 4. The bundle.
   TrainingSummary& t = info.training;
@@ -243,30 +280,39 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
   check_run_log();
   if (result.interrupted)
-    logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}", run_dir.string());
+    logger()->warn("interrupted: saved the best model so far; continue with --resume --run-dir {}",
+                   run_dir.string());
 
-  nlohmann::json summary = {{"model", fs::absolute(o.output).string()}, {"run_dir", fs::absolute(run_dir).string()},
-                            {"best_epoch", result.best_epoch}, {"best", best}, {"thresholds", info.thresholds},
+  nlohmann::json summary = {{"model", fs::absolute(o.output).string()},
+                            {"run_dir", fs::absolute(run_dir).string()},
+                            {"best_epoch", result.best_epoch},
+                            {"best", best},
+                            {"thresholds", info.thresholds},
                             {"sessions", session_report},
-                            {"train_seconds", train_seconds}, {"peak_rss_mb", peak_rss_mb()},
+                            {"train_seconds", train_seconds},
+                            {"peak_rss_mb", peak_rss_mb()},
                             {"interrupted", result.interrupted},
                             {"collapsed", result.collapsed}};
   if (common.json) {
     cli::print_json(summary);
   } else {
     std::cout << fmt::format("model      {}\nrun folder {}\n", o.output, run_dir.string());
-    std::cout << fmt::format("best epoch {} of {}: val accuracy {:.3f}, AUC {:.3f}, owner-pair accuracy {:.3f}\n",
-                             result.best_epoch, result.history.size(), best.val_accuracy, best.val_auc,
-                             best.val_owner_accuracy);
-    std::cout << fmt::format("thresholds pair {:.3f} (EER {:.3f}); owner: P(same) > {:.3f} on > {:.0f}% of references "
-                             "(held-out TAR {:.3f} at FAR {:.4f})\n",
-                             info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
-                             info.thresholds.calibration.value("tar", -1.0), info.thresholds.calibration.value("far", -1.0));
+    std::cout << fmt::format(
+        "best epoch {} of {}: val accuracy {:.3f}, AUC {:.3f}, owner-pair accuracy {:.3f}\n",
+        result.best_epoch, result.history.size(), best.val_accuracy, best.val_auc,
+        best.val_owner_accuracy);
+    std::cout << fmt::format(
+        "thresholds pair {:.3f} (EER {:.3f}); owner: P(same) > {:.3f} on > {:.0f}% of references "
+        "(held-out TAR {:.3f} at FAR {:.4f})\n",
+        info.thresholds.pair, eer, info.thresholds.detection, info.thresholds.ratio * 100,
+        info.thresholds.calibration.value("tar", -1.0),
+        info.thresholds.calibration.value("far", -1.0));
     print_sessions(session_report);
-    std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session); peak RSS {:.0f} MB\n", train_seconds,
-                             result.seconds, peak_rss_mb());
+    std::cout << fmt::format("trained {:.0f}s ({:.0f}s in this session); peak RSS {:.0f} MB\n",
+                             train_seconds, result.seconds, peak_rss_mb());
   }
-  if (result.collapsed) return 1;  // a negative outcome: the model did not learn (saved for inspection)
+  if (result.collapsed)
+    return 1;  // a negative outcome: the model did not learn (saved for inspection)
   if (!unusable.empty()) {
     std::cerr << "error: " << unusable << "\n";
     return 1;
@@ -281,92 +327,171 @@ int main(int argc, char** argv) {
   return cli::run_main(
       argc, argv,
       {"facetrain",
-       "Train a Siamese face-verification model of the owner's face against LFW strangers; or, with --owner-only "
-       "--from DIR, the owner's own model (one embedding, an owner-vs-everyone head: no reference photos needed).",
+       "Train a Siamese face-verification model of the owner's face against LFW strangers; or, "
+       "with --owner-only "
+       "--from DIR, the owner's own model (one embedding, an owner-vs-everyone head: no reference "
+       "photos needed).",
        [&](CLI::App& app, cli::CommonOptions&) {
-         app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")->required()->check(CLI::ExistingDirectory);
-         app.add_option("--self", o.self,
-                        "Folders of the owner's photos, one per capture session (or one folder with a sub-folder per "
-                        "session); with two or more sessions whole sessions are held out for validation and calibration")
+         app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")
              ->required()
              ->check(CLI::ExistingDirectory);
-         app.add_option("-o,--output", o.output, "Model bundle folder to write")->capture_default_str();
-         app.add_option("--run-dir", o.run_dir, "Run folder (params, metrics, curves, log, checkpoint); default runs/<time>");
-         app.add_option("--exclude-pairs", o.exclude_pairs, "LFW pairs file(s) whose people are left out of training")
+         app.add_option("--self", o.self,
+                        "Folders of the owner's photos, one per capture session (or one folder "
+                        "with a sub-folder per "
+                        "session); with two or more sessions whole sessions are held out for "
+                        "validation and calibration")
+             ->required()
+             ->check(CLI::ExistingDirectory);
+         app.add_option("-o,--output", o.output, "Model bundle folder to write")
+             ->capture_default_str();
+         app.add_option(
+             "--run-dir", o.run_dir,
+             "Run folder (params, metrics, curves, log, checkpoint); default runs/<time>");
+         app.add_option("--exclude-pairs", o.exclude_pairs,
+                        "LFW pairs file(s) whose people are left out of training")
              ->check(CLI::ExistingFile);
-         app.add_option("--arch", o.arch, "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
-             ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))->capture_default_str();
-         app.add_option("--embedding-size", o.embedding_size, "Embedding size (0: resnet 256, koch 4096)")->check(CLI::Range(0, kMaxEmbeddingSize))->capture_default_str();
+         app.add_option(
+                "--arch", o.arch,
+                "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
+             ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))
+             ->capture_default_str();
+         app.add_option("--embedding-size", o.embedding_size,
+                        "Embedding size (0: resnet 256, koch 4096)")
+             ->check(CLI::Range(0, kMaxEmbeddingSize))
+             ->capture_default_str();
          app.add_flag("--batch-norm", o.batch_norm, "koch: BatchNorm after each convolution");
          app.add_option("--input-norm", o.input_norm,
-                        "Input normalisation: none (x/255) or face (each chip standardised on its central half: "
+                        "Input normalisation: none (x/255) or face (each chip standardised on its "
+                        "central half: "
                         "brightness, contrast and colour cast cancel)")
-             ->check(CLI::IsMember({"none", "face"}))->capture_default_str();
-         app.add_option("--time-budget", o.train.time_budget_minutes,
-                        "Minutes of training: the schedule ends and training stops then (0: run --epochs)")
-             ->check(CLI::Range(0.0, 100000.0))->capture_default_str();
-         app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")->check(CLI::Range(1, 100000))->capture_default_str();
-         app.add_option("--batch-people", o.train.batch.people, "P: different people per batch")->check(CLI::Range(2, 4096))->capture_default_str();
-         app.add_option("--batch-photos", o.train.batch.photos, "K: photos of each person per batch")->check(CLI::Range(1, 64))->capture_default_str();
-         o.lr_option = app.add_option("--lr", o.train.learning_rate, "Peak AdamW learning rate (warm-up, then cosine decay; koch: 2e-4 unless given)")->check(CLI::PositiveNumber)->capture_default_str();
-         app.add_option("--warmup", o.train.warmup, "Fraction of the run spent warming up")->check(CLI::Range(0.0, 0.5))->capture_default_str();
-         o.wd_option = app.add_option("--weight-decay", o.train.weight_decay, "AdamW weight decay (koch: 5e-4 unless given)")->capture_default_str();
-         app.add_option("--id-loss", o.train.id_loss.kind, "Identity-margin loss on the embedding: cosface, arcface or none")
-             ->check(CLI::IsMember({"cosface", "arcface", "none"}))->capture_default_str();
-         app.add_option("--id-weight", o.train.id_weight, "Weight of the identity loss (the pair BCE has --pair-weight)")->capture_default_str();
-         app.add_option("--id-margin", o.train.id_loss.margin, "Margin m (CosFace: cosine; ArcFace: radians)")->capture_default_str();
-         app.add_option("--id-scale", o.train.id_loss.scale, "Scale s of the identity logits")->capture_default_str();
-         app.add_option("--pair-weight", o.train.pair_weight, "Weight of the Siamese head's binary cross-entropy")->capture_default_str();
-         app.add_option("--val-pairs", o.train.val_pairs, "Validation pairs per family")->capture_default_str();
-         app.add_option("--val-fraction", o.val_fraction, "Share of people and owner photos held out")->check(CLI::Range(0.0, 0.9))->capture_default_str();
-         app.add_option("--patience", o.train.patience, "Early stop after this many epochs without a better val AUC (0: never)")->capture_default_str();
+             ->check(CLI::IsMember({"none", "face"}))
+             ->capture_default_str();
+         app.add_option(
+                "--time-budget", o.train.time_budget_minutes,
+                "Minutes of training: the schedule ends and training stops then (0: run --epochs)")
+             ->check(CLI::Range(0.0, 100000.0))
+             ->capture_default_str();
+         app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")
+             ->check(CLI::Range(1, 100000))
+             ->capture_default_str();
+         app.add_option("--batch-people", o.train.batch.people, "P: different people per batch")
+             ->check(CLI::Range(2, 4096))
+             ->capture_default_str();
+         app.add_option("--batch-photos", o.train.batch.photos,
+                        "K: photos of each person per batch")
+             ->check(CLI::Range(1, 64))
+             ->capture_default_str();
+         o.lr_option = app.add_option("--lr", o.train.learning_rate,
+                                      "Peak AdamW learning rate (warm-up, then cosine decay; koch: "
+                                      "2e-4 unless given)")
+                           ->check(CLI::PositiveNumber)
+                           ->capture_default_str();
+         app.add_option("--warmup", o.train.warmup, "Fraction of the run spent warming up")
+             ->check(CLI::Range(0.0, 0.5))
+             ->capture_default_str();
+         o.wd_option = app.add_option("--weight-decay", o.train.weight_decay,
+                                      "AdamW weight decay (koch: 5e-4 unless given)")
+                           ->capture_default_str();
+         app.add_option("--id-loss", o.train.id_loss.kind,
+                        "Identity-margin loss on the embedding: cosface, arcface or none")
+             ->check(CLI::IsMember({"cosface", "arcface", "none"}))
+             ->capture_default_str();
+         app.add_option("--id-weight", o.train.id_weight,
+                        "Weight of the identity loss (the pair BCE has --pair-weight)")
+             ->capture_default_str();
+         app.add_option("--id-margin", o.train.id_loss.margin,
+                        "Margin m (CosFace: cosine; ArcFace: radians)")
+             ->capture_default_str();
+         app.add_option("--id-scale", o.train.id_loss.scale, "Scale s of the identity logits")
+             ->capture_default_str();
+         app.add_option("--pair-weight", o.train.pair_weight,
+                        "Weight of the Siamese head's binary cross-entropy")
+             ->capture_default_str();
+         app.add_option("--val-pairs", o.train.val_pairs, "Validation pairs per family")
+             ->capture_default_str();
+         app.add_option("--val-fraction", o.val_fraction,
+                        "Share of people and owner photos held out")
+             ->check(CLI::Range(0.0, 0.9))
+             ->capture_default_str();
+         app.add_option("--patience", o.train.patience,
+                        "Early stop after this many epochs without a better val AUC (0: never)")
+             ->capture_default_str();
          app.add_flag("--no-augment", o.no_augment, "Train without augmentation");
-         app.add_option("--erase-prob", o.train.augment.erase_prob, "Random erasing: share of training chips with a rectangle of noise")
-             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+         app.add_option("--erase-prob", o.train.augment.erase_prob,
+                        "Random erasing: share of training chips with a rectangle of noise")
+             ->check(CLI::Range(0.0, 1.0))
+             ->capture_default_str();
          app.add_option("--zoom-view", o.train.augment.zoom_view,
-                        "Second view of each face: the chip's centre zoomed in by this factor (the face without hair "
-                        "and background), shown for --zoom-prob of the training chips; faces are embedded as the sum of "
+                        "Second view of each face: the chip's centre zoomed in by this factor (the "
+                        "face without hair "
+                        "and background), shown for --zoom-prob of the training chips; faces are "
+                        "embedded as the sum of "
                         "both views (0: off)")
-             ->check(CLI::Range(0.0, double{kMaxZoomView}))->capture_default_str();
-         app.add_option("--zoom-prob", o.train.augment.zoom_prob, "Share of training chips shown as the zoom view")
-             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-         app.add_option("--target-far", o.calibration_far, "False-accept rate the owner thresholds are calibrated for")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-         app.add_option("--references", o.references, "Owner reference photos used in calibration")->capture_default_str();
+             ->check(CLI::Range(0.0, double{kMaxZoomView}))
+             ->capture_default_str();
+         app.add_option("--zoom-prob", o.train.augment.zoom_prob,
+                        "Share of training chips shown as the zoom view")
+             ->check(CLI::Range(0.0, 1.0))
+             ->capture_default_str();
+         app.add_option("--target-far", o.calibration_far,
+                        "False-accept rate the owner thresholds are calibrated for")
+             ->check(CLI::Range(0.0, 1.0))
+             ->capture_default_str();
+         app.add_option("--references", o.references, "Owner reference photos used in calibration")
+             ->capture_default_str();
          app.add_option("--min-owner-tar", o.min_owner_tar,
-                        "Exit 1 (model unusable) when the calibrated rule accepts fewer of the held-out owner photos")
-             ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-         app.add_option("--calibration-strangers", o.calibration_strangers, "Held-out stranger faces used in calibration (0: all)")->capture_default_str();
+                        "Exit 1 (model unusable) when the calibrated rule accepts fewer of the "
+                        "held-out owner photos")
+             ->check(CLI::Range(0.0, 1.0))
+             ->capture_default_str();
+         app.add_option("--calibration-strangers", o.calibration_strangers,
+                        "Held-out stranger faces used in calibration (0: all)")
+             ->capture_default_str();
          app.add_option("--fill-refs", o.fill_refs,
-                        "Copy the owner photos held out from training into this folder as faceverify's references "
+                        "Copy the owner photos held out from training into this folder as "
+                        "faceverify's references "
                         "(e.g. verification_data)");
-         app.add_flag("--resume", o.train.resume, "Continue the run in --run-dir from its checkpoint");
+         app.add_flag("--resume", o.train.resume,
+                      "Continue the run in --run-dir from its checkpoint");
          cli::add_pipeline_options(app, o.pipeline);
-         auto* owner_only = app.add_flag(
-             "--owner-only", o.owner_only,
-             "Train the owner's own model on top of the general model --from: an owner-vs-everyone head on its "
-             "embedding (owner photos positive; LFW people and --negatives negative; class-weighted BCE, augmented), "
-             "its threshold calibrated for --target-far on held-out faces; writes an owner bundle that faceverify, "
-             "faceeval and faceserve use without reference photos");
-         app.add_option("--from", o.from, "--owner-only: the general (siamese) model bundle to start from (required)")
+         auto* owner_only = app.add_flag("--owner-only", o.owner_only,
+                                         "Train the owner's own model on top of the general model "
+                                         "--from: an owner-vs-everyone head on its "
+                                         "embedding (owner photos positive; LFW people and "
+                                         "--negatives negative; class-weighted BCE, augmented), "
+                                         "its threshold calibrated for --target-far on held-out "
+                                         "faces; writes an owner bundle that faceverify, "
+                                         "faceeval and faceserve use without reference photos");
+         app.add_option("--from", o.from,
+                        "--owner-only: the general (siamese) model bundle to start from (required)")
              ->needs(owner_only);
-         app.add_option("--negatives", o.negatives,
-                        "--owner-only: folders of photos of other people (family, colleagues: the hard cases), always "
-                        "training negatives; a folder with sub-folders is one person per sub-folder")
+         app.add_option(
+                "--negatives", o.negatives,
+                "--owner-only: folders of photos of other people (family, colleagues: the hard "
+                "cases), always "
+                "training negatives; a folder with sub-folders is one person per sub-folder")
              ->needs(owner_only)
              ->check(CLI::ExistingDirectory);
-         app.add_option("--fine-tune", o.owner.fine_tune,
-                        "--owner-only: none (frozen embedding, the head alone: seconds) or last (then the last "
-                        "residual stage and the embedding layer with the head, at a small learning rate)")
+         app.add_option(
+                "--fine-tune", o.owner.fine_tune,
+                "--owner-only: none (frozen embedding, the head alone: seconds) or last (then the "
+                "last "
+                "residual stage and the embedding layer with the head, at a small learning rate)")
              ->needs(owner_only)
              ->check(CLI::IsMember({"none", "last"}))
              ->capture_default_str();
-         o.owner_fit_option = app.add_option("--owner-fit", o.owner.fit,
-                        "--owner-only: centroid (cosine to the owner's mean embedding) or bce (class-weighted BCE "
-                        "on the embeddings; the default with --fine-tune last or --owner-hidden)")
-             ->needs(owner_only)
-             ->check(CLI::IsMember({"bce", "centroid"}))->capture_default_str();
+         o.owner_fit_option =
+             app.add_option(
+                    "--owner-fit", o.owner.fit,
+                    "--owner-only: centroid (cosine to the owner's mean embedding) or bce "
+                    "(class-weighted BCE "
+                    "on the embeddings; the default with --fine-tune last or --owner-hidden)")
+                 ->needs(owner_only)
+                 ->check(CLI::IsMember({"bce", "centroid"}))
+                 ->capture_default_str();
          app.add_option("--owner-hidden", o.owner.hidden,
-                        "--owner-only: hidden ReLU units of the owner head (0: logistic regression on the embedding)")
+                        "--owner-only: hidden ReLU units of the owner head (0: logistic regression "
+                        "on the embedding)")
              ->needs(owner_only)
              ->check(CLI::Range(0, 4096))
              ->capture_default_str();
@@ -375,13 +500,15 @@ int main(int argc, char** argv) {
              ->needs(owner_only)
              ->check(CLI::Range(1, 1000))
              ->capture_default_str();
-         app.add_option("--owner-weight-decay", o.owner.weight_decay,
-                        "--owner-only: AdamW weight decay of the owner head (and of the fine-tuned layers)")
+         app.add_option(
+                "--owner-weight-decay", o.owner.weight_decay,
+                "--owner-only: AdamW weight decay of the owner head (and of the fine-tuned layers)")
              ->needs(owner_only)
              ->check(CLI::Range(0.0, 100.0))
              ->capture_default_str();
-         app.add_option("--owner-steps", o.owner.fine_tune_steps,
-                        "--owner-only --fine-tune last: joint steps (16 owner + 48 stranger faces each)")
+         app.add_option(
+                "--owner-steps", o.owner.fine_tune_steps,
+                "--owner-only --fine-tune last: joint steps (16 owner + 48 stranger faces each)")
              ->needs(owner_only)
              ->check(CLI::Range(0, 100000))
              ->capture_default_str();

@@ -6,20 +6,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <random>
 #include <set>
-#include <iostream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "facetrain.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/log.hpp"
 #include "faceid/metrics.hpp"
+#include "facetrain.hpp"
 
 namespace fs = std::filesystem;
 
@@ -41,9 +41,12 @@ std::vector<int> chips_of(const std::vector<Identity>& people) {
 
 int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   if (o.from.empty())
-    throw usage_error("--owner-only needs --from DIR, a general model bundle to start from (train one with facetrain "
-                      "--lfw DIR --self DIR -o DIR first)");
-  if (o.train.resume) throw usage_error("--resume does not apply to --owner-only (its training takes seconds)");
+    throw usage_error(
+        "--owner-only needs --from DIR, a general model bundle to start from (train one with "
+        "facetrain "
+        "--lfw DIR --self DIR -o DIR first)");
+  if (o.train.resume)
+    throw usage_error("--resume does not apply to --owner-only (its training takes seconds)");
   LoadedBundle base = load_bundle(o.from, resolve_device(common.device));
   require_siamese(base, o.from, "facetrain --owner-only --from");
   const fs::path run_dir = open_run_dir(o.run_dir, false);
@@ -52,40 +55,54 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   // 1. Faces, through the general model's own preprocessing: the owner model sees its chips.
   const FacePipeline pipeline(base.info.preprocess, o.pipeline.yunet_model);
   if (pipeline.config().detector != base.info.preprocess.detector)
-    throw model_error(o.from + ": trained with the " + base.info.preprocess.detector + " detector, which is not available here");
+    throw model_error(o.from + ": trained with the " + base.info.preprocess.detector +
+                      " detector, which is not available here");
   const std::vector<std::string>& base_val = base.info.training.validation_people;
   if (base_val.empty())
-    logger()->warn("{} does not list its validation people: the held-out strangers are a random share of the people, "
-                   "which the general model may have trained on",
-                   o.from);
-  const TrainData data = gather_data(o, common, pipeline, cli::resolve_threads(common.threads), base_val);
+    logger()->warn(
+        "{} does not list its validation people: the held-out strangers are a random share of the "
+        "people, "
+        "which the general model may have trained on",
+        o.from);
+  const TrainData data =
+      gather_data(o, common, pipeline, cli::resolve_threads(common.threads), base_val);
   const PoolSplit& split = data.split;
   if (split.val.owner.empty())
-    throw input_error(data.self_text + ": no owner photo held out to calibrate the threshold on (--val-fraction is 0?)");
+    throw input_error(
+        data.self_text +
+        ": no owner photo held out to calibrate the threshold on (--val-fraction is 0?)");
   std::vector<int> held_strangers = chips_of(split.val.people);
-  if (held_strangers.empty()) throw input_error(o.lfw + ": no stranger held out to calibrate the threshold on");
-  std::shuffle(held_strangers.begin(), held_strangers.end(), std::mt19937_64(mix_seed(common.seed, 0xca1)));
+  if (held_strangers.empty())
+    throw input_error(o.lfw + ": no stranger held out to calibrate the threshold on");
+  std::shuffle(held_strangers.begin(), held_strangers.end(),
+               std::mt19937_64(mix_seed(common.seed, 0xca1)));
   if (o.calibration_strangers > 0)
-    held_strangers.resize(std::min<std::size_t>(held_strangers.size(), static_cast<std::size_t>(o.calibration_strangers)));
+    held_strangers.resize(std::min<std::size_t>(held_strangers.size(),
+                                                static_cast<std::size_t>(o.calibration_strangers)));
   const std::vector<int> train_strangers = chips_of(split.train.people);
 
   // 2. Train.
   OwnerTrainConfig config = o.owner;
-  // A fine-tuned net or a hidden layer is fitted by BCE unless --owner-fit says otherwise (and is refused then).
-  if ((config.fine_tune != "none" || config.hidden > 0) && o.owner_fit_option && o.owner_fit_option->count() == 0)
+  // A fine-tuned net or a hidden layer is fitted by BCE unless --owner-fit says otherwise (and is
+  // refused then).
+  if ((config.fine_tune != "none" || config.hidden > 0) && o.owner_fit_option &&
+      o.owner_fit_option->count() == 0)
     config.fit = "bce";
   config.seed = common.seed;
   config.augment.enabled = !o.no_augment;
   OwnerTrainReport trained;
   SiameseNet& net = base.net;
-  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner, train_strangers, config, &trained);
+  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner, train_strangers,
+                                     config, &trained);
 
   // 3. The threshold on P(owner) for --target-far, on held-out faces.
   auto probabilities = [&](const std::vector<int>& ids) {
     std::vector<std::int64_t> rows(ids.begin(), ids.end());
-    return to_vector(owner_probabilities(net, head, data.faces.chips.index_select(0, torch::tensor(rows, torch::kLong))));
+    return to_vector(owner_probabilities(
+        net, head, data.faces.chips.index_select(0, torch::tensor(rows, torch::kLong))));
   };
-  const std::vector<float> p_owner = probabilities(split.val.owner), p_strangers = probabilities(held_strangers);
+  const std::vector<float> p_owner = probabilities(split.val.owner),
+                           p_strangers = probabilities(held_strangers);
   BundleInfo info;
   info.thresholds = calibrate_owner_score(p_owner, p_strangers, o.calibration_far);
   Thresholds& t = info.thresholds;
@@ -102,29 +119,37 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
     labels.resize(scores.size(), 0);
     t.calibration["auc"] = auc(scores, labels);
   }
-  const nlohmann::json session_report = record_sessions(data, {}, run_dir, t, [&](const std::vector<int>& ids) {
-    std::vector<bool> accepted;
-    for (const float p : probabilities(ids)) accepted.push_back(p > t.owner);
-    return accepted;
-  });
+  const nlohmann::json session_report =
+      record_sessions(data, {}, run_dir, t, [&](const std::vector<int>& ids) {
+        std::vector<bool> accepted;
+        for (const float p : probabilities(ids)) accepted.push_back(p > t.owner);
+        return accepted;
+      });
   std::string reliability;
   if (!data.owner_split.by_session) {
-    reliability = "one capture session: the held-out owner photos come from the session the model trained on, so the "
-                  "calibrated TAR predicts photos of that day, not of another (measured: a rule calibrated on one "
-                  "session lost a third of the owner's photos of another); give two or more sessions";
+    reliability =
+        "one capture session: the held-out owner photos come from the session the model trained "
+        "on, so the "
+        "calibrated TAR predicts photos of that day, not of another (measured: a rule calibrated "
+        "on one "
+        "session lost a third of the owner's photos of another); give two or more sessions";
     logger()->warn("{}", reliability);
     t.calibration["reliability"] = reliability;
   }
   const double tar = t.calibration.value("tar", 0.0);
   std::string unusable;
   if (tar < o.min_owner_tar)
-    unusable = fmt::format("the owner threshold accepts only {:.0f}% of the {} held-out owner photos at FAR <= {:g} on {} "
-                           "strangers (model kept for inspection; add owner photos or sessions, --fine-tune last, or a "
-                           "higher --target-far)",
-                           tar * 100, p_owner.size(), o.calibration_far, p_strangers.size());
+    unusable = fmt::format(
+        "the owner threshold accepts only {:.0f}% of the {} held-out owner photos at FAR <= {:g} "
+        "on {} "
+        "strangers (model kept for inspection; add owner photos or sessions, --fine-tune last, or "
+        "a "
+        "higher --target-far)",
+        tar * 100, p_owner.size(), o.calibration_far, p_strangers.size());
 
   // 4. The owner bundle.
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   info.kind = kOwnerKind;
   info.model = net->config();
   info.preprocess = base.info.preprocess;
@@ -133,14 +158,19 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   info.owner.fit = config.fit;
   info.owner.from = fs::absolute(o.from).string();
   info.owner.from_checksum = base.checksum;
-  info.owner.training = {{"config", config}, {"report", trained}, {"negatives", o.negatives},
-                         {"negatives_people", data.negatives_people}, {"held_out_strangers", held_strangers.size()},
-                         {"held_out_strangers_are", base_val.empty() ? "a random share of the people"
-                                                                      : "the general model's validation people"}};
+  info.owner.training = {
+      {"config", config},
+      {"report", trained},
+      {"negatives", o.negatives},
+      {"negatives_people", data.negatives_people},
+      {"held_out_strangers", held_strangers.size()},
+      {"held_out_strangers_are", base_val.empty() ? "a random share of the people"
+                                                  : "the general model's validation people"}};
   TrainingSummary& s = info.training;
   describe_training(s, o, data, common.seed);
   // Everyone either net saw: the general model's people and the head's (faceeval leaves them out).
-  std::set<std::string> trained_people(base.info.training.trained_people.begin(), base.info.training.trained_people.end());
+  std::set<std::string> trained_people(base.info.training.trained_people.begin(),
+                                       base.info.training.trained_people.end());
   trained_people.insert(s.trained_people.begin(), s.trained_people.end());
   s.trained_people.assign(trained_people.begin(), trained_people.end());
   s.train_seconds = trained.embed_seconds + trained.head_seconds + trained.fine_tune_seconds;
@@ -150,31 +180,47 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   s.config = config;
   save_bundle(o.output, info, net, &head);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, data.faces, split.val.owner);
-  const nlohmann::json params = {{"mode", "owner-only"}, {"from", o.from}, {"lfw", o.lfw}, {"self", o.self},
-                                 {"negatives", o.negatives}, {"output", o.output}, {"exclude_pairs", o.exclude_pairs},
-                                 {"owner", config}, {"val_fraction", o.val_fraction},
-                                 {"target_far", o.calibration_far}, {"faceid_version", FACEID_VERSION}};
+  const nlohmann::json params = {{"mode", "owner-only"},
+                                 {"from", o.from},
+                                 {"lfw", o.lfw},
+                                 {"self", o.self},
+                                 {"negatives", o.negatives},
+                                 {"output", o.output},
+                                 {"exclude_pairs", o.exclude_pairs},
+                                 {"owner", config},
+                                 {"val_fraction", o.val_fraction},
+                                 {"target_far", o.calibration_far},
+                                 {"faceid_version", FACEID_VERSION}};
   write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
   check_run_log();
 
   const auto& cal = t.calibration;
   if (common.json) {
-    cli::print_json({{"model", fs::absolute(o.output).string()}, {"kind", kOwnerKind}, {"from", info.owner.from},
-                     {"fine_tune", config.fine_tune}, {"run_dir", fs::absolute(run_dir).string()},
-                     {"thresholds", t}, {"sessions", session_report}, {"training", trained},
-                     {"seconds", seconds}, {"peak_rss_mb", peak_rss_mb()}, {"reliability", reliability}});
+    cli::print_json({{"model", fs::absolute(o.output).string()},
+                     {"kind", kOwnerKind},
+                     {"from", info.owner.from},
+                     {"fine_tune", config.fine_tune},
+                     {"run_dir", fs::absolute(run_dir).string()},
+                     {"thresholds", t},
+                     {"sessions", session_report},
+                     {"training", trained},
+                     {"seconds", seconds},
+                     {"peak_rss_mb", peak_rss_mb()},
+                     {"reliability", reliability}});
   } else {
-    std::cout << fmt::format("model      {} (owner model from {}, fine-tune {})\nrun folder {}\n", o.output, o.from,
-                             config.fine_tune, run_dir.string());
-    std::cout << fmt::format("trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people "
-                             "({} from --negatives) in {:.1f}s\n",
-                             trained.owner_faces, trained.owner_examples, trained.stranger_faces,
-                             split.train.people.size(), data.negatives_people, s.train_seconds);
-    std::cout << fmt::format("owner threshold P(owner) > {:.4f}: held-out owner photos {} of {} (TAR {:.3f}), held-out "
-                             "strangers {} of {} (FAR {:.4f}, target {:g}); AUC {:.4f}\n",
-                             t.owner, cal["owner_accepted"].get<std::size_t>(), cal["owner_faces"].get<std::size_t>(),
-                             tar, cal["strangers_accepted"].get<std::size_t>(), cal["stranger_faces"].get<std::size_t>(),
-                             cal["far"].get<double>(), o.calibration_far, cal["auc"].get<double>());
+    std::cout << fmt::format("model      {} (owner model from {}, fine-tune {})\nrun folder {}\n",
+                             o.output, o.from, config.fine_tune, run_dir.string());
+    std::cout << fmt::format(
+        "trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people "
+        "({} from --negatives) in {:.1f}s\n",
+        trained.owner_faces, trained.owner_examples, trained.stranger_faces,
+        split.train.people.size(), data.negatives_people, s.train_seconds);
+    std::cout << fmt::format(
+        "owner threshold P(owner) > {:.4f}: held-out owner photos {} of {} (TAR {:.3f}), held-out "
+        "strangers {} of {} (FAR {:.4f}, target {:g}); AUC {:.4f}\n",
+        t.owner, cal["owner_accepted"].get<std::size_t>(), cal["owner_faces"].get<std::size_t>(),
+        tar, cal["strangers_accepted"].get<std::size_t>(), cal["stranger_faces"].get<std::size_t>(),
+        cal["far"].get<double>(), o.calibration_far, cal["auc"].get<double>());
     print_sessions(session_report);
     if (!reliability.empty()) std::cout << "reliability: " << reliability << "\n";
     std::cout << fmt::format("{:.0f}s in all; peak RSS {:.0f} MB\n", seconds, peak_rss_mb());

@@ -15,9 +15,9 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
-#include <spdlog/spdlog.h>
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
@@ -53,9 +53,11 @@ struct Job {
 };
 
 bool is_video(const fs::path& file) {
-  static const std::set<std::string> kVideo = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"};
+  static const std::set<std::string> kVideo = {".mp4",  ".avi", ".mov", ".mkv",
+                                               ".webm", ".m4v", ".mpg", ".mpeg"};
   std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return kVideo.count(ext) > 0;
 }
 
@@ -72,13 +74,16 @@ std::vector<Job> plan(const Options& o) {
       jobs.push_back({in, {}, is_video(in)});
     }
   }
-  if (jobs.empty()) throw input_error("no images to look at in " + fmt::format("{}", fmt::join(o.inputs, ", ")));
+  if (jobs.empty())
+    throw input_error("no images to look at in " + fmt::format("{}", fmt::join(o.inputs, ", ")));
   if (o.output.empty()) return jobs;
-  const bool single_file = o.inputs.size() == 1 && !fs::is_directory(o.inputs[0]) && !fs::is_directory(o.output);
+  const bool single_file =
+      o.inputs.size() == 1 && !fs::is_directory(o.inputs[0]) && !fs::is_directory(o.output);
   if (single_file) {
     if (jobs[0].video != is_video(o.output))
-      throw usage_error(fmt::format("-o {}: a {} input needs a {} output", o.output, jobs[0].video ? "video" : "picture",
-                                    jobs[0].video ? "video (.avi, .mp4, ...)" : "picture (.jpg, .png, ...)"));
+      throw usage_error(fmt::format(
+          "-o {}: a {} input needs a {} output", o.output, jobs[0].video ? "video" : "picture",
+          jobs[0].video ? "video (.avi, .mp4, ...)" : "picture (.jpg, .png, ...)"));
     jobs[0].output = o.output;
     return jobs;
   }
@@ -92,7 +97,10 @@ void print_csv(const fs::path& path, const std::vector<FaceVerdict>& verdicts) {
   if (verdicts.empty()) std::cout << path.string() << ",no_persons_found\n";
   for (const auto& v : verdicts)
     std::cout << fmt::format("{},{},{:.4f}\n", path.string(),
-                             v.unsure ? "unsure" : v.owner ? "owner" : "unknown_person", v.share);
+                             v.unsure  ? "unsure"
+                             : v.owner ? "owner"
+                                       : "unknown_person",
+                             v.share);
 }
 
 std::string summary_line(const std::vector<FaceVerdict>& verdicts) {
@@ -117,8 +125,9 @@ void check_video(const fs::path& file, const fs::path& output, std::size_t frame
   std::size_t read = 0;
   while (back.isOpened() && read < frames && back.grab()) ++read;
   if (read < frames)
-    throw input_error(fmt::format("{}: cannot write video: {} of {} frames could be read back (disk full?)",
-                                  output.string(), read, frames));
+    throw input_error(
+        fmt::format("{}: cannot write video: {} of {} frames could be read back (disk full?)",
+                    output.string(), read, frames));
 }
 
 class JobRunner {
@@ -130,7 +139,8 @@ class JobRunner {
   bool image(const Job& job, nlohmann::json& entry) {
     const auto t0 = std::chrono::steady_clock::now();
     cv::Mat bgr = read_image(job.input);
-    const double decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double decode_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     VerifyTimings t;
     const auto verdicts = verifier_.verify(bgr, &t);
     faces_ += verdicts.size();
@@ -140,8 +150,10 @@ class JobRunner {
       write_image(job.output, bgr, job.input);
       entry["output"] = job.output.string();
     }
-    if (o_.csv) print_csv(job.input, verdicts);
-    else if (!common_.json) std::cout << fmt::format("{}: {}\n", job.input.string(), summary_line(verdicts));
+    if (o_.csv)
+      print_csv(job.input, verdicts);
+    else if (!common_.json)
+      std::cout << fmt::format("{}: {}\n", job.input.string(), summary_line(verdicts));
     return cli::any_owner(verdicts);
   }
 
@@ -151,12 +163,14 @@ class JobRunner {
     cv::VideoCapture capture(job.input.string());
     if (!capture.isOpened()) throw input_error(job.input.string() + ": cannot open the video");
     const double fps = capture.get(cv::CAP_PROP_FPS) > 0 ? capture.get(cv::CAP_PROP_FPS) : 25.0;
-    const auto expected = static_cast<std::size_t>(std::max(0.0, capture.get(cv::CAP_PROP_FRAME_COUNT)));
+    const auto expected =
+        static_cast<std::size_t>(std::max(0.0, capture.get(cv::CAP_PROP_FRAME_COUNT)));
     cv::VideoWriter writer;
     fs::path partial;
     if (!job.output.empty()) {
       std::error_code ec;
-      if (fs::equivalent(job.output, job.input, ec)) throw usage_error(job.output.string() + ": refusing to overwrite the input video");
+      if (fs::equivalent(job.output, job.input, ec))
+        throw usage_error(job.output.string() + ": refusing to overwrite the input video");
       partial = temporary_beside(job.output);
     }
     cli::ProgressBar bar("frames " + job.input.filename().string(), !common_.quiet);
@@ -172,17 +186,20 @@ class JobRunner {
           verdicts = verifier_.verify(frame);
           faces_ += verdicts.size();
           owner = owner || cli::any_owner(verdicts);
-          frames.push_back({{"frame", count}, {"time_s", count / fps}, {"faces", cli::faces_json(verdicts)}});
+          frames.push_back(
+              {{"frame", count}, {"time_s", count / fps}, {"faces", cli::faces_json(verdicts)}});
           if (o_.csv) print_csv(fmt::format("{}#{}", job.input.string(), count), verdicts);
         }
         if (!partial.empty()) {
           if (!writer.isOpened()) {
             const std::string ext = job.output.extension().string();
-            const int fourcc = ext == ".avi" || ext == ".mkv" ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G')
-                               : ext == ".webm"               ? cv::VideoWriter::fourcc('V', 'P', '8', '0')
-                                                              : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
+            const int fourcc = ext == ".avi" || ext == ".mkv"
+                                   ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G')
+                               : ext == ".webm" ? cv::VideoWriter::fourcc('V', 'P', '8', '0')
+                                                : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
             if (!writer.open(partial.string(), fourcc, fps, frame.size()))
-              throw input_error(job.output.string() + ": cannot write a video of this kind here (try .avi)");
+              throw input_error(job.output.string() +
+                                ": cannot write a video of this kind here (try .avi)");
           }
           cli::draw_verdicts(frame, verdicts);
           writer.write(frame);
@@ -234,11 +251,13 @@ int run(const Options& o, const cli::CommonOptions& common) {
   ReferenceReport refs;
   if (verifier.needs_references()) {
     cli::ProgressBar ref_bar("references", !common.quiet);
-    refs = verifier.load_references(o.refs, cli::cache_dir(o.pipeline), cli::resolve_threads(common.threads),
+    refs = verifier.load_references(o.refs, cli::cache_dir(o.pipeline),
+                                    cli::resolve_threads(common.threads),
                                     [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
     ref_bar.finish();
   } else if (o.refs_option->count() > 0) {
-    logger()->warn("{} is an owner model: it needs no reference photos; --refs {} is not used", o.model, o.refs);
+    logger()->warn("{} is an owner model: it needs no reference photos; --refs {} is not used",
+                   o.model, o.refs);
   }
 
   JobRunner runner(o, common, verifier);
@@ -259,16 +278,20 @@ int run(const Options& o, const cli::CommonOptions& common) {
     bar.update(results.size(), jobs.size());
   }
   bar.finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (common.json) {
     nlohmann::json doc = cli::model_header_json(o.model, verifier, o.refs, refs);
     doc["images"] = results;
-    doc["summary"] = {{"inputs", jobs.size()}, {"with_owner", owners}, {"faces", runner.faces()},
-                      {"unreadable", failures}, {"seconds", seconds}};
+    doc["summary"] = {{"inputs", jobs.size()},
+                      {"with_owner", owners},
+                      {"faces", runner.faces()},
+                      {"unreadable", failures},
+                      {"seconds", seconds}};
     cli::print_json(doc);
   } else if (!o.csv && jobs.size() > 1) {
-    std::cout << fmt::format("{} input(s): owner in {}, {} face(s), {} unreadable; {:.1f}s\n", jobs.size(), owners,
-                             runner.faces(), failures, seconds);
+    std::cout << fmt::format("{} input(s): owner in {}, {} face(s), {} unreadable; {:.1f}s\n",
+                             jobs.size(), owners, runner.faces(), failures, seconds);
   }
   if (failures > 0) return static_cast<int>(ErrorKind::Input);
   return owners > 0 ? 0 : 1;
@@ -281,21 +304,29 @@ int main(int argc, char** argv) {
   return cli::run_main(
       argc, argv,
       {"faceverify",
-       "Find the owner's face in photos, folders and videos; faces too small or blurred to judge are 'unsure'. "
+       "Find the owner's face in photos, folders and videos; faces too small or blurred to judge "
+       "are 'unsure'. "
        "Exit 0: owner found, 1: no owner or no face, 3: an input could not be read.",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("inputs", o.inputs, "Images, folders of images, or videos")->required();
-         app.add_option("-o,--output", o.output,
-                        "Annotated picture/video (one input) or folder (several inputs or a folder)");
-         app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")->capture_default_str();
-         o.refs_option = app.add_option("--refs", o.refs,
-                                        "Folder of the owner's reference photos (siamese models; an owner model, from "
-                                        "facetrain --owner-only, needs none)")
-                             ->capture_default_str();
+         app.add_option(
+             "-o,--output", o.output,
+             "Annotated picture/video (one input) or folder (several inputs or a folder)");
+         app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")
+             ->capture_default_str();
+         o.refs_option =
+             app.add_option(
+                    "--refs", o.refs,
+                    "Folder of the owner's reference photos (siamese models; an owner model, from "
+                    "facetrain --owner-only, needs none)")
+                 ->capture_default_str();
          cli::add_threshold_options(app, o.threshold, o.ratio);
-         app.add_flag("--csv", o.csv,
-                      "Print path,owner|unknown_person|unsure,match_ratio per face (path,no_persons_found)");
-         app.add_option("--every", o.every, "Videos: verify every Nth frame (all frames are written)")->capture_default_str();
+         app.add_flag(
+             "--csv", o.csv,
+             "Print path,owner|unknown_person|unsure,match_ratio per face (path,no_persons_found)");
+         app.add_option("--every", o.every,
+                        "Videos: verify every Nth frame (all frames are written)")
+             ->capture_default_str();
          cli::add_unsure_options(app, o.unsure);
          cli::add_model_pipeline_options(app, o.pipeline);
        },

@@ -8,8 +8,11 @@
 namespace faceid {
 
 std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& c) {
-  static const float kArcFace[5][2] = {{38.2946f, 51.6963f}, {73.5318f, 51.5014f}, {56.0252f, 71.7366f},
-                                       {41.5493f, 92.3655f}, {70.7299f, 92.2041f}};
+  static const float kArcFace[5][2] = {{38.2946f, 51.6963f},
+                                       {73.5318f, 51.5014f},
+                                       {56.0252f, 71.7366f},
+                                       {41.5493f, 92.3655f},
+                                       {70.7299f, 92.2041f}};
   std::array<cv::Point2f, 5> t;
   const float s = static_cast<float>(c.chip_size);
   for (int k = 0; k < 5; ++k)
@@ -18,7 +21,8 @@ std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& c) {
   return t;
 }
 
-cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from, const std::array<cv::Point2f, 5>& to) {
+cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from,
+                             const std::array<cv::Point2f, 5>& to) {
   // Closed form for 2-D: with centred points p (from) and q (to), the best scale*rotation is
   // a = sum(p.q)/sum|p|^2, b = sum(p x q)/sum|p|^2, i.e. [a -b; b a].
   cv::Point2d mp, mq;
@@ -36,7 +40,8 @@ cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from, const std::
     norm += p.x * p.x + p.y * p.y;
   }
   const double a = norm > 0 ? dot / norm : 1, b = norm > 0 ? cross / norm : 0;
-  cv::Mat m = (cv::Mat_<double>(2, 3) << a, -b, mq.x - (a * mp.x - b * mp.y), b, a, mq.y - (b * mp.x + a * mp.y));
+  cv::Mat m = (cv::Mat_<double>(2, 3) << a, -b, mq.x - (a * mp.x - b * mp.y), b, a,
+               mq.y - (b * mp.x + a * mp.y));
   return m;
 }
 
@@ -63,7 +68,8 @@ float face_sharpness(const cv::Mat& bgr_chip, const PreprocessConfig& config) {
   // The template without padding spans [p, 1 + p] / (1 + 2p) of the chip.
   const double s = bgr_chip.cols, p = config.padding;
   const int x0 = static_cast<int>(std::lround(p / (1 + 2 * p) * s));
-  const int side = std::max(1, std::min(bgr_chip.cols - x0, static_cast<int>(std::lround(s / (1 + 2 * p)))));
+  const int side =
+      std::max(1, std::min(bgr_chip.cols - x0, static_cast<int>(std::lround(s / (1 + 2 * p)))));
   const cv::Rect face(x0, std::min(x0, bgr_chip.rows - side), side, std::min(side, bgr_chip.rows));
   cv::Mat gray, small, lap;
   cv::cvtColor(bgr_chip(face), gray, cv::COLOR_BGR2GRAY);

@@ -12,22 +12,26 @@ namespace fs = std::filesystem;
 
 namespace faceid {
 
-void draw_face(cv::Mat& image, const Face& face, const cv::Scalar& colour, const std::string& label) {
-  const int thick = std::max(1, static_cast<int>(std::round(std::max(image.cols, image.rows) / 400.0)));
+void draw_face(cv::Mat& image, const Face& face, const cv::Scalar& colour,
+               const std::string& label) {
+  const int thick =
+      std::max(1, static_cast<int>(std::round(std::max(image.cols, image.rows) / 400.0)));
   const cv::Rect box(face.box);
   cv::rectangle(image, box, colour, thick + 1, cv::LINE_AA);
   if (face.has_landmarks)
-    for (const auto& p : face.landmarks) cv::circle(image, p, thick + 1, colour, cv::FILLED, cv::LINE_AA);
+    for (const auto& p : face.landmarks)
+      cv::circle(image, p, thick + 1, colour, cv::FILLED, cv::LINE_AA);
   if (label.empty()) return;
   const double font_scale = std::clamp(box.width / 160.0, 0.4, 1.2);
   int baseline = 0;
-  const cv::Size text = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font_scale, thick, &baseline);
+  const cv::Size text =
+      cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font_scale, thick, &baseline);
   cv::Point origin(box.x, box.y - 4);
   if (origin.y - text.height < 0) origin.y = box.y + box.height + text.height + 4;
   cv::rectangle(image, cv::Point(origin.x - 1, origin.y - text.height - 3),
                 cv::Point(origin.x + text.width + 2, origin.y + baseline - 1), colour, cv::FILLED);
-  cv::putText(image, label, origin, cv::FONT_HERSHEY_SIMPLEX, font_scale, cv::Scalar(255, 255, 255), thick,
-              cv::LINE_AA);
+  cv::putText(image, label, origin, cv::FONT_HERSHEY_SIMPLEX, font_scale, cv::Scalar(255, 255, 255),
+              thick, cv::LINE_AA);
 }
 
 void write_image(const fs::path& file, const cv::Mat& image, const fs::path& input) {
@@ -44,7 +48,8 @@ void write_image(const fs::path& file, const cv::Mat& image, const fs::path& inp
     why = e.err;
   }
   if (!encoded) throw input_error(file.string() + ": cannot write image: " + why);
-  write_file_atomically(file, "image", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_file_atomically(
+      file, "image", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 cv::Mat contact_sheet(const std::vector<cv::Mat>& chips, int columns) {
@@ -57,7 +62,8 @@ cv::Mat contact_sheet(const std::vector<cv::Mat>& chips, int columns) {
   const int rows = (static_cast<int>(chips.size()) + cols - 1) / cols;
   cv::Mat sheet(rows * s, cols * s, CV_8UC3, cv::Scalar(0, 0, 0));
   for (std::size_t i = 0; i < chips.size(); ++i)
-    chips[i].copyTo(sheet(cv::Rect(static_cast<int>(i % cols) * s, static_cast<int>(i / cols) * s, s, s)));
+    chips[i].copyTo(
+        sheet(cv::Rect(static_cast<int>(i % cols) * s, static_cast<int>(i / cols) * s, s, s)));
   return sheet;
 }
 

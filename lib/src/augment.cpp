@@ -22,11 +22,13 @@ torch::Tensor augment(const torch::Tensor& image, const AugmentConfig& c, std::u
   return augment_batch(image.unsqueeze(0), c, {seed}).squeeze(0);
 }
 
-torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c, const std::vector<std::uint64_t>& seeds) {
+torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
+                            const std::vector<std::uint64_t>& seeds) {
   if (images.dim() != 4 || images.size(1) != 3)
     throw internal_error("augment_batch: expected [B,3,S,S] images");
   const auto n = images.size(0);
-  if (static_cast<std::size_t>(n) != seeds.size()) throw internal_error("augment_batch: one seed per image needed");
+  if (static_cast<std::size_t>(n) != seeds.size())
+    throw internal_error("augment_batch: one seed per image needed");
   if (!c.enabled || n == 0) return images;
 
   // Every image's random draws, in one fixed order per image (so the result is the same alone
@@ -41,7 +43,9 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
   const auto width = images.size(3), height = images.size(2);
   for (std::int64_t i = 0; i < n; ++i) {
     std::mt19937_64 rng(seeds[static_cast<std::size_t>(i)]);
-    auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+    auto uniform = [&](double lo, double hi) {
+      return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
     // Geometry, as the inverse map from output to input in normalised [-1, 1] coordinates.
     const bool flip = uniform(0, 1) < c.flip_prob;
     const double angle = uniform(-c.max_rotation_deg, c.max_rotation_deg) * M_PI / 180.0;
@@ -64,15 +68,22 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
       const double aspect = std::exp(uniform(std::log(0.3), std::log(1 / 0.3)));
       const auto w = std::clamp<std::int64_t>(std::lround(std::sqrt(area * aspect)), 1, width);
       const auto h = std::clamp<std::int64_t>(std::lround(std::sqrt(area / aspect)), 1, height);
-      const auto x0 = std::min(width - w, static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(width - w + 1)));
-      const auto y0 = std::min(height - h, static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(height - h + 1)));
+      const auto x0 = std::min(
+          width - w, static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(width - w + 1)));
+      const auto y0 =
+          std::min(height - h,
+                   static_cast<std::int64_t>(uniform(0, 1) * static_cast<double>(height - h + 1)));
       erased.push_back({i, x0, y0, x0 + w, y0 + h, rng()});
     }
   }
   auto x = images.to(torch::kFloat);
-  const auto grid = F::affine_grid(torch::tensor(theta).view({n, 2, 3}), x.sizes(), /*align_corners=*/false);
+  const auto grid =
+      F::affine_grid(torch::tensor(theta).view({n, 2, 3}), x.sizes(), /*align_corners=*/false);
   x = F::grid_sample(x, grid,
-                     F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
+                     F::GridSampleFuncOptions()
+                         .mode(torch::kBilinear)
+                         .padding_mode(torch::kBorder)
+                         .align_corners(false));
 
   // Photometry: contrast around each image's mean, then brightness, as one multiply-add.
   const auto gain = torch::tensor(contrast).view({n, 1, 1, 1});
@@ -85,7 +96,8 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
     if (blur[static_cast<std::size_t>(i)] > 0) blurred_rows.push_back(i);
   if (!blurred_rows.empty()) {
     const auto rows = torch::tensor(blurred_rows);
-    auto b = F::pad(x.index_select(0, rows), F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
+    auto b =
+        F::pad(x.index_select(0, rows), F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
     b = (b.slice(3, 0, -2) + 2 * b.slice(3, 1, -1) + b.slice(3, 2)) / 4;
     b = (b.slice(2, 0, -2) + 2 * b.slice(2, 1, -1) + b.slice(2, 2)) / 4;
     x.index_copy_(0, rows, b);

@@ -13,7 +13,8 @@ namespace faceid {
 namespace {
 
 std::size_t places_of(std::size_t photos, int k) {
-  return std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(static_cast<double>(photos) / k)));
+  return std::max<std::size_t>(
+      1, static_cast<std::size_t>(std::lround(static_cast<double>(photos) / k)));
 }
 
 }  // namespace
@@ -21,9 +22,10 @@ std::size_t places_of(std::size_t photos, int k) {
 PKSampler::PKSampler(std::vector<std::vector<int>> classes, BatchShape shape, std::uint64_t seed)
     : classes_(std::move(classes)), shape_(shape), seed_(seed) {
   if (shape_.people < 2 || shape_.photos < 1)
-    throw usage_error("a batch needs at least 2 people and 1 photo each (P=" + std::to_string(shape_.people) +
-                      ", K=" + std::to_string(shape_.photos) + ")");
-  const auto with_photos = std::count_if(classes_.begin(), classes_.end(), [](const auto& c) { return !c.empty(); });
+    throw usage_error("a batch needs at least 2 people and 1 photo each (P=" +
+                      std::to_string(shape_.people) + ", K=" + std::to_string(shape_.photos) + ")");
+  const auto with_photos =
+      std::count_if(classes_.begin(), classes_.end(), [](const auto& c) { return !c.empty(); });
   if (with_photos < shape_.people)
     throw input_error(std::to_string(with_photos) + " people with a face photo; a batch needs " +
                       std::to_string(shape_.people) + " different people");
@@ -33,9 +35,11 @@ namespace {
 
 // Places of each class in an epoch of `batches` batches: ~photos / K, at least 1 for a class with
 // a photo, at most one per batch (so that every batch holds P different people).
-std::vector<std::size_t> capped_places(const std::vector<std::vector<int>>& classes, int k, std::size_t batches) {
+std::vector<std::size_t> capped_places(const std::vector<std::vector<int>>& classes, int k,
+                                       std::size_t batches) {
   std::vector<std::size_t> places;
-  for (const auto& c : classes) places.push_back(c.empty() ? 0 : std::min(places_of(c.size(), k), batches));
+  for (const auto& c : classes)
+    places.push_back(c.empty() ? 0 : std::min(places_of(c.size(), k), batches));
   return places;
 }
 
@@ -78,7 +82,8 @@ std::vector<Batch> PKSampler::epoch(int epoch) const {
   std::vector<std::size_t> cursor(classes_.size(), 0);
   for (const int c : people) {
     order[static_cast<std::size_t>(c)] = classes_[static_cast<std::size_t>(c)];
-    std::shuffle(order[static_cast<std::size_t>(c)].begin(), order[static_cast<std::size_t>(c)].end(), rng);
+    std::shuffle(order[static_cast<std::size_t>(c)].begin(),
+                 order[static_cast<std::size_t>(c)].end(), rng);
   }
   std::vector<Batch> out;
   for (const auto& m : members) {

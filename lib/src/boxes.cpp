@@ -17,8 +17,8 @@ namespace faceid {
 
 float iou(const Box& a, const Box& b) {
   const auto usable = [](const Box& r) {
-    return std::isfinite(r.x) && std::isfinite(r.y) && std::isfinite(r.width) && std::isfinite(r.height) &&
-           r.width > 0 && r.height > 0;
+    return std::isfinite(r.x) && std::isfinite(r.y) && std::isfinite(r.width) &&
+           std::isfinite(r.height) && r.width > 0 && r.height > 0;
   };
   if (!usable(a) || !usable(b)) return 0.f;
   // In double: sums and areas of large float boxes neither overflow nor cancel to NaN.
@@ -146,16 +146,20 @@ std::vector<LabeledImage> read_imglab(const fs::path& xml) {
       images.push_back(std::move(labeled));
     }
   }
-  if (images.empty()) throw input_error(xml.string() + ": no <image> entries (not a dlib imglab file?)");
+  if (images.empty())
+    throw input_error(xml.string() + ": no <image> entries (not a dlib imglab file?)");
   return images;
 }
 
-BoxMatch match_boxes(const std::vector<Box>& truth, const std::vector<Box>& detected, float min_iou) {
+BoxMatch match_boxes(const std::vector<Box>& truth, const std::vector<Box>& detected,
+                     float min_iou) {
   std::vector<std::tuple<float, std::size_t, std::size_t>> candidates;
   for (std::size_t t = 0; t < truth.size(); ++t)
     for (std::size_t d = 0; d < detected.size(); ++d)
-      if (const float v = iou(truth[t], detected[d]); v >= min_iou) candidates.emplace_back(v, t, d);
-  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
+      if (const float v = iou(truth[t], detected[d]); v >= min_iou)
+        candidates.emplace_back(v, t, d);
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
   std::vector<bool> truth_used(truth.size()), det_used(detected.size());
   BoxMatch result;
   for (const auto& [v, t, d] : candidates) {

@@ -35,8 +35,14 @@ std::string read_all(const fs::path& file) {
 std::string checksum_bytes(const std::string& bytes) { return fnv1a_hex(bytes); }
 
 void to_json(nlohmann::json& j, const Thresholds& t) {
-  j = {{"pair", t.pair}, {"detection", t.detection}, {"ratio", t.ratio}, {"owner", t.owner},
-       {"target_far", t.target_far}, {"min_face", t.min_face}, {"min_sharpness", t.min_sharpness}, {"calibration", t.calibration}};
+  j = {{"pair", t.pair},
+       {"detection", t.detection},
+       {"ratio", t.ratio},
+       {"owner", t.owner},
+       {"target_far", t.target_far},
+       {"min_face", t.min_face},
+       {"min_sharpness", t.min_sharpness},
+       {"calibration", t.calibration}};
 }
 
 void from_json(const nlohmann::json& j, Thresholds& t) {
@@ -51,16 +57,18 @@ void from_json(const nlohmann::json& j, Thresholds& t) {
   t.calibration = j.value("calibration", nlohmann::json::object());
 }
 
-void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, OwnerHead* owner_head,
-                 const torch::Tensor& strangers) {
+void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net,
+                 OwnerHead* owner_head, const torch::Tensor& strangers) {
   const auto& c = net->config();
-  if (c.name != info.model.name || c.input_size != info.model.input_size || c.embedding_size != info.model.embedding_size ||
-      c.input_norm != info.model.input_norm)
+  if (c.name != info.model.name || c.input_size != info.model.input_size ||
+      c.embedding_size != info.model.embedding_size || c.input_norm != info.model.input_norm)
     throw usage_error("save_bundle: network and model config differ");
   const bool owner = info.kind == kOwnerKind;
-  if (!owner && info.kind != kSiameseKind) throw usage_error("save_bundle: unknown kind '" + info.kind + "'");
+  if (!owner && info.kind != kSiameseKind)
+    throw usage_error("save_bundle: unknown kind '" + info.kind + "'");
   if (owner != (owner_head != nullptr && !owner_head->is_empty()))
-    throw usage_error(owner ? "save_bundle: an owner bundle needs its owner head" : "save_bundle: a siamese bundle has no owner head");
+    throw usage_error(owner ? "save_bundle: an owner bundle needs its owner head"
+                            : "save_bundle: a siamese bundle has no owner head");
   create_folder(dir, "the model folder");
 
   std::ostringstream weights;
@@ -101,15 +109,32 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net, O
 }
 
 void to_json(nlohmann::json& j, const TrainingSummary& t) {
-  j = {{"lfw", t.lfw}, {"self", t.self}, {"owner_photos_train", t.owner_photos_train},
-       {"owner_photos_val", t.owner_photos_val}, {"people_train", t.people_train}, {"faces_train", t.faces_train},
-       {"people_val", t.people_val}, {"faces_val", t.faces_val}, {"trained_people", t.trained_people},
-       {"validation_people", t.validation_people}, {"excluded_by", t.excluded_by},
-       {"excluded_people", t.excluded_people}, {"seed", t.seed}, {"epochs_run", t.epochs_run},
-       {"best_epoch", t.best_epoch}, {"train_seconds", t.train_seconds}, {"interrupted", t.interrupted},
-       {"early_stopped", t.early_stopped}, {"collapsed", t.collapsed}, {"budget_reached", t.budget_reached},
-       {"date", t.date}, {"faceid_version", t.faceid_version}, {"run_dir", t.run_dir}, {"best", t.best},
-       {"config", t.config}, {"scoring", t.scoring}};
+  j = {{"lfw", t.lfw},
+       {"self", t.self},
+       {"owner_photos_train", t.owner_photos_train},
+       {"owner_photos_val", t.owner_photos_val},
+       {"people_train", t.people_train},
+       {"faces_train", t.faces_train},
+       {"people_val", t.people_val},
+       {"faces_val", t.faces_val},
+       {"trained_people", t.trained_people},
+       {"validation_people", t.validation_people},
+       {"excluded_by", t.excluded_by},
+       {"excluded_people", t.excluded_people},
+       {"seed", t.seed},
+       {"epochs_run", t.epochs_run},
+       {"best_epoch", t.best_epoch},
+       {"train_seconds", t.train_seconds},
+       {"interrupted", t.interrupted},
+       {"early_stopped", t.early_stopped},
+       {"collapsed", t.collapsed},
+       {"budget_reached", t.budget_reached},
+       {"date", t.date},
+       {"faceid_version", t.faceid_version},
+       {"run_dir", t.run_dir},
+       {"best", t.best},
+       {"config", t.config},
+       {"scoring", t.scoring}};
 }
 
 void from_json(const nlohmann::json& j, TrainingSummary& t) {
@@ -148,15 +173,16 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
 
 nlohmann::json bundle_json(const BundleManifest& m) {
   const bool owner = m.info.kind == kOwnerKind;
-  nlohmann::json j = {{"format", "faceid-model"},
-                      {"format_version", owner ? kOwnerBundleFormatVersion : kBundleFormatVersion},
-                      {"faceid_version", FACEID_VERSION},
-                      {"kind", m.info.kind},
-                      {"model", m.info.model},
-                      {"preprocess", m.info.preprocess},
-                      {"thresholds", m.info.thresholds},
-                      {"training", m.info.training},
-                      {"weights", {{"file", m.weights_file}, {"bytes", m.weights_bytes}, {"fnv1a64", m.checksum}}}};
+  nlohmann::json j = {
+      {"format", "faceid-model"},
+      {"format_version", owner ? kOwnerBundleFormatVersion : kBundleFormatVersion},
+      {"faceid_version", FACEID_VERSION},
+      {"kind", m.info.kind},
+      {"model", m.info.model},
+      {"preprocess", m.info.preprocess},
+      {"thresholds", m.info.thresholds},
+      {"training", m.info.training},
+      {"weights", {{"file", m.weights_file}, {"bytes", m.weights_bytes}, {"fnv1a64", m.checksum}}}};
   if (owner) j["owner"] = m.info.owner;
   return j;
 }
@@ -168,21 +194,31 @@ namespace {
 void check_manifest(const BundleManifest& m, const std::string& json_file) {
   const auto fail = [&](const std::string& what) { throw model_error(json_file + ": " + what); };
   const ModelConfig& c = m.info.model;
-  if (c.input_size != m.info.preprocess.chip_size) fail("model input size and preprocessing chip size differ");
-  if (c.channels != 3) fail("model channels " + std::to_string(c.channels) + ", faceid's chips are RGB (3)");
+  if (c.input_size != m.info.preprocess.chip_size)
+    fail("model input size and preprocessing chip size differ");
+  if (c.channels != 3)
+    fail("model channels " + std::to_string(c.channels) + ", faceid's chips are RGB (3)");
   if (c.embedding_size < 1 || c.embedding_size > kMaxEmbeddingSize)
-    fail("embedding size " + std::to_string(c.embedding_size) + " outside [1, " + std::to_string(kMaxEmbeddingSize) + "]");
-  if (!(c.dropout >= 0 && c.dropout < 1)) fail("dropout " + std::to_string(c.dropout) + " outside [0, 1)");
+    fail("embedding size " + std::to_string(c.embedding_size) + " outside [1, " +
+         std::to_string(kMaxEmbeddingSize) + "]");
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    fail("dropout " + std::to_string(c.dropout) + " outside [0, 1)");
   if (m.info.kind == kOwnerKind) {
     const OwnerHeadConfig& h = m.info.owner.head;
-    if (h.embedding_size != c.embedding_size) fail("the owner head's embedding size differs from the model's");
+    if (h.embedding_size != c.embedding_size)
+      fail("the owner head's embedding size differs from the model's");
     if (h.hidden < 0 || h.hidden > kMaxEmbeddingSize)
-      fail("owner head hidden width " + std::to_string(h.hidden) + " outside [0, " + std::to_string(kMaxEmbeddingSize) + "]");
+      fail("owner head hidden width " + std::to_string(h.hidden) + " outside [0, " +
+           std::to_string(kMaxEmbeddingSize) + "]");
   }
   const Thresholds& t = m.info.thresholds;
-  for (const auto& [name, value] : {std::pair{"pair", double(t.pair)}, {"detection", double(t.detection)},
-                                    {"ratio", double(t.ratio)}, {"owner", double(t.owner)}, {"target_far", t.target_far}})
-    if (!(value >= 0 && value <= 1)) fail(std::string("threshold ") + name + " " + std::to_string(value) + " outside [0, 1]");
+  for (const auto& [name, value] : {std::pair{"pair", double(t.pair)},
+                                    {"detection", double(t.detection)},
+                                    {"ratio", double(t.ratio)},
+                                    {"owner", double(t.owner)},
+                                    {"target_far", t.target_far}})
+    if (!(value >= 0 && value <= 1))
+      fail(std::string("threshold ") + name + " " + std::to_string(value) + " outside [0, 1]");
   if (t.min_face < 0 || !(t.min_sharpness >= 0)) fail("negative min_face or min_sharpness");
   const fs::path name(m.weights_file);
   if (m.weights_file.empty() || name != name.filename() || name == "." || name == "..")
@@ -194,8 +230,10 @@ void check_manifest(const BundleManifest& m, const std::string& json_file) {
 BundleManifest read_bundle_manifest(const fs::path& dir) {
   const fs::path json_file = dir / "model.json";
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw model_error(dir.string() + ": no such model folder (train one with facetrain)");
-  if (!fs::is_regular_file(json_file, ec)) throw model_error(json_file.string() + ": missing (not a faceid model folder?)");
+  if (!fs::is_directory(dir, ec))
+    throw model_error(dir.string() + ": no such model folder (train one with facetrain)");
+  if (!fs::is_regular_file(json_file, ec))
+    throw model_error(json_file.string() + ": missing (not a faceid model folder?)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_all(json_file));
@@ -206,11 +244,13 @@ BundleManifest read_bundle_manifest(const fs::path& dir) {
   try {
     // The field errors of the config parsers name the section, not the file: add it.
     try {
-      if (j.at("format").get<std::string>() != "faceid-model") throw model_error("not a faceid model");
+      if (j.at("format").get<std::string>() != "faceid-model")
+        throw model_error("not a faceid model");
       const int version = detail::json_integer<int>(j, "format_version");
       if (version != kBundleFormatVersion && version != kOwnerBundleFormatVersion)
         throw model_error("format version " + std::to_string(version) + ", this faceid reads " +
-                          std::to_string(kBundleFormatVersion) + " and " + std::to_string(kOwnerBundleFormatVersion));
+                          std::to_string(kBundleFormatVersion) + " and " +
+                          std::to_string(kOwnerBundleFormatVersion));
       // Bundles from before the owner kind are siamese.
       m.info.kind = j.value("kind", std::string(kSiameseKind));
       if (m.info.kind != kSiameseKind && m.info.kind != kOwnerKind)
@@ -236,11 +276,12 @@ BundleManifest read_bundle_manifest(const fs::path& dir) {
 std::string read_bundle_weights(const fs::path& dir, const BundleManifest& m) {
   const fs::path weights_path = dir / m.weights_file;
   std::error_code ec;
-  if (!fs::is_regular_file(weights_path, ec)) throw model_error(weights_path.string() + ": weights file missing");
+  if (!fs::is_regular_file(weights_path, ec))
+    throw model_error(weights_path.string() + ": weights file missing");
   const std::string bytes = read_all(weights_path);
   if (bytes.size() != m.weights_bytes)
-    throw model_error(weights_path.string() + ": " + std::to_string(bytes.size()) + " bytes, expected " +
-                      std::to_string(m.weights_bytes) + " (truncated?)");
+    throw model_error(weights_path.string() + ": " + std::to_string(bytes.size()) +
+                      " bytes, expected " + std::to_string(m.weights_bytes) + " (truncated?)");
   if (checksum_bytes(bytes) != m.checksum)
     throw model_error(weights_path.string() + ": checksum mismatch (corrupt weights)");
   return bytes;
@@ -257,7 +298,8 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
     loaded.net = SiameseNet(loaded.info.model);
     // Module::load replaces each tensor wholesale (shape included): check the shapes ourselves.
     std::map<std::string, std::vector<std::int64_t>> expected;
-    for (const auto& p : loaded.net->named_parameters()) expected[p.key()] = p.value().sizes().vec();
+    for (const auto& p : loaded.net->named_parameters())
+      expected[p.key()] = p.value().sizes().vec();
     torch::serialize::InputArchive archive;
     std::istringstream in(bytes);
     archive.load_from(in);
@@ -265,24 +307,29 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
     loaded.net->use_channels_last();
     for (const auto& p : loaded.net->named_parameters())
       if (p.value().sizes().vec() != expected.at(p.key()))
-        throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
-                          "' architecture of model.json (" + p.key() + " has another shape)");
+        throw model_error(weights_path.string() + ": weights do not fit the '" +
+                          loaded.info.model.name + "' architecture of model.json (" + p.key() +
+                          " has another shape)");
     if (torch::Tensor strangers; archive.try_read("calibration_strangers", strangers)) {
       if (strangers.dim() != 2 || strangers.size(1) != loaded.info.model.embedding_size)
-        throw model_error(weights_path.string() + ": the stranger embeddings do not fit the model's embedding size");
+        throw model_error(weights_path.string() +
+                          ": the stranger embeddings do not fit the model's embedding size");
       loaded.strangers = strangers.to(torch::kFloat);
     }
     if (loaded.is_owner()) {
       loaded.owner_head = OwnerHead(loaded.info.owner.head);
       std::map<std::string, std::vector<std::int64_t>> head_shapes;
-      for (const auto& p : loaded.owner_head->named_parameters()) head_shapes[p.key()] = p.value().sizes().vec();
+      for (const auto& p : loaded.owner_head->named_parameters())
+        head_shapes[p.key()] = p.value().sizes().vec();
       torch::serialize::InputArchive head;
       if (!archive.try_read("owner_head", head))
-        throw model_error(weights_path.string() + ": an owner model's weights without the owner head");
+        throw model_error(weights_path.string() +
+                          ": an owner model's weights without the owner head");
       loaded.owner_head->load(head);
       for (const auto& p : loaded.owner_head->named_parameters())
         if (p.value().sizes().vec() != head_shapes.at(p.key()))
-          throw model_error(weights_path.string() + ": the owner head's weights do not fit model.json (" + p.key() +
+          throw model_error(weights_path.string() +
+                            ": the owner head's weights do not fit model.json (" + p.key() +
                             " has another shape)");
     }
   } catch (const Error&) {
@@ -290,8 +337,8 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));
-    throw model_error(weights_path.string() + ": weights do not fit the '" + loaded.info.model.name +
-                      "' architecture: " + what);
+    throw model_error(weights_path.string() + ": weights do not fit the '" +
+                      loaded.info.model.name + "' architecture: " + what);
   }
   loaded.net->to(device);
   loaded.net->eval();
@@ -306,9 +353,10 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
 void require_siamese(const LoadedBundle& bundle, const fs::path& dir, const std::string& what) {
   if (!bundle.is_owner()) return;
   std::string hint;
-  if (!bundle.info.owner.from.empty()) hint = "; use the model it was trained from, " + bundle.info.owner.from;
-  throw model_error(dir.string() + ": an owner model (one person's classifier, kind \"owner\"); " + what +
-                    " needs a siamese model" + hint);
+  if (!bundle.info.owner.from.empty())
+    hint = "; use the model it was trained from, " + bundle.info.owner.from;
+  throw model_error(dir.string() + ": an owner model (one person's classifier, kind \"owner\"); " +
+                    what + " needs a siamese model" + hint);
 }
 
 }  // namespace faceid

@@ -52,19 +52,26 @@ void from_json(const nlohmann::json& j, PreprocessConfig& c) {
     throw model_error(std::string("preprocessing settings: ") + e.what());
   }
   if (c.border_pad < 0 || c.border_pad > 1)
-    throw model_error("preprocessing settings: border_pad " + std::to_string(c.border_pad) + " outside [0, 1]");
+    throw model_error("preprocessing settings: border_pad " + std::to_string(c.border_pad) +
+                      " outside [0, 1]");
   if (c.chip_size < 16 || c.chip_size > 512)
     throw model_error("preprocessing settings: chip_size " + std::to_string(c.chip_size) +
                       " outside [16, 512]");
 }
 
 void to_json(nlohmann::json& j, const AugmentConfig& c) {
-  j = {{"enabled", c.enabled},       {"flip_prob", c.flip_prob},
-       {"max_rotation_deg", c.max_rotation_deg}, {"max_scale", c.max_scale},
-       {"max_shift", c.max_shift},   {"brightness", c.brightness},
-       {"contrast", c.contrast},     {"blur_prob", c.blur_prob},
-       {"noise_std", c.noise_std},   {"erase_prob", c.erase_prob},
-       {"zoom_view", c.zoom_view}, {"zoom_prob", c.zoom_prob}};
+  j = {{"enabled", c.enabled},
+       {"flip_prob", c.flip_prob},
+       {"max_rotation_deg", c.max_rotation_deg},
+       {"max_scale", c.max_scale},
+       {"max_shift", c.max_shift},
+       {"brightness", c.brightness},
+       {"contrast", c.contrast},
+       {"blur_prob", c.blur_prob},
+       {"noise_std", c.noise_std},
+       {"erase_prob", c.erase_prob},
+       {"zoom_view", c.zoom_view},
+       {"zoom_prob", c.zoom_prob}};
 }
 
 void from_json(const nlohmann::json& j, AugmentConfig& c) {

@@ -56,14 +56,16 @@ class YuNetDetector : public Detector {
     cv::Mat input = bgr;
     if (scale < 1.0) cv::resize(bgr, input, cv::Size(), scale, scale, cv::INTER_AREA);
     // Pad after downscaling, so that the faces keep the resolution they had without padding.
-    const int pad = static_cast<int>(std::lround(options_.border_pad * std::max(input.cols, input.rows)));
+    const int pad =
+        static_cast<int>(std::lround(options_.border_pad * std::max(input.cols, input.rows)));
     // YuNet's pooling fails on inputs under 32 px a side (a thin strip of a picture): pad those
     // on the right and bottom too.
     const int extra_x = std::max(0, kMinYunetSide - input.cols - 2 * pad);
     const int extra_y = std::max(0, kMinYunetSide - input.rows - 2 * pad);
     if (pad > 0 || extra_x > 0 || extra_y > 0) {
       cv::Mat padded;
-      cv::copyMakeBorder(input, padded, pad, pad + extra_y, pad, pad + extra_x, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+      cv::copyMakeBorder(input, padded, pad, pad + extra_y, pad, pad + extra_x, cv::BORDER_CONSTANT,
+                         cv::Scalar::all(0));
       input = padded;
     }
     cv::Mat out;
@@ -73,8 +75,9 @@ class YuNetDetector : public Detector {
     for (int r = 0; r < out.rows; ++r) {
       const float* v = out.ptr<float>(r);
       Face f;
-      f.box = cv::Rect2f(static_cast<float>((v[0] - pad) / scale), static_cast<float>((v[1] - pad) / scale),
-                         static_cast<float>(v[2] / scale), static_cast<float>(v[3] / scale));
+      f.box = cv::Rect2f(static_cast<float>((v[0] - pad) / scale),
+                         static_cast<float>((v[1] - pad) / scale), static_cast<float>(v[2] / scale),
+                         static_cast<float>(v[3] / scale));
       for (int k = 0; k < 5; ++k)
         f.landmarks[k] = cv::Point2f(static_cast<float>((v[4 + 2 * k] - pad) / scale),
                                      static_cast<float>((v[5 + 2 * k] - pad) / scale));
@@ -118,7 +121,8 @@ class HaarDetector : public Detector {
       f.box = cv::Rect2f(b.x / scale, b.y / scale, b.width / scale, b.height / scale);
       // The cascade gives no landmarks; place them where they sit in its boxes on average, so
       // that alignment has one code path.
-      static const float kRel[5][2] = {{0.31f, 0.40f}, {0.69f, 0.40f}, {0.50f, 0.60f}, {0.35f, 0.78f}, {0.65f, 0.78f}};
+      static const float kRel[5][2] = {
+          {0.31f, 0.40f}, {0.69f, 0.40f}, {0.50f, 0.60f}, {0.35f, 0.78f}, {0.65f, 0.78f}};
       for (int k = 0; k < 5; ++k)
         f.landmarks[k] = {f.box.x + kRel[k][0] * f.box.width, f.box.y + kRel[k][1] * f.box.height};
       f.has_landmarks = false;
@@ -154,19 +158,23 @@ fs::path find_yunet_model(const fs::path& hint) {
     return hint;
   }
   if (const char* env = std::getenv("FACEID_YUNET"); env && *env) {
-    if (!is_file(env)) throw input_error(std::string(env) + ": YuNet model file ($FACEID_YUNET) not found");
+    if (!is_file(env))
+      throw input_error(std::string(env) + ": YuNet model file ($FACEID_YUNET) not found");
     return env;
   }
-  for (const fs::path& dir : {data_dir() / "models", fs::path("models"), fs::path("/usr/share/faceid/models")})
+  for (const fs::path& dir :
+       {data_dir() / "models", fs::path("models"), fs::path("/usr/share/faceid/models")})
     if (is_file(dir / kYunetFile)) return dir / kYunetFile;
   return {};
 }
 
 fs::path find_haar_cascade(const fs::path& hint) {
   if (!hint.empty()) return is_file(hint) ? hint : fs::path();
-  for (const fs::path& dir : {fs::path("/usr/share/opencv4/haarcascades"), fs::path("/usr/share/opencv/haarcascades"),
-                              fs::path("/usr/local/share/opencv4/haarcascades")})
-    if (is_file(dir / "haarcascade_frontalface_default.xml")) return dir / "haarcascade_frontalface_default.xml";
+  for (const fs::path& dir :
+       {fs::path("/usr/share/opencv4/haarcascades"), fs::path("/usr/share/opencv/haarcascades"),
+        fs::path("/usr/local/share/opencv4/haarcascades")})
+    if (is_file(dir / "haarcascade_frontalface_default.xml"))
+      return dir / "haarcascade_frontalface_default.xml";
   return {};
 }
 
@@ -185,7 +193,9 @@ DetectorOptions resolve_detector(DetectorOptions o) {
   }
   const auto cascade = find_haar_cascade(o.haar_cascade);
   if (cascade.empty())
-    throw input_error("no face detector: YuNet model not found and no Haar cascade (apt-get install opencv-data)");
+    throw input_error(
+        "no face detector: YuNet model not found and no Haar cascade (apt-get install "
+        "opencv-data)");
   o.haar_cascade = cascade;
   o.kind = "haar";
   return o;

@@ -24,9 +24,11 @@ constexpr std::uint32_t kVersion = 1;
 
 }  // namespace
 
-EmbeddingCache::EmbeddingCache(std::string model_checksum, int dim) : checksum_(std::move(model_checksum)), dim_(dim) {}
+EmbeddingCache::EmbeddingCache(std::string model_checksum, int dim)
+    : checksum_(std::move(model_checksum)), dim_(dim) {}
 
-EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& model_checksum, int dim) {
+EmbeddingCache EmbeddingCache::load(const fs::path& file, const std::string& model_checksum,
+                                    int dim) {
   EmbeddingCache cache(model_checksum, dim);
   std::ifstream in(file, std::ios::binary);
   if (!in) return cache;
@@ -84,8 +86,8 @@ const std::vector<float>* EmbeddingCache::find(const FileKey& key) const {
 
 void EmbeddingCache::put(const FileKey& key, std::vector<float> embedding) {
   if (embedding.size() != static_cast<std::size_t>(dim_))
-    throw internal_error("embedding cache: embedding of size " + std::to_string(embedding.size()) + ", expected " +
-                         std::to_string(dim_));
+    throw internal_error("embedding cache: embedding of size " + std::to_string(embedding.size()) +
+                         ", expected " + std::to_string(dim_));
   entries_[key.path] = {key, std::move(embedding)};
 }
 
@@ -110,7 +112,8 @@ std::vector<FileKey> EmbeddingCache::keys() const {
   return out;
 }
 
-fs::path embedding_cache_file(const fs::path& cache_dir, const fs::path& refs_dir, const std::string& model_checksum) {
+fs::path embedding_cache_file(const fs::path& cache_dir, const fs::path& refs_dir,
+                              const std::string& model_checksum) {
   std::error_code ec;
   const auto abs = fs::absolute(refs_dir, ec).lexically_normal();
   return cache_dir / ("refs-" + fnv1a_hex(abs.string() + "|" + model_checksum) + ".bin");

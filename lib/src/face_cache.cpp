@@ -35,10 +35,10 @@ FileKey file_key(const fs::path& file) {
   if (ec) throw input_error(file.string() + ": " + ec.message());
   const auto mtime = fs::last_write_time(file, ec);
   if (ec) throw input_error(file.string() + ": " + ec.message());
-  return {abs.string(), static_cast<std::uint64_t>(size),
-          static_cast<std::int64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch())
-                  .count())};
+  return {
+      abs.string(), static_cast<std::uint64_t>(size),
+      static_cast<std::int64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count())};
 }
 
 FaceCache::FaceCache(int chip_size, std::string fingerprint)
@@ -52,8 +52,7 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
     Reader r{in};
     r.marker(kMagic, "not a faceid face cache");
     if (r.pod<std::uint32_t>() != kVersion) throw std::runtime_error("other format version");
-    if (r.pod<std::uint32_t>() != static_cast<std::uint32_t>(chip_size) ||
-        r.str() != fingerprint) {
+    if (r.pod<std::uint32_t>() != static_cast<std::uint32_t>(chip_size) || r.str() != fingerprint) {
       logger()->info("face cache {}: other preprocessing settings; rebuilding", file.string());
       return cache;
     }
@@ -103,7 +102,8 @@ void FaceCache::save(const fs::path& file) const {
       put_str(out, f.detector);
       put_str(out, f.message);
       if (f.status == FaceStatus::Face)
-        out.write(reinterpret_cast<const char*>(f.chip.data()), static_cast<std::streamsize>(f.chip.size()));
+        out.write(reinterpret_cast<const char*>(f.chip.data()),
+                  static_cast<std::streamsize>(f.chip.size()));
     }
     out.write(kEnd, 4);
   });

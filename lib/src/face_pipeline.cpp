@@ -17,16 +17,21 @@ namespace fs = std::filesystem;
 
 namespace faceid {
 
-FacePipeline::FacePipeline(PreprocessConfig config, const fs::path& yunet_model) : config_(std::move(config)) {
+FacePipeline::FacePipeline(PreprocessConfig config, const fs::path& yunet_model)
+    : config_(std::move(config)) {
   DetectorOptions options = faceid::detector_options(config_);
   options.yunet_model = yunet_model;
   detector_ = resolve_detector(options);
   config_.detector = detector_.kind;
 }
 
-std::unique_ptr<Detector> FacePipeline::make_detector() const { return Detector::create(detector_); }
+std::unique_ptr<Detector> FacePipeline::make_detector() const {
+  return Detector::create(detector_);
+}
 
-cv::Mat FacePipeline::chip(const cv::Mat& image, const Face& face) const { return align_face(image, face, config_); }
+cv::Mat FacePipeline::chip(const cv::Mat& image, const Face& face) const {
+  return align_face(image, face, config_);
+}
 
 std::vector<std::uint8_t> chip_to_rgb_bytes(const cv::Mat& bgr_chip) {
   cv::Mat rgb;
@@ -37,9 +42,11 @@ std::vector<std::uint8_t> chip_to_rgb_bytes(const cv::Mat& bgr_chip) {
 
 cv::Mat rgb_bytes_to_chip(const std::vector<std::uint8_t>& rgb, int chip_size) {
   if (rgb.size() != static_cast<std::size_t>(chip_size) * chip_size * 3)
-    throw internal_error("chip of " + std::to_string(rgb.size()) + " bytes is not " + std::to_string(chip_size) + "^2 x 3");
+    throw internal_error("chip of " + std::to_string(rgb.size()) + " bytes is not " +
+                         std::to_string(chip_size) + "^2 x 3");
   cv::Mat bgr;
-  cv::cvtColor(cv::Mat(chip_size, chip_size, CV_8UC3, const_cast<std::uint8_t*>(rgb.data())), bgr, cv::COLOR_RGB2BGR);
+  cv::cvtColor(cv::Mat(chip_size, chip_size, CV_8UC3, const_cast<std::uint8_t*>(rgb.data())), bgr,
+               cv::COLOR_RGB2BGR);
   return bgr;
 }
 
@@ -86,7 +93,10 @@ CacheUpdate FacePipeline::update(FaceCache& cache, const std::vector<fs::path>& 
       hit = cache.find(file_key(f));
     } catch (const Error&) {
     }
-    if (hit) ++stats.hits; else todo.push_back(f);
+    if (hit)
+      ++stats.hits;
+    else
+      todo.push_back(f);
   }
 
   std::atomic<std::size_t> next{0}, done{stats.hits};

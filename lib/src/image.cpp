@@ -15,7 +15,9 @@ namespace {
 // The most encoded bytes decode_image() hands to OpenCV, which counts them in an int.
 constexpr std::size_t kMaxEncodedBytes = std::numeric_limits<int>::max();
 
-bool is_jpeg(const std::uint8_t* b, std::size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+bool is_jpeg(const std::uint8_t* b, std::size_t n) {
+  return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
 
 }  // namespace
 
@@ -67,7 +69,8 @@ cv::Size sniff_image_size(const std::uint8_t* d, std::size_t n) {
       if (marker == 0xD9 || marker == 0xDA || i + 2 > n)
         return {};  // EOI or a scan: no frame header
       const std::size_t len = std::size_t{d[i]} << 8 | d[i + 1];
-      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      const bool sof =
+          marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
       if (sof) {
         if (i + 7 > n) return {};
         return {d[i + 5] << 8 | d[i + 6], d[i + 3] << 8 | d[i + 4]};
@@ -88,12 +91,14 @@ cv::Mat read_image(const fs::path& file, const ImageLimits& limits) {
                       std::to_string(kMaxEncodedBytes) + ")");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw input_error(file.string() + ": cannot open");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
   if (bytes.empty()) throw input_error(file.string() + ": empty file (0 bytes)");
   return decode_image(bytes.data(), bytes.size(), file.string(), limits);
 }
 
-cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageLimits& limits) {
+cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
+                     const ImageLimits& limits) {
   if (size == 0) throw input_error(name + ": empty (0 bytes)");
   // cv::imdecode takes the bytes as a Mat whose length is an int.
   if (size > kMaxEncodedBytes)
@@ -107,15 +112,18 @@ cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::stri
     throw input_error(name + ": " + e.what());
   }
   if (static_cast<std::int64_t>(header.width) * header.height > limits.max_pixels)
-    throw input_error(name + ": " + std::to_string(header.width) + "x" + std::to_string(header.height) +
-                      " pixels exceeds the limit of " + std::to_string(limits.max_pixels));
+    throw input_error(name + ": " + std::to_string(header.width) + "x" +
+                      std::to_string(header.height) + " pixels exceeds the limit of " +
+                      std::to_string(limits.max_pixels));
   if (jpeg_is_truncated(data, size))
     throw input_error(name + ": truncated or corrupt JPEG (no end-of-image marker)");
 
   cv::Mat image;
   try {
     // IMREAD_COLOR applies the EXIF orientation and converts gray, RGBA and 16-bit to 8-bit BGR.
-    image = cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data)), cv::IMREAD_COLOR);
+    image =
+        cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data)),
+                     cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     throw input_error(name + ": cannot decode image: " + e.err);
   }

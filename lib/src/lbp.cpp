@@ -29,12 +29,15 @@ std::array<int, 256> uniform_bins() {
 std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid, bool root) {
   if (chip.empty()) throw usage_error("lbp_descriptor: empty image");
   if (grid < 1 || chip.rows < 3 * grid || chip.cols < 3 * grid)
-    throw usage_error("lbp_descriptor: a " + std::to_string(chip.cols) + "x" + std::to_string(chip.rows) +
-                      " chip is too small for a " + std::to_string(grid) + "x" + std::to_string(grid) + " grid");
+    throw usage_error("lbp_descriptor: a " + std::to_string(chip.cols) + "x" +
+                      std::to_string(chip.rows) + " chip is too small for a " +
+                      std::to_string(grid) + "x" + std::to_string(grid) + " grid");
   static const std::array<int, 256> kBins = uniform_bins();
   cv::Mat gray;
-  if (chip.channels() == 1) gray = chip;
-  else cv::cvtColor(chip, gray, cv::COLOR_BGR2GRAY);
+  if (chip.channels() == 1)
+    gray = chip;
+  else
+    cv::cvtColor(chip, gray, cv::COLOR_BGR2GRAY);
   // The 8 neighbours at radius 1, clockwise from the top-left.
   static const int dy[8] = {-1, -1, -1, 0, 1, 1, 1, 0}, dx[8] = {-1, 0, 1, 1, 1, 0, -1, -1};
   std::vector<float> hist(static_cast<std::size_t>(grid * grid * kLbpBins), 0.f);
@@ -46,7 +49,8 @@ std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid, bool root) {
       const uchar centre = gray.at<uchar>(y, x);
       int pattern = 0;
       for (int k = 0; k < 8; ++k) pattern |= (gray.at<uchar>(y + dy[k], x + dx[k]) >= centre) << k;
-      hist[static_cast<std::size_t>((cy * grid + cx) * kLbpBins + kBins[static_cast<std::size_t>(pattern)])] += 1.f;
+      hist[static_cast<std::size_t>((cy * grid + cx) * kLbpBins +
+                                    kBins[static_cast<std::size_t>(pattern)])] += 1.f;
     }
   }
   for (int c = 0; c < grid * grid; ++c) {
@@ -63,8 +67,8 @@ std::vector<float> lbp_descriptor(const cv::Mat& chip, int grid, bool root) {
 
 float chi_square(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size())
-    throw usage_error("chi_square: descriptors of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
-                      " bins");
+    throw usage_error("chi_square: descriptors of " + std::to_string(a.size()) + " and " +
+                      std::to_string(b.size()) + " bins");
   double d = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double s = a[i] + b[i];

@@ -11,7 +11,8 @@ namespace F = torch::nn::functional;
 
 namespace faceid {
 
-torch::Tensor margin_logits(const torch::Tensor& cosines, const torch::Tensor& labels, const MarginConfig& config) {
+torch::Tensor margin_logits(const torch::Tensor& cosines, const torch::Tensor& labels,
+                            const MarginConfig& config) {
   const auto onehot = torch::zeros_like(cosines).scatter_(1, labels.view({-1, 1}), 1.0);
   torch::Tensor target;
   if (config.kind == "cosface") {
@@ -21,22 +22,26 @@ torch::Tensor margin_logits(const torch::Tensor& cosines, const torch::Tensor& l
     const auto c = cosines.clamp(-1 + 1e-6, 1 - 1e-6);
     const auto sin = (1 - c * c).sqrt();
     const double cm = std::cos(config.margin), sm = std::sin(config.margin);
-    const double th = std::cos(M_PI - config.margin), mm = std::sin(M_PI - config.margin) * config.margin;
+    const double th = std::cos(M_PI - config.margin),
+                 mm = std::sin(M_PI - config.margin) * config.margin;
     target = torch::where(c > th, c * cm - sin * sm, c - mm);
   } else {
-    throw usage_error("unknown identity loss '" + config.kind + "' (expected cosface, arcface or none)");
+    throw usage_error("unknown identity loss '" + config.kind +
+                      "' (expected cosface, arcface or none)");
   }
   return (onehot * target + (1 - onehot) * cosines) * config.scale;
 }
 
-MarginHeadImpl::MarginHeadImpl(int classes, int embedding_size, MarginConfig config) : config_(std::move(config)) {
+MarginHeadImpl::MarginHeadImpl(int classes, int embedding_size, MarginConfig config)
+    : config_(std::move(config)) {
   if (config_.kind != "cosface" && config_.kind != "arcface")
     throw usage_error("unknown identity loss '" + config_.kind + "' (expected cosface or arcface)");
   if (classes < 2) throw usage_error("an identity loss needs at least 2 identities");
   weight_ = register_parameter("weight", torch::randn({classes, embedding_size}) * 0.01);
 }
 
-torch::Tensor MarginHeadImpl::forward(const torch::Tensor& embeddings, const torch::Tensor& labels) {
+torch::Tensor MarginHeadImpl::forward(const torch::Tensor& embeddings,
+                                      const torch::Tensor& labels) {
   const auto opts = F::NormalizeFuncOptions().dim(1);
   const auto cosines = torch::mm(F::normalize(embeddings, opts), F::normalize(weight_, opts).t());
   return margin_logits(cosines, labels, config_);
@@ -59,7 +64,8 @@ BatchPairs in_batch_pairs(const torch::Tensor& embeddings, const torch::Tensor& 
   BatchPairs p;
   p.a = torch::cat({pos.select(1, 0), rows});
   p.b = torch::cat({pos.select(1, 1), negs});
-  p.target = torch::cat({torch::ones({pos.size(0)}), torch::zeros({rows.size(0)})}).to(embeddings.device());
+  p.target = torch::cat({torch::ones({pos.size(0)}), torch::zeros({rows.size(0)})})
+                 .to(embeddings.device());
   return p;
 }
 

@@ -13,8 +13,8 @@ namespace {
 
 void check_sizes(const std::vector<float>& scores, const std::vector<int>& labels) {
   if (scores.size() != labels.size())
-    throw internal_error("metrics: " + std::to_string(scores.size()) + " scores but " + std::to_string(labels.size()) +
-                         " labels");
+    throw internal_error("metrics: " + std::to_string(scores.size()) + " scores but " +
+                         std::to_string(labels.size()) + " labels");
 }
 
 double ratio(std::size_t a, std::size_t b) { return b ? static_cast<double>(a) / b : 0.0; }
@@ -26,13 +26,16 @@ double Confusion::precision() const { return ratio(tp, tp + fp); }
 double Confusion::recall() const { return ratio(tp, tp + fn); }
 double Confusion::fpr() const { return ratio(fp, fp + tn); }
 
-Confusion confusion_at(const std::vector<float>& scores, const std::vector<int>& labels, float threshold) {
+Confusion confusion_at(const std::vector<float>& scores, const std::vector<int>& labels,
+                       float threshold) {
   check_sizes(scores, labels);
   Confusion c;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const bool predicted = scores[i] >= threshold;
-    if (labels[i]) (predicted ? c.tp : c.fn)++;
-    else (predicted ? c.fp : c.tn)++;
+    if (labels[i])
+      (predicted ? c.tp : c.fn)++;
+    else
+      (predicted ? c.fp : c.tn)++;
   }
   return c;
 }
@@ -42,7 +45,8 @@ double auc(const std::vector<float>& scores, const std::vector<int>& labels) {
   // Rank-sum with average ranks for ties.
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
   double rank_sum = 0;
   std::size_t pos = 0, neg = 0;
   for (std::size_t i = 0; i < order.size();) {
@@ -62,15 +66,21 @@ std::vector<RocPoint> roc(const std::vector<float>& scores, const std::vector<in
   check_sizes(scores, labels);
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   Confusion c;
   for (int l : labels) (l ? c.fn : c.tn)++;
   std::vector<RocPoint> points{{std::numeric_limits<float>::infinity(), c}};
   for (std::size_t i = 0; i < order.size();) {
     std::size_t j = i;
     for (; j < order.size() && scores[order[j]] == scores[order[i]]; ++j) {
-      if (labels[order[j]]) { ++c.tp; --c.fn; }
-      else { ++c.fp; --c.tn; }
+      if (labels[order[j]]) {
+        ++c.tp;
+        --c.fn;
+      } else {
+        ++c.fp;
+        --c.tn;
+      }
     }
     points.push_back({scores[order[i]], c});
     i = j;
@@ -78,7 +88,8 @@ std::vector<RocPoint> roc(const std::vector<float>& scores, const std::vector<in
   return points;
 }
 
-double equal_error_rate(const std::vector<float>& scores, const std::vector<int>& labels, float* threshold) {
+double equal_error_rate(const std::vector<float>& scores, const std::vector<int>& labels,
+                        float* threshold) {
   double best_gap = 2, eer = 1;
   float best_t = 0;
   for (const auto& p : roc(scores, labels)) {
@@ -93,7 +104,8 @@ double equal_error_rate(const std::vector<float>& scores, const std::vector<int>
   return eer;
 }
 
-double tar_at_far(const std::vector<float>& scores, const std::vector<int>& labels, double far, float* threshold) {
+double tar_at_far(const std::vector<float>& scores, const std::vector<int>& labels, double far,
+                  float* threshold) {
   double best = 0;
   float best_t = std::numeric_limits<float>::infinity();
   for (const auto& p : roc(scores, labels))
@@ -129,7 +141,8 @@ CrossValidation cross_validate(const std::vector<float>& scores, const std::vect
       (fold[i] == f ? test_s : train_s).push_back(scores[i]);
       (fold[i] == f ? test_l : train_l).push_back(labels[i]);
     }
-    if (test_s.empty() || train_s.empty()) throw input_error("cross-validation: fold " + std::to_string(f + 1) + " is empty");
+    if (test_s.empty() || train_s.empty())
+      throw input_error("cross-validation: fold " + std::to_string(f + 1) + " is empty");
     const float t = best_threshold(train_s, train_l);
     cv.threshold.push_back(t);
     cv.accuracy.push_back(confusion_at(test_s, test_l, t).accuracy());

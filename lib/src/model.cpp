@@ -2,15 +2,15 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/functional/upsampling.h>
+#include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
-#include <torch/nn/init.h>
+#include <nlohmann/json.hpp>
 
 #include "detail/json_integer.hpp"
 #include "faceid/error.hpp"
@@ -42,8 +42,15 @@ ModelConfig default_model(const std::string& name) {
 }
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
-  j = {{"name", c.name}, {"input_size", c.input_size}, {"channels", c.channels}, {"embedding_size", c.embedding_size},
-       {"batch_norm", c.batch_norm}, {"dropout", c.dropout}, {"score", c.score}, {"flip_average", c.flip_average}, {"input_norm", c.input_norm},
+  j = {{"name", c.name},
+       {"input_size", c.input_size},
+       {"channels", c.channels},
+       {"embedding_size", c.embedding_size},
+       {"batch_norm", c.batch_norm},
+       {"dropout", c.dropout},
+       {"score", c.score},
+       {"flip_average", c.flip_average},
+       {"input_norm", c.input_norm},
        {"zoom_view", c.zoom_view}};
 }
 
@@ -63,40 +70,50 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("model config: ") + e.what());
   }
-  if (!known(kArchitectures, c.name)) throw model_error("model config: unknown architecture '" + c.name + "'");
-  if (!known(kInputNorms, c.input_norm)) throw model_error("model config: unknown input_norm '" + c.input_norm + "'");
-  if (c.score != "head" && c.score != "cosine") throw model_error("model config: unknown score '" + c.score + "'");
+  if (!known(kArchitectures, c.name))
+    throw model_error("model config: unknown architecture '" + c.name + "'");
+  if (!known(kInputNorms, c.input_norm))
+    throw model_error("model config: unknown input_norm '" + c.input_norm + "'");
+  if (c.score != "head" && c.score != "cosine")
+    throw model_error("model config: unknown score '" + c.score + "'");
   if (!(c.zoom_view == 0 || (c.zoom_view > 1 && c.zoom_view <= kMaxZoomView)))
-    throw model_error("model config: zoom_view must be 0 or in (1, " + std::to_string(kMaxZoomView) + "]");
+    throw model_error("model config: zoom_view must be 0 or in (1, " +
+                      std::to_string(kMaxZoomView) + "]");
 }
 
 namespace {
 
 // Side of the feature map after the Koch convolutions for an input of side `s`.
 int koch_output_side(int s) {
-  s = (s - 9) / 2;   // conv 10x10, pool 2
-  s = (s - 6) / 2;   // conv 7x7, pool 2
-  s = (s - 3) / 2;   // conv 4x4, pool 2
-  return s - 3;      // conv 4x4
+  s = (s - 9) / 2;  // conv 10x10, pool 2
+  s = (s - 6) / 2;  // conv 7x7, pool 2
+  s = (s - 3) / 2;  // conv 4x4, pool 2
+  return s - 3;     // conv 4x4
 }
 
 }  // namespace
 
-ConvBnImpl::ConvBnImpl(int in, int out, int kernel, int stride) : stride_(stride), padding_(kernel / 2) {
-  conv_ = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false)));
+ConvBnImpl::ConvBnImpl(int in, int out, int kernel, int stride)
+    : stride_(stride), padding_(kernel / 2) {
+  conv_ = register_module(
+      "conv",
+      nn::Conv2d(
+          nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false)));
   bn_ = register_module("bn", nn::BatchNorm2d(out));
 }
 
 torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
   if (folded_weight_.defined())
-    return F::conv2d(x, folded_weight_, F::Conv2dFuncOptions().bias(folded_bias_).stride(stride_).padding(padding_));
+    return F::conv2d(x, folded_weight_,
+                     F::Conv2dFuncOptions().bias(folded_bias_).stride(stride_).padding(padding_));
   return bn_(conv_(x));
 }
 
 void ConvBnImpl::fold() {
   torch::NoGradGuard no_grad;
   const auto scale = bn_->weight / (bn_->running_var + bn_->options.eps()).sqrt();
-  folded_weight_ = (conv_->weight * scale.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
+  folded_weight_ =
+      (conv_->weight * scale.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
   folded_bias_ = bn_->bias - bn_->running_mean * scale;
 }
 
@@ -120,19 +137,24 @@ void ResidualBlockImpl::unfold() {
   for (auto* c : {&conv1_, &conv2_, &shortcut_}) (*c)->unfold();
 }
 
-SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), resnet_(config.name == "resnet") {
+SiameseNetImpl::SiameseNetImpl(const ModelConfig& config)
+    : config_(config), resnet_(config.name == "resnet") {
   if (!known(kArchitectures, config.name))
-    throw usage_error("unknown architecture '" + config.name + "' (expected resnet, koch or koch-small)");
+    throw usage_error("unknown architecture '" + config.name +
+                      "' (expected resnet, koch or koch-small)");
   if (!known(kInputNorms, config.input_norm))
-    throw usage_error("unknown input normalisation '" + config.input_norm + "' (expected none or face)");
+    throw usage_error("unknown input normalisation '" + config.input_norm +
+                      "' (expected none or face)");
   if (!(config.zoom_view == 0 || (config.zoom_view > 1 && config.zoom_view <= kMaxZoomView)))
-    throw usage_error("zoom view " + std::to_string(config.zoom_view) + " must be 0 (off) or in (1, " +
-                      std::to_string(kMaxZoomView) + "]");
+    throw usage_error("zoom view " + std::to_string(config.zoom_view) +
+                      " must be 0 (off) or in (1, " + std::to_string(kMaxZoomView) + "]");
   set_scoring(config.score, config.flip_average);
   nn::Sequential features;
   int flat = 0;
   if (resnet_) {
-    if (config.input_size < 32) throw usage_error("input size " + std::to_string(config.input_size) + " too small for the resnet (>= 32)");
+    if (config.input_size < 32)
+      throw usage_error("input size " + std::to_string(config.input_size) +
+                        " too small for the resnet (>= 32)");
     // Every step halves the map: the stride-2 stem keeps the full-resolution convolutions (which
     // dominate the cost on a CPU) out; four stages of one residual block each.
     const int widths[4] = {32, 64, 128, 256};
@@ -147,13 +169,17 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), res
     flat = widths[3] * side * side;
   } else {
     const int side = koch_output_side(config.input_size);
-    if (side < 1) throw usage_error("input size " + std::to_string(config.input_size) + " too small for the Koch net (>= 80)");
+    if (side < 1)
+      throw usage_error("input size " + std::to_string(config.input_size) +
+                        " too small for the Koch net (>= 80)");
     const int w = config.name == "koch" ? 1 : 2;  // koch-small: half the channels
     // conv 64@10x10 -> pool -> 128@7x7 -> pool -> 128@4x4 -> pool -> 256@4x4 (Koch et al. 2015).
-    const int in[4] = {config.channels, 64 / w, 128 / w, 128 / w}, out[4] = {64 / w, 128 / w, 128 / w, 256 / w};
+    const int in[4] = {config.channels, 64 / w, 128 / w, 128 / w},
+              out[4] = {64 / w, 128 / w, 128 / w, 256 / w};
     const int kernel[4] = {10, 7, 4, 4};
     for (int i = 0; i < 4; ++i) {
-      features->push_back(nn::Conv2d(nn::Conv2dOptions(in[i], out[i], kernel[i]).bias(!config.batch_norm)));
+      features->push_back(
+          nn::Conv2d(nn::Conv2dOptions(in[i], out[i], kernel[i]).bias(!config.batch_norm)));
       if (config.batch_norm) features->push_back(nn::BatchNorm2d(out[i]));
       features->push_back(nn::ReLU());
       if (i < 3) features->push_back(nn::MaxPool2d(2));
@@ -164,7 +190,8 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), res
   features_ = register_module("features", features);
   if (resnet_) dropout_ = register_module("dropout", nn::Dropout(config.dropout));
   embedding_ = register_module("embedding", nn::Linear(flat, config.embedding_size));
-  if (resnet_) embedding_bn_ = register_module("embedding_bn", nn::BatchNorm1d(config.embedding_size));
+  if (resnet_)
+    embedding_bn_ = register_module("embedding_bn", nn::BatchNorm1d(config.embedding_size));
   classifier_ = register_module("classifier", nn::Linear(config.embedding_size, 1));
   if (resnet_) {
     // Unit-length embeddings differ by ~1/sqrt(E) per component: a randomly signed head starts
@@ -178,7 +205,8 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config) : config_(config), res
 }
 
 void SiameseNetImpl::set_scoring(const std::string& score, bool flip_average) {
-  if (score != "head" && score != "cosine") throw usage_error("unknown score '" + score + "' (expected head or cosine)");
+  if (score != "head" && score != "cosine")
+    throw usage_error("unknown score '" + score + "' (expected head or cosine)");
   config_.score = score;
   config_.flip_average = flip_average;
 }
@@ -187,9 +215,12 @@ void SiameseNetImpl::fold_batch_norm() {
   if (!resnet_) return;
   torch::NoGradGuard no_grad;
   for (auto& m : features_->children())
-    if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m)) c->fold();
-    else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m)) b->fold();
-  const auto scale = embedding_bn_->weight / (embedding_bn_->running_var + embedding_bn_->options.eps()).sqrt();
+    if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m))
+      c->fold();
+    else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m))
+      b->fold();
+  const auto scale =
+      embedding_bn_->weight / (embedding_bn_->running_var + embedding_bn_->options.eps()).sqrt();
   folded_weight_ = embedding_->weight * scale.unsqueeze(1);
   folded_bias_ = (embedding_->bias - embedding_bn_->running_mean) * scale + embedding_bn_->bias;
 }
@@ -198,8 +229,10 @@ void SiameseNetImpl::train(bool on) {
   torch::nn::Module::train(on);
   if (!on || !resnet_) return;
   for (auto& m : features_->children())
-    if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m)) c->unfold();
-    else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m)) b->unfold();
+    if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m))
+      c->unfold();
+    else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m))
+      b->unfold();
   folded_weight_ = folded_bias_ = torch::Tensor();
 }
 
@@ -222,7 +255,8 @@ torch::Tensor SiameseNetImpl::embed(const torch::Tensor& chips) {
   const auto input = config_.input_norm == "face" ? standardise_faces(chips) : chips;
   const auto x = features_->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
   if (!resnet_) return torch::sigmoid(embedding_(x));
-  const auto e = folded_weight_.defined() ? F::linear(x, folded_weight_, folded_bias_) : embedding_bn_(embedding_(dropout_(x)));
+  const auto e = folded_weight_.defined() ? F::linear(x, folded_weight_, folded_bias_)
+                                          : embedding_bn_(embedding_(dropout_(x)));
   return F::normalize(e, F::NormalizeFuncOptions().dim(1));
 }
 
@@ -259,7 +293,8 @@ torch::Tensor zoom_centre(const torch::Tensor& chips, double zoom) {
                                     .align_corners(false));
 }
 
-torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch) {
+torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device,
+                          int batch) {
   c10::InferenceMode inference;
   net->eval();
   std::vector<torch::Tensor> out;
@@ -282,7 +317,8 @@ torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::De
     auto e = net->embed(views[0]);
     for (std::size_t v = 1; v < views.size(); ++v) e = e + net->embed(views[v]);
     if (views.size() > 1)
-      e = c.name == "resnet" ? F::normalize(e, F::NormalizeFuncOptions().dim(1)) : e.div_(static_cast<double>(views.size()));
+      e = c.name == "resnet" ? F::normalize(e, F::NormalizeFuncOptions().dim(1))
+                             : e.div_(static_cast<double>(views.size()));
     out.push_back(e.to(torch::kCPU));
   }
   return out.empty() ? torch::empty({0, net->config().embedding_size}) : torch::cat(out);
@@ -292,11 +328,13 @@ torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {
     if (!torch::cuda::is_available())
-      throw usage_error("--device cuda: this LibTorch build has no CUDA or no GPU is visible (use --device cpu, "
-                        "or build against a CUDA LibTorch via CMAKE_PREFIX_PATH)");
+      throw usage_error(
+          "--device cuda: this LibTorch build has no CUDA or no GPU is visible (use --device cpu, "
+          "or build against a CUDA LibTorch via CMAKE_PREFIX_PATH)");
     return torch::kCUDA;
   }
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   throw usage_error("unknown device '" + name + "' (expected auto, cpu or cuda)");
 }
 

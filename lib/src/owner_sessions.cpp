@@ -24,8 +24,8 @@ int find_root(std::vector<int>& parent, int i) {
 
 std::uint64_t chip_dhash(const std::vector<std::uint8_t>& rgb, int chip_size) {
   if (chip_size < 9 || rgb.size() != static_cast<std::size_t>(chip_size) * chip_size * 3)
-    throw internal_error("chip_dhash: " + std::to_string(rgb.size()) + " bytes is not a " + std::to_string(chip_size) +
-                         "^2 x 3 chip");
+    throw internal_error("chip_dhash: " + std::to_string(rgb.size()) + " bytes is not a " +
+                         std::to_string(chip_size) + "^2 x 3 chip");
   double cells[8][9] = {};
   int counts[8][9] = {};
   for (int y = 0; y < chip_size; ++y)
@@ -91,7 +91,8 @@ OwnerSplit split_owner_photos(const std::vector<OwnerPhoto>& photos, const std::
                               double val_fraction, std::uint64_t seed) {
   if (!(val_fraction >= 0 && val_fraction < 1))
     throw usage_error("validation fraction " + std::to_string(val_fraction) + " outside [0, 1)");
-  if (groups.size() != photos.size()) throw usage_error("split_owner_photos: one group per photo expected");
+  if (groups.size() != photos.size())
+    throw usage_error("split_owner_photos: one group per photo expected");
   OwnerSplit split;
   std::map<int, std::vector<int>> members;  // group -> photo indices
   for (std::size_t i = 0; i < photos.size(); ++i) members[groups[i]].push_back(static_cast<int>(i));
@@ -111,13 +112,16 @@ OwnerSplit split_owner_photos(const std::vector<OwnerPhoto>& photos, const std::
     std::size_t held_count = 0;
     std::set<int> held_sessions;
     // The last session first: the most recent capture, or the one the user named last.
-    for (auto it = sessions.rbegin(); it != sessions.rend() && held_sessions.size() + 1 < sessions.size(); ++it) {
-      if (!held_sessions.empty() && held_count >= val_fraction * static_cast<double>(photos.size())) break;
+    for (auto it = sessions.rbegin();
+         it != sessions.rend() && held_sessions.size() + 1 < sessions.size(); ++it) {
+      if (!held_sessions.empty() && held_count >= val_fraction * static_cast<double>(photos.size()))
+        break;
       held_sessions.insert(*it);
       held_count += size[*it];
     }
     split.held_out_sessions.assign(held_sessions.begin(), held_sessions.end());
-    for (std::size_t i = 0; i < photos.size(); ++i) held[i] = held_sessions.count(photos[i].session) > 0;
+    for (std::size_t i = 0; i < photos.size(); ++i)
+      held[i] = held_sessions.count(photos[i].session) > 0;
     // A duplicate group with a member in training trains whole: no copy of a training photo is
     // held out.
     for (const auto& [g, m] : members) {
@@ -134,18 +138,22 @@ OwnerSplit split_owner_photos(const std::vector<OwnerPhoto>& photos, const std::
     std::vector<int> order;
     for (const auto& [g, m] : members) order.push_back(g);
     std::shuffle(order.begin(), order.end(), std::mt19937_64(mix_seed(seed, 0x5e55)));
-    const auto target = static_cast<std::size_t>(std::lround(val_fraction * static_cast<double>(photos.size())));
+    const auto target =
+        static_cast<std::size_t>(std::lround(val_fraction * static_cast<double>(photos.size())));
     std::size_t held_count = 0;
     for (const int g : order) {
       if (held_count >= target) break;
       const auto& m = members[g];
       // Skip a group that would overshoot by more than half of itself (a big burst of frames).
-      if (held_count + m.size() > target && held_count + m.size() - target > m.size() / 2 && held_count > 0) continue;
+      if (held_count + m.size() > target && held_count + m.size() - target > m.size() / 2 &&
+          held_count > 0)
+        continue;
       for (const int i : m) held[i] = true;
       held_count += m.size();
     }
   }
-  for (std::size_t i = 0; i < photos.size(); ++i) (held[i] ? split.val : split.train).push_back(photos[i].chip);
+  for (std::size_t i = 0; i < photos.size(); ++i)
+    (held[i] ? split.val : split.train).push_back(photos[i].chip);
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.val.begin(), split.val.end());
   return split;

@@ -30,14 +30,18 @@ int add_face(const fs::path& file, const FaceCache& cache, std::vector<const Cac
 FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people_cache,
                       const std::vector<fs::path>& owner, const FaceCache* owner_cache,
                       const std::set<std::string>& exclude) {
-  if (!owner.empty() && !owner_cache) throw internal_error("make_face_set: owner photos without a cache");
+  if (!owner.empty() && !owner_cache)
+    throw internal_error("make_face_set: owner photos without a cache");
   if (owner_cache && owner_cache->chip_size() != people_cache.chip_size())
     throw input_error("face caches of different chip sizes");
   FaceSet set;
   std::vector<const CachedFace*> rows;
   for (const auto& file : owner) {
     const int id = add_face(file, *owner_cache, rows, set.sources);
-    if (id < 0) ++set.missing; else set.pool.owner.push_back(id);
+    if (id < 0)
+      ++set.missing;
+    else
+      set.pool.owner.push_back(id);
   }
   for (const auto& person : people) {
     if (exclude.count(person.name)) {
@@ -47,7 +51,10 @@ FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people
     Identity identity{person.name, {}};
     for (const auto& file : person.images) {
       const int id = add_face(file, people_cache, rows, set.sources);
-      if (id < 0) ++set.missing; else identity.chips.push_back(id);
+      if (id < 0)
+        ++set.missing;
+      else
+        identity.chips.push_back(id);
     }
     if (!identity.chips.empty()) set.pool.people.push_back(std::move(identity));
   }
@@ -55,7 +62,8 @@ FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people
   set.chips = torch::empty({static_cast<long>(rows.size()), s, s, 3}, torch::kUInt8);
   const std::size_t bytes = static_cast<std::size_t>(s) * s * 3;
   auto* dst = set.chips.data_ptr<std::uint8_t>();
-  for (std::size_t i = 0; i < rows.size(); ++i) std::memcpy(dst + i * bytes, rows[i]->chip.data(), bytes);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(dst + i * bytes, rows[i]->chip.data(), bytes);
   return set;
 }
 
@@ -65,13 +73,18 @@ torch::Tensor chip_to_float(const torch::Tensor& chips, int id) {
 
 PairDataset::PairDataset(torch::Tensor chips, std::vector<Pair> pairs, AugmentConfig augment,
                          std::uint64_t seed, std::size_t index_offset)
-    : chips_(std::move(chips)), pairs_(std::move(pairs)), augment_(augment), seed_(seed), index_offset_(index_offset) {
+    : chips_(std::move(chips)),
+      pairs_(std::move(pairs)),
+      augment_(augment),
+      seed_(seed),
+      index_offset_(index_offset) {
   if (chips_.dim() != 4 || chips_.size(3) != 3 || chips_.scalar_type() != torch::kUInt8)
     throw internal_error("PairDataset: chips must be uint8 [N,S,S,3]");
   const auto n = chips_.size(0);
   for (const auto& p : pairs_)
     if (p.a < 0 || p.b < 0 || p.a >= n || p.b >= n)
-      throw internal_error("PairDataset: pair refers to a chip outside [0, " + std::to_string(n) + ")");
+      throw internal_error("PairDataset: pair refers to a chip outside [0, " + std::to_string(n) +
+                           ")");
 }
 
 torch::data::Example<> PairDataset::get(std::size_t index) {

@@ -70,7 +70,8 @@ void to_json(nlohmann::json& j, const PairsReport& r) {
        {"tar_at_far_1e-2", r.tar_at_far_1e2},
        {"tar_at_far_1e-3", r.tar_at_far_1e3},
        {"note", "with " + std::to_string(r.impostor_pairs) + " impostor pairs, FAR below " +
-                    std::to_string(1.0 / std::max<std::size_t>(1, r.impostor_pairs)) + " cannot be resolved"}};
+                    std::to_string(1.0 / std::max<std::size_t>(1, r.impostor_pairs)) +
+                    " cannot be resolved"}};
   if (r.fixed_accuracy) {
     j["fixed_threshold"] = r.fixed_threshold;
     j["fixed_threshold_accuracy"] = *r.fixed_accuracy;
@@ -92,18 +93,22 @@ std::vector<float> read_scores_csv(const fs::path& csv, const PairsFile& file) {
     std::stringstream ss(line);
     for (std::string field; std::getline(ss, field, ',');) f.push_back(field);
     const auto where = csv.string() + ":" + std::to_string(number) + ": ";
-    if (f.size() != 5) throw input_error(where + "expected name1,n1,name2,n2,score, got " + std::to_string(f.size()) + " fields");
+    if (f.size() != 5)
+      throw input_error(where + "expected name1,n1,name2,n2,score, got " +
+                        std::to_string(f.size()) + " fields");
     Key key;
     float score = 0;
     try {
       std::size_t u1 = 0, u2 = 0, u3 = 0;
       key = {f[0], std::stoi(f[1], &u1), f[2], std::stoi(f[3], &u2)};
       score = std::stof(f[4], &u3);
-      if (u1 != f[1].size() || u2 != f[3].size() || u3 != f[4].size()) throw std::invalid_argument(line);
+      if (u1 != f[1].size() || u2 != f[3].size() || u3 != f[4].size())
+        throw std::invalid_argument(line);
     } catch (const std::exception&) {
       throw input_error(where + "malformed number in '" + line + "'");
     }
-    if (!std::isfinite(score)) throw input_error(where + "score '" + f[4] + "' is not a finite number");
+    if (!std::isfinite(score))
+      throw input_error(where + "score '" + f[4] + "' is not a finite number");
     if (!scores.emplace(key, score).second) throw input_error(where + "duplicate pair");
   }
   std::vector<float> out;
@@ -111,8 +116,9 @@ std::vector<float> read_scores_csv(const fs::path& csv, const PairsFile& file) {
     auto it = scores.find({p.name1, p.index1, p.name2, p.index2});
     if (it == scores.end()) it = scores.find({p.name2, p.index2, p.name1, p.index1});
     if (it == scores.end())
-      throw input_error(csv.string() + ": no score for pair " + p.name1 + " " + std::to_string(p.index1) + " / " +
-                        p.name2 + " " + std::to_string(p.index2) + " (" + file.path.string() + ":" +
+      throw input_error(csv.string() + ": no score for pair " + p.name1 + " " +
+                        std::to_string(p.index1) + " / " + p.name2 + " " +
+                        std::to_string(p.index2) + " (" + file.path.string() + ":" +
                         std::to_string(p.line) + ")");
     out.push_back(it->second);
   }

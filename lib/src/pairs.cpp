@@ -18,8 +18,10 @@ template <typename T>
 void split_items(std::vector<T> items, double fraction, std::mt19937_64& rng, std::vector<T>& train,
                  std::vector<T>& val) {
   std::shuffle(items.begin(), items.end(), rng);
-  const auto n_val = static_cast<std::size_t>(std::lround(fraction * static_cast<double>(items.size())));
-  for (std::size_t i = 0; i < items.size(); ++i) (i < n_val ? val : train).push_back(std::move(items[i]));
+  const auto n_val =
+      static_cast<std::size_t>(std::lround(fraction * static_cast<double>(items.size())));
+  for (std::size_t i = 0; i < items.size(); ++i)
+    (i < n_val ? val : train).push_back(std::move(items[i]));
 }
 
 }  // namespace
@@ -95,9 +97,11 @@ std::vector<Pair> sample_pairs(const PairPool& pool, const PairCounts& counts, s
     std::vector<const Identity*> multi;
     for (const auto& p : pool.people)
       if (p.chips.size() >= 2) multi.push_back(&p);
-    if (multi.empty()) throw input_error("identity pairs need a person with 2+ face images, have none");
+    if (multi.empty())
+      throw input_error("identity pairs need a person with 2+ face images, have none");
     if (pool.people.size() < 2)
-      throw input_error("identity pairs need 2+ people, have " + std::to_string(pool.people.size()));
+      throw input_error("identity pairs need 2+ people, have " +
+                        std::to_string(pool.people.size()));
     const auto n_people = pool.people.size();
     for (std::size_t k = 0; k < counts.identity; ++k) {
       if (k < counts.identity / 2) {

@@ -38,7 +38,9 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   // Points outside a fixed range are clamped a little beyond the plot area (clipped when drawn),
   // so that the conversion to int cannot overflow.
   auto px = [&](double x, double y) {
-    const auto clamp = [](double v, int size) { return static_cast<int>(std::clamp(v * size, -1.0 * size, 2.0 * size)); };
+    const auto clamp = [](double v, int size) {
+      return static_cast<int>(std::clamp(v * size, -1.0 * size, 2.0 * size));
+    };
     return cv::Point(area.x + clamp((tx(x) - x0) / (x1 - x0), area.width),
                      area.y + area.height - clamp((y - y0) / (y1 - y0), area.height));
   };
@@ -57,7 +59,8 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   }
   cv::rectangle(img, area, dark);
   cv::putText(img, chart.title, {left, 20}, font, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-  cv::putText(img, chart.x_label, {area.x + area.width / 2 - 30, height - 10}, font, 0.45, dark, 1, cv::LINE_AA);
+  cv::putText(img, chart.x_label, {area.x + area.width / 2 - 30, height - 10}, font, 0.45, dark, 1,
+              cv::LINE_AA);
   cv::putText(img, chart.y_label, {4, top - 10}, font, 0.4, dark, 1, cv::LINE_AA);
 
   cv::Mat plot = img(area);
@@ -73,7 +76,8 @@ cv::Mat draw_chart(const Chart& chart, int width, int height) {
   }
   // The legend last, on a white box, so that no curve runs through it.
   if (!named.empty()) {
-    const cv::Rect box(area.x + area.width - 156, area.y + 4, 150, 16 * static_cast<int>(named.size()) + 6);
+    const cv::Rect box(area.x + area.width - 156, area.y + 4, 150,
+                       16 * static_cast<int>(named.size()) + 6);
     cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(img, box, cv::Scalar(200, 200, 200), 1);
     int legend_y = area.y + 20;

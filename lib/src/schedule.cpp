@@ -14,7 +14,8 @@ double Schedule::at(double progress) const {
 
 double training_progress(double elapsed_s, double budget_s, long step, long steps) {
   if (budget_s > 0) return std::clamp(elapsed_s / budget_s, 0.0, 1.0);
-  return steps > 0 ? std::clamp(static_cast<double>(step) / static_cast<double>(steps), 0.0, 1.0) : 1.0;
+  return steps > 0 ? std::clamp(static_cast<double>(step) / static_cast<double>(steps), 0.0, 1.0)
+                   : 1.0;
 }
 
 }  // namespace faceid

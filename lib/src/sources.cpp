@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 namespace faceid {
 
 bool has_image_extension(const fs::path& file) {
-  static const std::array<const char*, 10> kExtensions = {
-      ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".jpe"};
+  static const std::array<const char*, 10> kExtensions = {".jpg", ".jpeg", ".png", ".bmp", ".webp",
+                                                          ".tif", ".tiff", ".pgm", ".ppm", ".jpe"};
   std::string ext = file.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -33,7 +33,8 @@ std::vector<fs::path> list_images(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code entry_ec;  // a broken link is skipped, not an error of the folder
-    if (entry.is_regular_file(entry_ec) && has_image_extension(entry.path())) files.push_back(entry.path());
+    if (entry.is_regular_file(entry_ec) && has_image_extension(entry.path()))
+      files.push_back(entry.path());
   }
   if (ec) throw input_error(dir.string() + ": cannot list folder: " + ec.message());
   std::sort(files.begin(), files.end());
@@ -61,7 +62,8 @@ std::vector<Person> scan_people(const fs::path& root) {
     if (!person.images.empty()) people.push_back(std::move(person));
   }
   if (people.empty())
-    throw input_error(root.string() + ": no person folders with images (expected <Person>/<image>)");
+    throw input_error(root.string() +
+                      ": no person folders with images (expected <Person>/<image>)");
   return people;
 }
 

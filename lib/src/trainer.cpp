@@ -5,11 +5,11 @@
 #include <cmath>
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize.h>
+#include <nlohmann/json.hpp>
 
 #include "faceid/atomic_file.hpp"
 #include "faceid/augment.hpp"
@@ -24,22 +24,44 @@ namespace F = torch::nn::functional;
 namespace faceid {
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"epochs", c.epochs}, {"time_budget_minutes", c.time_budget_minutes},
-       {"batch_people", c.batch.people}, {"batch_photos", c.batch.photos}, {"learning_rate", c.learning_rate},
-       {"weight_decay", c.weight_decay}, {"warmup", c.warmup}, {"id_loss", c.id_loss.kind},
-       {"id_margin", c.id_loss.margin}, {"id_scale", c.id_loss.scale}, {"id_weight", c.id_weight},
-       {"pair_weight", c.pair_weight}, {"val_pairs_per_family", c.val_pairs}, {"patience", c.patience},
-       {"seed", c.seed}, {"augment", c.augment}, {"device", c.device}};
+  j = {{"epochs", c.epochs},
+       {"time_budget_minutes", c.time_budget_minutes},
+       {"batch_people", c.batch.people},
+       {"batch_photos", c.batch.photos},
+       {"learning_rate", c.learning_rate},
+       {"weight_decay", c.weight_decay},
+       {"warmup", c.warmup},
+       {"id_loss", c.id_loss.kind},
+       {"id_margin", c.id_loss.margin},
+       {"id_scale", c.id_loss.scale},
+       {"id_weight", c.id_weight},
+       {"pair_weight", c.pair_weight},
+       {"val_pairs_per_family", c.val_pairs},
+       {"patience", c.patience},
+       {"seed", c.seed},
+       {"augment", c.augment},
+       {"device", c.device}};
 }
 
 void to_json(nlohmann::json& j, const EpochMetrics& m) {
-  j = {{"epoch", m.epoch}, {"train_loss", m.train_loss}, {"train_accuracy", m.train_accuracy},
-       {"train_pair_loss", m.train_pair_loss}, {"train_id_loss", m.train_id_loss},
-       {"learning_rate", m.learning_rate}, {"minutes", m.minutes},
-       {"val_loss", m.val_loss}, {"val_accuracy", m.val_accuracy}, {"val_precision", m.val_precision},
-       {"val_recall", m.val_recall}, {"val_auc", m.val_auc}, {"val_auc_head", m.val_auc_head},
-       {"val_auc_cosine", m.val_auc_cosine}, {"val_owner_accuracy", m.val_owner_accuracy},
-       {"val_score_std", m.val_score_std}, {"seconds", m.seconds}, {"images_per_second", m.images_per_second},
+  j = {{"epoch", m.epoch},
+       {"train_loss", m.train_loss},
+       {"train_accuracy", m.train_accuracy},
+       {"train_pair_loss", m.train_pair_loss},
+       {"train_id_loss", m.train_id_loss},
+       {"learning_rate", m.learning_rate},
+       {"minutes", m.minutes},
+       {"val_loss", m.val_loss},
+       {"val_accuracy", m.val_accuracy},
+       {"val_precision", m.val_precision},
+       {"val_recall", m.val_recall},
+       {"val_auc", m.val_auc},
+       {"val_auc_head", m.val_auc_head},
+       {"val_auc_cosine", m.val_auc_cosine},
+       {"val_owner_accuracy", m.val_owner_accuracy},
+       {"val_score_std", m.val_score_std},
+       {"seconds", m.seconds},
+       {"images_per_second", m.images_per_second},
        {"collapsed", m.collapsed}};
 }
 
@@ -104,19 +126,24 @@ bool looks_collapsed(const EpochMetrics& m) {
 }  // namespace
 
 Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config)
-    : net_(std::move(net)), faces_(faces), split_(split), config_(std::move(config)),
+    : net_(std::move(net)),
+      faces_(faces),
+      split_(split),
+      config_(std::move(config)),
       device_(resolve_device(config_.device)) {
   if (config_.epochs < 1) throw usage_error("epochs must be >= 1");
   if (config_.time_budget_minutes < 0) throw usage_error("the time budget must be >= 0 minutes");
   if (faces_.chips.size(1) != net_->config().input_size)
-    throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) + " px but the model expects " +
-                      std::to_string(net_->config().input_size));
+    throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) +
+                      " px but the model expects " + std::to_string(net_->config().input_size));
   auto classes = training_classes(split_.train);
   const int n_classes = static_cast<int>(classes.size());
-  sampler_ = std::make_unique<PKSampler>(std::move(classes), config_.batch, mix_seed(config_.seed, 0x5a3));
+  sampler_ =
+      std::make_unique<PKSampler>(std::move(classes), config_.batch, mix_seed(config_.seed, 0x5a3));
   if (sampler_->batches_per_epoch() < 1) throw input_error("too few training photos for one batch");
-  val_pairs_ = sample_pairs(split_.val, counts_for(split_.val, config_.val_pairs, config_.val_pairs),
-                            mix_seed(config_.seed, 0xba1));
+  val_pairs_ =
+      sample_pairs(split_.val, counts_for(split_.val, config_.val_pairs, config_.val_pairs),
+                   mix_seed(config_.seed, 0xba1));
   net_->to(device_);
   std::vector<torch::Tensor> params = net_->parameters();
   if (config_.id_loss.kind != "none" && config_.id_weight > 0) {
@@ -129,7 +156,8 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
 }
 
 double Trainer::elapsed_seconds() const {
-  return seconds_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
+  return seconds_before_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
 }
 
 torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
@@ -147,7 +175,9 @@ Trainer::ValidationSet Trainer::embed_validation() {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const auto embeddings = embed_chips(ids);
-  auto row = [&](int id) { return static_cast<std::int64_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin()); };
+  auto row = [&](int id) {
+    return static_cast<std::int64_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
+  };
   std::vector<std::int64_t> ia, ib;
   ValidationSet v;
   for (const auto& p : val_pairs_) {
@@ -173,7 +203,8 @@ std::vector<float> Trainer::ValidationSet::scores(SiameseNet& net, const std::st
   return {p.data_ptr<float>(), p.data_ptr<float>() + p.numel()};
 }
 
-void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds) {
+void Trainer::validation_scores(std::vector<float>& scores, std::vector<int>& labels,
+                                std::vector<PairKind>* kinds) {
   const auto v = embed_validation();
   scores = v.scores(net_, net_->config().score);
   labels = v.labels;
@@ -244,9 +275,14 @@ void Trainer::train_step(const Batch& batch, std::uint64_t seed, EpochProgress& 
   const std::vector<std::int64_t> rows(batch.chips.begin(), batch.chips.end());
   std::vector<std::uint64_t> seeds;
   for (std::size_t i = 0; i < rows.size(); ++i) seeds.push_back(mix_seed(seed, i));
-  const auto images = faces_.chips.index_select(0, torch::tensor(rows)).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
+  const auto images = faces_.chips.index_select(0, torch::tensor(rows))
+                          .permute({0, 3, 1, 2})
+                          .to(torch::kFloat)
+                          .div_(255.0);
   const auto x = augment_batch(images, config_.augment, seeds).to(device_);
-  const auto labels = torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end())).to(device_);
+  const auto labels =
+      torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end()))
+          .to(device_);
   // Dropout draws from the global generator: seed it per batch so that a resumed run repeats it.
   torch::manual_seed(mix_seed(seed, 0xd0));
 
@@ -273,7 +309,8 @@ void Trainer::train_step(const Batch& batch, std::uint64_t seed, EpochProgress& 
   progress.pairs += static_cast<double>(pairs.target.size(0));
 }
 
-bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks, EpochMetrics& m) {
+bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks,
+                        EpochMetrics& m) {
   const auto start = std::chrono::steady_clock::now();
   const auto batches = sampler_->epoch(epoch);
   const double budget_s = config_.time_budget_minutes * 60;
@@ -284,19 +321,24 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
   if (id_head_) id_head_->train();
   bool budget_spent = false;
   while (progress.next_batch < batches.size() && !budget_spent) {
-    const long step = static_cast<long>(epoch - 1) * static_cast<long>(batches.size()) + static_cast<long>(progress.next_batch);
+    const long step = static_cast<long>(epoch - 1) * static_cast<long>(batches.size()) +
+                      static_cast<long>(progress.next_batch);
     const double done = training_progress(elapsed_seconds(), budget_s, step, steps);
     learning_rate_ = schedule.at(done);
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate_);
-    train_step(batches[progress.next_batch],
-               mix_seed(config_.seed, (static_cast<std::uint64_t>(epoch) << 32) + progress.next_batch), progress);
+    train_step(
+        batches[progress.next_batch],
+        mix_seed(config_.seed, (static_cast<std::uint64_t>(epoch) << 32) + progress.next_batch),
+        progress);
     ++progress.next_batch;
     budget_spent = budget_s > 0 && elapsed_seconds() >= budget_s;
     if (hooks.on_batch)
-      hooks.on_batch(epoch, progress.next_batch, batches.size(), progress.loss_sum / static_cast<double>(progress.images),
+      hooks.on_batch(epoch, progress.next_batch, batches.size(),
+                     progress.loss_sum / static_cast<double>(progress.images),
                      training_progress(elapsed_seconds(), budget_s, step + 1, steps));
-    if (hooks.stop && hooks.stop->load() && progress.next_batch < batches.size() && !budget_spent) return false;
+    if (hooks.stop && hooks.stop->load() && progress.next_batch < batches.size() && !budget_spent)
+      return false;
   }
   const double seen = static_cast<double>(std::max<std::size_t>(1, progress.images));
   m = EpochMetrics{};
@@ -306,8 +348,10 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
   m.train_id_loss = progress.id_loss_sum / seen;
   m.train_accuracy = progress.pairs > 0 ? progress.correct / progress.pairs : 0;
   m.learning_rate = learning_rate_;
-  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.images_per_second = train_seconds > 0 ? static_cast<double>(progress.images - images_before) / train_seconds : 0;
+  const double train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.images_per_second =
+      train_seconds > 0 ? static_cast<double>(progress.images - images_before) / train_seconds : 0;
   evaluate(m);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m.minutes = elapsed_seconds() / 60;
@@ -321,25 +365,36 @@ void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const Tr
   if (id_head_) id_head_->save(ids);
   archive.write("identities", ids);
   optimizer_->save(optimizer);
-  for (std::size_t i = 0; i < best_weights_.size(); ++i) best.write(std::to_string(i), best_weights_[i]);
+  for (std::size_t i = 0; i < best_weights_.size(); ++i)
+    best.write(std::to_string(i), best_weights_[i]);
   archive.write("model", model);
   archive.write("optimizer", optimizer);
   archive.write("best", best);
-  nlohmann::json state = {{"epoch", epoch}, {"next_batch", progress.next_batch}, {"loss_sum", progress.loss_sum},
-                          {"pair_loss_sum", progress.pair_loss_sum}, {"id_loss_sum", progress.id_loss_sum},
-                          {"correct", progress.correct}, {"pairs", progress.pairs}, {"images", progress.images},
-                          {"seconds", elapsed_seconds()}, {"best_epoch", result.best_epoch},
-                          {"history", result.history}, {"best_count", best_weights_.size()}, {"config", config_}};
+  nlohmann::json state = {{"epoch", epoch},
+                          {"next_batch", progress.next_batch},
+                          {"loss_sum", progress.loss_sum},
+                          {"pair_loss_sum", progress.pair_loss_sum},
+                          {"id_loss_sum", progress.id_loss_sum},
+                          {"correct", progress.correct},
+                          {"pairs", progress.pairs},
+                          {"images", progress.images},
+                          {"seconds", elapsed_seconds()},
+                          {"best_epoch", result.best_epoch},
+                          {"history", result.history},
+                          {"best_count", best_weights_.size()},
+                          {"config", config_}};
   archive.write("state", c10::IValue(state.dump()));
   create_folder(config_.checkpoint.parent_path(), "the checkpoint folder");
-  write_file_atomically(config_.checkpoint, "checkpoint", [&](std::ostream& out) { archive.save_to(out); });
+  write_file_atomically(config_.checkpoint, "checkpoint",
+                        [&](std::ostream& out) { archive.save_to(out); });
 }
 
 void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result) {
   const auto& file = config_.checkpoint;
   std::error_code ec;
   if (file.empty() || !fs::is_regular_file(file, ec))
-    throw model_error((file.empty() ? std::string("(none)") : file.string()) + ": no checkpoint to resume from");
+    throw model_error((file.empty() ? std::string("(none)") : file.string()) +
+                      ": no checkpoint to resume from");
   try {
     torch::serialize::InputArchive archive, model, optimizer, best, ids;
     archive.load_from(file.string(), device_);
@@ -382,7 +437,8 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
     throw;
   } catch (const std::exception& e) {
     std::string what = e.what();
-    throw model_error(file.string() + ": cannot resume from checkpoint: " + what.substr(0, what.find('\n')));
+    throw model_error(file.string() +
+                      ": cannot resume from checkpoint: " + what.substr(0, what.find('\n')));
   }
 }
 
@@ -395,7 +451,8 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
   EpochProgress progress;
   if (config_.resume) {
     load_checkpoint(epoch, progress, result);
-    logger()->info("resuming at epoch {} batch {} from {}", epoch, progress.next_batch, config_.checkpoint.string());
+    logger()->info("resuming at epoch {} batch {} from {}", epoch, progress.next_batch,
+                   config_.checkpoint.string());
   }
   // The best epoch has the highest validation AUC; an AUC within kAucTie of the best counts as a
   // tie, which goes to the later epoch (a decaying schedule's last weights are rarely worse, and
@@ -421,19 +478,22 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     if (hooks.on_epoch) hooks.on_epoch(m);
     save_checkpoint(epoch + 1, progress, result);
     if (collapsed_in_a_row >= 2) {
-      logger()->error("training collapsed: validation score spread {:.2g}, AUC {:.3f} for 2 epochs; try a lower --lr",
-                      m.val_score_std, m.val_auc);
+      logger()->error(
+          "training collapsed: validation score spread {:.2g}, AUC {:.3f} for 2 epochs; try a "
+          "lower --lr",
+          m.val_score_std, m.val_auc);
       result.collapsed = true;
       break;
     }
     if (config_.time_budget_minutes > 0 && elapsed_seconds() >= config_.time_budget_minutes * 60) {
-      logger()->info("time budget of {:g} min spent after epoch {}", config_.time_budget_minutes, epoch);
+      logger()->info("time budget of {:g} min spent after epoch {}", config_.time_budget_minutes,
+                     epoch);
       result.budget_reached = true;
       break;
     }
     if (config_.patience > 0 && epoch - result.best_epoch >= config_.patience) {
-      logger()->info("early stop: no better validation AUC for {} epochs (best: epoch {})", config_.patience,
-                     result.best_epoch);
+      logger()->info("early stop: no better validation AUC for {} epochs (best: epoch {})",
+                     config_.patience, result.best_epoch);
       result.early_stopped = true;
       break;
     }

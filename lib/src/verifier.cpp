@@ -29,20 +29,22 @@ const char* kRefsHelp = "put about 50 photos of the owner there (see verificatio
 
 }  // namespace
 
-Verifier::Verifier(const fs::path& model_dir, const std::string& device, const fs::path& yunet_model)
+Verifier::Verifier(const fs::path& model_dir, const std::string& device,
+                   const fs::path& yunet_model)
     : bundle_(load_bundle(model_dir, resolve_device(device))),
       pipeline_(bundle_.info.preprocess, yunet_model),
       thresholds_(bundle_.info.thresholds),
       device_(bundle_.net->parameters().front().device()) {
   if (pipeline_.config().detector != bundle_.info.preprocess.detector)
-    throw model_error(model_dir.string() + ": trained with the " + bundle_.info.preprocess.detector +
-                      " detector, which is not available here");
+    throw model_error(model_dir.string() + ": trained with the " +
+                      bundle_.info.preprocess.detector + " detector, which is not available here");
   detector_ = pipeline_.make_detector();
 }
 
-ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& cache_dir, int threads,
-                                          const Progress& progress) {
-  if (!fs::is_directory(dir)) throw input_error(dir.string() + ": references folder not found; " + kRefsHelp);
+ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& cache_dir,
+                                          int threads, const Progress& progress) {
+  if (!fs::is_directory(dir))
+    throw input_error(dir.string() + ": references folder not found; " + kRefsHelp);
   ReferenceReport report;
   // The photos at the top are one capture session, each sub-folder's photos another.
   std::vector<fs::path> files;
@@ -71,7 +73,8 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
     const FileKey key = file_key(file);
     const CachedFace* face = faces.find(key);
     if (!face || face->status != FaceStatus::Face) {
-      report.skipped.push_back(file.string() + ": " + (face && !face->message.empty() ? face->message : "no face found"));
+      report.skipped.push_back(file.string() + ": " +
+                               (face && !face->message.empty() ? face->message : "no face found"));
       continue;
     }
     keys.push_back(key);
@@ -80,14 +83,15 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
     if (!embeddings.find(key)) to_embed.push_back(face);
   }
   if (keys.empty())
-    throw input_error(dir.string() + ": no face found in any of its " + std::to_string(files.size()) + " photo(s); " +
-                      kRefsHelp);
+    throw input_error(dir.string() + ": no face found in any of its " +
+                      std::to_string(files.size()) + " photo(s); " + kRefsHelp);
   const std::size_t dropped = embeddings.retain(keys);
   if (!to_embed.empty()) {
     const int s = pipeline_.config().chip_size;
     auto chips = torch::empty({static_cast<long>(to_embed.size()), s, s, 3}, torch::kUInt8);
     for (std::size_t i = 0; i < to_embed.size(); ++i)
-      std::memcpy(chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), to_embed[i]->chip.data(), to_embed[i]->chip.size());
+      std::memcpy(chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), to_embed[i]->chip.data(),
+                  to_embed[i]->chip.size());
     const auto e = embed_chips(bundle_.net, chips, device_).contiguous();
     for (std::size_t i = 0; i < to_embed.size(); ++i) {
       const float* row = e[static_cast<long>(i)].data_ptr<float>();
@@ -110,18 +114,22 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
   // target FAR, never below the bundle's threshold (unless --threshold chose one).
   if (report.sessions > 1 && bundle_.strangers.defined() &&
       thresholds_.detection == bundle_.info.thresholds.detection) {
-    const float d = session_detection_for_far(gallery_scores(bundle_.net, bundle_.strangers, references_),
-                                              reference_sessions_, thresholds_.ratio, thresholds_.target_far);
+    const float d =
+        session_detection_for_far(gallery_scores(bundle_.net, bundle_.strangers, references_),
+                                  reference_sessions_, thresholds_.ratio, thresholds_.target_far);
     report.recalibrated_detection = std::max(d, thresholds_.detection);
-    logger()->info("{} capture sessions of references: detection threshold {:.3f} for FAR <= {:g} on the bundle's {} "
-                   "held-out strangers (the bundle's: {:.3f})",
-                   report.sessions, report.recalibrated_detection, thresholds_.target_far, bundle_.strangers.size(0),
-                   thresholds_.detection);
+    logger()->info(
+        "{} capture sessions of references: detection threshold {:.3f} for FAR <= {:g} on the "
+        "bundle's {} "
+        "held-out strangers (the bundle's: {:.3f})",
+        report.sessions, report.recalibrated_detection, thresholds_.target_far,
+        bundle_.strangers.size(0), thresholds_.detection);
     thresholds_.detection = report.recalibrated_detection;
   }
   for (const auto& s : report.skipped) logger()->warn("reference skipped: {}", s);
-  logger()->info("{} references from {} in {} capture session(s) ({} embedded now, {} from the cache)", report.used,
-                 dir.string(), report.sessions, report.embedded, report.used - report.embedded);
+  logger()->info(
+      "{} references from {} in {} capture session(s) ({} embedded now, {} from the cache)",
+      report.used, dir.string(), report.sessions, report.embedded, report.used - report.embedded);
   return report;
 }
 
@@ -188,7 +196,8 @@ std::vector<FaceVerdict> Verifier::verify(const cv::Mat& bgr, VerifyTimings* tim
     t.embed_ms = ms_since(t0);
     t0 = std::chrono::steady_clock::now();
     auto scores = compare(embeddings);
-    for (std::size_t i = 0; i < faces.size(); ++i) out.push_back(decide(faces[i], std::move(scores[i]), sharpness[i]));
+    for (std::size_t i = 0; i < faces.size(); ++i)
+      out.push_back(decide(faces[i], std::move(scores[i]), sharpness[i]));
     t.compare_ms = ms_since(t0);
   }
   if (timings) *timings = t;

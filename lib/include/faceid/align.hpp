@@ -17,7 +17,8 @@ namespace faceid {
 std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& config);
 
 /// The 2x3 similarity transform (CV_64F) that best maps `from` onto `to` (Umeyama, least squares).
-cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from, const std::array<cv::Point2f, 5>& to);
+cv::Mat similarity_transform(const std::array<cv::Point2f, 5>& from,
+                             const std::array<cv::Point2f, 5>& to);
 
 /// The aligned chip of `face`: CV_8UC3 BGR, chip_size x chip_size.
 cv::Mat align_face(const cv::Mat& bgr, const Face& face, const PreprocessConfig& config);

@@ -16,10 +16,10 @@ inline const cv::Scalar kRed{40, 40, 220};
 inline const cv::Scalar kYellow{0, 210, 240};
 inline const cv::Scalar kAmber{0, 150, 255};  ///< faceverify's "unsure"
 
-
 /// Draws `face`'s box (line width scaled to the image), its landmarks, and `label` above it on a
 /// filled background so it stays readable on any picture.
-void draw_face(cv::Mat& image, const Face& face, const cv::Scalar& colour, const std::string& label);
+void draw_face(cv::Mat& image, const Face& face, const cv::Scalar& colour,
+               const std::string& label);
 
 /// Writes `image` to `file` atomically (temporary file in the same folder, then rename). Throws
 /// Error(Usage) when `file` is the same file as `input` (never overwrite the input), Error(Input)

@@ -37,8 +37,8 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
 std::filesystem::path temporary_beside(const std::filesystem::path& file);
 
 /// Renames the finished temporary `tmp` (from temporary_beside) over `file`, then, on this
-/// process's first write into that folder, removes the temporaries there of processes that are gone. On failure removes `tmp` and throws
-/// Error(Input) "<file>: cannot write <what>: <reason>".
+/// process's first write into that folder, removes the temporaries there of processes that are
+/// gone. On failure removes `tmp` and throws Error(Input) "<file>: cannot write <what>: <reason>".
 void replace_with(const std::filesystem::path& tmp, const std::filesystem::path& file,
                   const std::string& what);
 

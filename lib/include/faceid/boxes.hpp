@@ -42,6 +42,7 @@ struct BoxMatch {
 
 /// Greedy one-to-one matching, highest IoU first, at IoU >= min_iou. Detections that best match
 /// an ignored box count as neither.
-BoxMatch match_boxes(const std::vector<Box>& truth, const std::vector<Box>& detected, float min_iou = 0.5f);
+BoxMatch match_boxes(const std::vector<Box>& truth, const std::vector<Box>& detected,
+                     float min_iou = 0.5f);
 
 }  // namespace faceid

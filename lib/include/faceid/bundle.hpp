@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include "faceid/config.hpp"
 #include "faceid/model.hpp"
@@ -43,7 +43,7 @@ extern const float kDefaultMinSharpness;
 
 /// The decision thresholds (DESIGN.md §6), all on P(same) = sigmoid(logit).
 struct Thresholds {
-  float pair = 0.5f;       ///< same/different for a single pair (equal-error point on validation pairs)
+  float pair = 0.5f;  ///< same/different for a single pair (equal-error point on validation pairs)
   float detection = 0.5f;  ///< a reference "matches" a face when P(same) > detection
   float ratio = 0.5f;      ///< the face is the owner when the share of matching references > ratio
   float owner = 0.5f;      ///< owner kind: the face is the owner when P(owner) > this
@@ -127,10 +127,11 @@ std::string read_bundle_weights(const std::filesystem::path& dir, const BundleMa
 
 struct LoadedBundle {
   BundleInfo info;
-  SiameseNet net{nullptr};   ///< in eval mode (BatchNorm folded), on the requested device
+  SiameseNet net{nullptr};        ///< in eval mode (BatchNorm folded), on the requested device
   OwnerHead owner_head{nullptr};  ///< owner kind only: in eval mode, on the requested device
-  torch::Tensor strangers;   ///< held-out stranger embeddings [N, E] on the CPU, when the bundle has them
-  std::string checksum;      ///< of the weights file (identifies the model, e.g. for caches)
+  torch::Tensor
+      strangers;  ///< held-out stranger embeddings [N, E] on the CPU, when the bundle has them
+  std::string checksum;  ///< of the weights file (identifies the model, e.g. for caches)
   bool is_owner() const { return info.kind == kOwnerKind; }
 };
 
@@ -142,7 +143,8 @@ LoadedBundle load_bundle(const std::filesystem::path& dir, torch::Device device 
 
 /// Throws Error(Model) naming `dir` when `bundle` is an owner model: for the tools and modes that
 /// need a siamese one (`what` says which, e.g. "faceeval --pairs").
-void require_siamese(const LoadedBundle& bundle, const std::filesystem::path& dir, const std::string& what);
+void require_siamese(const LoadedBundle& bundle, const std::filesystem::path& dir,
+                     const std::string& what);
 
 /// 64-bit FNV-1a of a byte string as hex (weights checksum; detects corruption, not tampering).
 std::string checksum_bytes(const std::string& bytes);

@@ -12,13 +12,17 @@ namespace faceid {
 /// How an image becomes a face chip (DESIGN.md §2). Stored in the model bundle so that training,
 /// evaluation and verification use the very same steps.
 struct PreprocessConfig {
-  int chip_size = 100;           ///< side of the square RGB chip the model sees
-  std::string detector = "auto"; ///< "auto" (YuNet when its model is found, else Haar), "yunet", "haar"
+  int chip_size = 100;  ///< side of the square RGB chip the model sees
+  std::string detector =
+      "auto";  ///< "auto" (YuNet when its model is found, else Haar), "yunet", "haar"
   float score_threshold = 0.7f;  ///< detector confidence below which a box is dropped
-  int max_detect_side = 640;     ///< larger images are downscaled for detection (YuNet misses big faces)
-  int min_face_size = 20;        ///< boxes smaller than this (pixels, original image) are dropped
-  float border_pad = 0.25f;      ///< detection pads the image by this share of its longer side (faces cut by the border)
-  float padding = 0.25f;         ///< margin around the 5-point template, as a fraction of the chip (context)
+  int max_detect_side =
+      640;                 ///< larger images are downscaled for detection (YuNet misses big faces)
+  int min_face_size = 20;  ///< boxes smaller than this (pixels, original image) are dropped
+  float border_pad = 0.25f;  ///< detection pads the image by this share of its longer side (faces
+                             ///< cut by the border)
+  float padding =
+      0.25f;  ///< margin around the 5-point template, as a fraction of the chip (context)
 
   /// A short string that changes whenever a field that changes the chips changes (cache key).
   std::string fingerprint() const;
@@ -27,15 +31,15 @@ struct PreprocessConfig {
 /// On-the-fly augmentation of training chips (DESIGN.md §3), seeded per pair.
 struct AugmentConfig {
   bool enabled = true;
-  float flip_prob = 0.5f;        ///< horizontal mirror
-  float max_rotation_deg = 10;   ///< uniform in [-r, r]
-  float max_scale = 0.08f;       ///< zoom factor uniform in [1-s, 1+s]
-  float max_shift = 0.05f;       ///< translation, fraction of the chip side
-  float brightness = 0.15f;      ///< additive, uniform in [-b, b] (pixel values in [0,1])
-  float contrast = 0.2f;         ///< multiplicative around the mean, uniform in [1-c, 1+c]
-  float blur_prob = 0.1f;        ///< 3x3 Gaussian blur
-  float noise_std = 0.01f;       ///< Gaussian pixel noise
-  float erase_prob = 0.0f;       ///< random erasing: a rectangle (2-20 % of the chip) filled with noise
+  float flip_prob = 0.5f;       ///< horizontal mirror
+  float max_rotation_deg = 10;  ///< uniform in [-r, r]
+  float max_scale = 0.08f;      ///< zoom factor uniform in [1-s, 1+s]
+  float max_shift = 0.05f;      ///< translation, fraction of the chip side
+  float brightness = 0.15f;     ///< additive, uniform in [-b, b] (pixel values in [0,1])
+  float contrast = 0.2f;        ///< multiplicative around the mean, uniform in [1-c, 1+c]
+  float blur_prob = 0.1f;       ///< 3x3 Gaussian blur
+  float noise_std = 0.01f;      ///< Gaussian pixel noise
+  float erase_prob = 0.0f;  ///< random erasing: a rectangle (2-20 % of the chip) filled with noise
   /// > 1: a share zoom_prob of the chips is zoomed in by this factor more (the net's zoom view,
   /// ModelConfig::zoom_view, seen in training). 0 = off.
   float zoom_view = 0.0f;

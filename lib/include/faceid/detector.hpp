@@ -28,11 +28,11 @@ struct Face {
 };
 
 struct DetectorOptions {
-  std::string kind = "auto";          ///< "auto", "yunet" or "haar"
-  std::filesystem::path yunet_model;  ///< explicit model file; empty = search (find_yunet_model)
-  std::filesystem::path haar_cascade; ///< explicit cascade; empty = opencv-data's default
+  std::string kind = "auto";           ///< "auto", "yunet" or "haar"
+  std::filesystem::path yunet_model;   ///< explicit model file; empty = search (find_yunet_model)
+  std::filesystem::path haar_cascade;  ///< explicit cascade; empty = opencv-data's default
   float score_threshold = 0.7f;
-  int max_side = 640;                 ///< detection runs on the image downscaled to this
+  int max_side = 640;  ///< detection runs on the image downscaled to this
   int min_face_size = 20;
   /// YuNet: the (downscaled) image is padded on every side by this fraction of its longer side
   /// before detection, so that faces cut by the photo's border, whose centre lies near or beyond

@@ -22,7 +22,8 @@ class EmbeddingCache {
 
   /// Loads `file` when it was written for the same model and dimension; otherwise (absent,
   /// another model, truncated, corrupt, a non-finite value) returns an empty cache and logs why.
-  static EmbeddingCache load(const std::filesystem::path& file, const std::string& model_checksum, int dim);
+  static EmbeddingCache load(const std::filesystem::path& file, const std::string& model_checksum,
+                             int dim);
 
   /// Writes atomically (temporary file + rename). Throws Error(Input) when it cannot be written.
   void save(const std::filesystem::path& file) const;
@@ -45,7 +46,8 @@ class EmbeddingCache {
 };
 
 /// The embedding cache file of the references in `refs_dir` for one model, under `cache_dir`.
-std::filesystem::path embedding_cache_file(const std::filesystem::path& cache_dir, const std::filesystem::path& refs_dir,
+std::filesystem::path embedding_cache_file(const std::filesystem::path& cache_dir,
+                                           const std::filesystem::path& refs_dir,
                                            const std::string& model_checksum);
 
 }  // namespace faceid

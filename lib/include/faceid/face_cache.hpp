@@ -41,11 +41,11 @@ enum class FaceStatus : std::uint8_t {
 struct CachedFace {
   FileKey key;
   FaceStatus status = FaceStatus::NoFace;
-  std::uint32_t faces_found = 0;  ///< faces in the image; the chip is of the largest
-  float score = 0;                ///< detector confidence of the chip's face
-  std::string detector;           ///< "yunet" or "haar"
-  std::string message;            ///< why Unreadable / NoFace
-  std::vector<std::uint8_t> chip; ///< chip_size x chip_size x 3, RGB, row-major (status Face)
+  std::uint32_t faces_found = 0;   ///< faces in the image; the chip is of the largest
+  float score = 0;                 ///< detector confidence of the chip's face
+  std::string detector;            ///< "yunet" or "haar"
+  std::string message;             ///< why Unreadable / NoFace
+  std::vector<std::uint8_t> chip;  ///< chip_size x chip_size x 3, RGB, row-major (status Face)
 };
 
 class FaceCache {

@@ -27,13 +27,13 @@ using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 /// What filling a cache did.
 struct CacheUpdate {
-  std::size_t images = 0;      ///< files asked for
-  std::size_t hits = 0;        ///< answered from the cache
-  std::size_t computed = 0;    ///< decoded and detected now
-  std::size_t faces = 0;       ///< files with a face (hits included)
+  std::size_t images = 0;    ///< files asked for
+  std::size_t hits = 0;      ///< answered from the cache
+  std::size_t computed = 0;  ///< decoded and detected now
+  std::size_t faces = 0;     ///< files with a face (hits included)
   std::size_t no_face = 0;
   std::size_t unreadable = 0;
-  double seconds = 0;          ///< wall time of the update (without load/save)
+  double seconds = 0;  ///< wall time of the update (without load/save)
   std::vector<std::string> no_face_files;
   std::vector<std::string> unreadable_files;  ///< "path: why"
 };
@@ -64,9 +64,10 @@ class FacePipeline {
   /// Loads the cache of `source` from `cache_dir`, updates it for `files` (other cached files of
   /// the source are kept; entries of deleted files are dropped), saves it when anything changed,
   /// and returns it.
-  FaceCache cached_faces(const std::filesystem::path& source, const std::vector<std::filesystem::path>& files,
-                         const std::filesystem::path& cache_dir, int threads, CacheUpdate* stats = nullptr,
-                         const Progress& progress = {}) const;
+  FaceCache cached_faces(const std::filesystem::path& source,
+                         const std::vector<std::filesystem::path>& files,
+                         const std::filesystem::path& cache_dir, int threads,
+                         CacheUpdate* stats = nullptr, const Progress& progress = {}) const;
 
  private:
   PreprocessConfig config_;

@@ -9,7 +9,8 @@
 //   auto e = net->embed(x);                                   // [B, E], unit length
 //   auto id_loss = F::cross_entropy(ids(e, labels), labels);
 //   auto pairs = in_batch_pairs(e, labels);                   // indices and targets
-//   auto bce = F::binary_cross_entropy_with_logits(net->head(e[pairs.a], e[pairs.b]), pairs.target);
+//   auto bce = F::binary_cross_entropy_with_logits(net->head(e[pairs.a], e[pairs.b]),
+//   pairs.target);
 
 #include <string>
 
@@ -21,13 +22,15 @@ namespace faceid {
 
 struct MarginConfig {
   std::string kind = "cosface";  ///< "cosface", "arcface" or "none" (no identity loss)
-  double margin = 0.35;          ///< CosFace: subtracted from the target cosine; ArcFace: added angle (radians)
-  double scale = 30;             ///< s: logits = s * (margined cosine)
+  double margin =
+      0.35;  ///< CosFace: subtracted from the target cosine; ArcFace: added angle (radians)
+  double scale = 30;  ///< s: logits = s * (margined cosine)
 };
 
 /// Margined, scaled logits from cosines [B, C] and target classes [B] (int64): the target
 /// column becomes cos - m (CosFace) or cos(acos(cos) + m) (ArcFace), then everything is times s.
-torch::Tensor margin_logits(const torch::Tensor& cosines, const torch::Tensor& labels, const MarginConfig& config);
+torch::Tensor margin_logits(const torch::Tensor& cosines, const torch::Tensor& labels,
+                            const MarginConfig& config);
 
 /// The identity classifier's weights (one unit vector per training identity) and the margin.
 /// Not part of the model bundle: only the embedding and the Siamese head are.

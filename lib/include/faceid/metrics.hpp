@@ -17,7 +17,8 @@ struct Confusion {
 };
 
 /// Counts at one threshold. Throws Error(Internal) when the vectors differ in length.
-Confusion confusion_at(const std::vector<float>& scores, const std::vector<int>& labels, float threshold);
+Confusion confusion_at(const std::vector<float>& scores, const std::vector<int>& labels,
+                       float threshold);
 
 /// Area under the ROC curve (Mann-Whitney, ties count one half). 0.5 when a class is empty.
 double auc(const std::vector<float>& scores, const std::vector<int>& labels);
@@ -32,7 +33,8 @@ std::vector<RocPoint> roc(const std::vector<float>& scores, const std::vector<in
 
 /// Equal error rate: the ROC point where FAR and FRR (1 - TAR) are closest; returns their mean
 /// and sets *threshold to that point's threshold.
-double equal_error_rate(const std::vector<float>& scores, const std::vector<int>& labels, float* threshold = nullptr);
+double equal_error_rate(const std::vector<float>& scores, const std::vector<int>& labels,
+                        float* threshold = nullptr);
 
 /// The highest TAR whose FAR <= far, and its threshold.
 double tar_at_far(const std::vector<float>& scores, const std::vector<int>& labels, double far,
@@ -44,10 +46,10 @@ float best_threshold(const std::vector<float>& scores, const std::vector<int>& l
 /// k-fold protocol (LFW View 2): for each fold, the threshold is chosen on the other folds
 /// (best_threshold) and accuracy measured on the fold itself.
 struct CrossValidation {
-  std::vector<double> accuracy;   ///< per fold
-  std::vector<float> threshold;   ///< per fold
-  double mean = 0, std = 0;       ///< of the fold accuracies (population std, as in the LFW papers)
-  double standard_error = 0;      ///< std / sqrt(folds)
+  std::vector<double> accuracy;  ///< per fold
+  std::vector<float> threshold;  ///< per fold
+  double mean = 0, std = 0;      ///< of the fold accuracies (population std, as in the LFW papers)
+  double standard_error = 0;     ///< std / sqrt(folds)
 };
 /// `fold[i]` in [0, folds). Throws Error(Input) when a fold is empty.
 CrossValidation cross_validate(const std::vector<float>& scores, const std::vector<int>& labels,

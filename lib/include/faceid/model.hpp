@@ -13,7 +13,6 @@
 
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -21,6 +20,7 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+#include <nlohmann/json_fwd.hpp>
 
 namespace faceid {
 
@@ -30,13 +30,15 @@ struct ModelConfig {
   /// embedding + BatchNorm, L2-normalised), "koch" (the seed's / Koch's net) or "koch-small"
   /// (Koch with half the channels).
   std::string name = "resnet";
-  int input_size = 100;       ///< chip side the net expects (must equal the preprocessing chip size)
-  int channels = 3;           ///< RGB
-  int embedding_size = 256;   ///< resnet: unit-length embedding; koch: dense layer (sigmoid activations)
-  bool batch_norm = false;    ///< koch only: BatchNorm after each convolution (resnet always has it)
-  float dropout = 0.2f;       ///< resnet only: dropout before the embedding layer (training)
+  int input_size = 100;  ///< chip side the net expects (must equal the preprocessing chip size)
+  int channels = 3;      ///< RGB
+  int embedding_size =
+      256;  ///< resnet: unit-length embedding; koch: dense layer (sigmoid activations)
+  bool batch_norm = false;  ///< koch only: BatchNorm after each convolution (resnet always has it)
+  float dropout = 0.2f;     ///< resnet only: dropout before the embedding layer (training)
   /// How two embeddings are compared by score(): "head" = sigmoid of the Siamese head (P(same)),
-  /// "cosine" = (1 + cosine similarity) / 2. facetrain picks the one with the higher validation AUC.
+  /// "cosine" = (1 + cosine similarity) / 2. facetrain picks the one with the higher validation
+  /// AUC.
   std::string score = "head";
   bool flip_average = false;  ///< embed_chips() sums the embeddings of each chip and its mirror
   /// > 1: embed_chips() also embeds the chip's centre zoomed in by this factor (the face without
@@ -65,7 +67,8 @@ torch::Tensor standardise_faces(const torch::Tensor& chips);
 inline const char* const kArchitectures[] = {"resnet", "koch", "koch-small"};
 
 /// The defaults of architecture `name` (resnet: embedding 256, dropout 0.2; koch and koch-small:
-/// the seed's 4096-wide sigmoid embedding, no dropout). Unknown names are left to the net to reject.
+/// the seed's 4096-wide sigmoid embedding, no dropout). Unknown names are left to the net to
+/// reject.
 ModelConfig default_model(const std::string& name);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
@@ -107,8 +110,8 @@ TORCH_MODULE(ResidualBlock);
 
 class SiameseNetImpl : public torch::nn::Module {
  public:
-  /// Throws Error(Usage) for an unknown name, score kind or input normalisation, or an input size the convolutions
-  /// cannot take (Koch's net needs >= 80 px, the resnet >= 32).
+  /// Throws Error(Usage) for an unknown name, score kind or input normalisation, or an input size
+  /// the convolutions cannot take (Koch's net needs >= 80 px, the resnet >= 32).
   explicit SiameseNetImpl(const ModelConfig& config);
 
   /// Embeddings of a batch of chips: float [B, C, S, S] in [0, 1] -> [B, E]; unit length for
@@ -162,7 +165,8 @@ torch::Tensor zoom_centre(const torch::Tensor& chips, double zoom);
 /// config().flip_average each embedding is that of the chip plus that of its mirror image, with
 /// config().zoom_view plus that of its zoomed centre (and its mirror): the views' sum,
 /// renormalised for the resnet, their mean for Koch.
-torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device, int batch = 64);
+torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device,
+                          int batch = 64);
 
 /// "cpu", "cuda" or "auto" (cuda when available) as a torch device. Throws Error(Usage) for
 /// "cuda" when this LibTorch has no CUDA (Debian's is CPU-only) and for other names.

@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include "faceid/config.hpp"
 #include "faceid/model.hpp"
@@ -36,7 +36,8 @@ namespace faceid {
 /// The owner head's architecture, stored in the bundle.
 struct OwnerHeadConfig {
   int embedding_size = 256;  ///< the embedding net's output size
-  int hidden = 0;            ///< 0: logistic regression on the embedding; > 0: one hidden ReLU layer of this width
+  int hidden =
+      0;  ///< 0: logistic regression on the embedding; > 0: one hidden ReLU layer of this width
 };
 
 void to_json(nlohmann::json& j, const OwnerHeadConfig& c);
@@ -67,7 +68,8 @@ struct OwnerInfo {
   std::string fit = "bce";         ///< "bce" or "centroid" (OwnerTrainConfig::fit)
   std::string from;                ///< the general bundle it was trained from (absolute path)
   std::string from_checksum;       ///< that bundle's weights checksum
-  nlohmann::json training = nlohmann::json::object();  ///< OwnerTrainReport as JSON, and the data counts
+  nlohmann::json training =
+      nlohmann::json::object();  ///< OwnerTrainReport as JSON, and the data counts
 };
 
 void to_json(nlohmann::json& j, const OwnerInfo& o);
@@ -86,16 +88,16 @@ struct OwnerTrainConfig {
   /// below). The threshold is calibrated on held-out faces either way. Measured on the owner's
   /// other day (README): centroid 77 / 73 / 26 of 98 for three base seeds, bce 25 / 13 / 45.
   std::string fit = "centroid";
-  int hidden = 0;                  ///< OwnerHeadConfig::hidden
-  int owner_copies = 16;           ///< augmented copies of each owner photo the head learns from
-  int stranger_copies = 1;         ///< augmented copies of each stranger face
-  int head_steps = 300;            ///< full-batch AdamW steps of the head on those embeddings
+  int hidden = 0;           ///< OwnerHeadConfig::hidden
+  int owner_copies = 16;    ///< augmented copies of each owner photo the head learns from
+  int stranger_copies = 1;  ///< augmented copies of each stranger face
+  int head_steps = 300;     ///< full-batch AdamW steps of the head on those embeddings
   double head_lr = 1e-2;
   double weight_decay = 1e-4;
-  int fine_tune_steps = 150;       ///< "last": joint steps on fresh augmented batches
-  int batch_owner = 16;            ///< "last": owner photos per batch
-  int batch_strangers = 48;        ///< "last": stranger faces per batch
-  double fine_tune_lr = 1e-4;      ///< "last": the net's learning rate (the head's is 10x)
+  int fine_tune_steps = 150;   ///< "last": joint steps on fresh augmented batches
+  int batch_owner = 16;        ///< "last": owner photos per batch
+  int batch_strangers = 48;    ///< "last": stranger faces per batch
+  double fine_tune_lr = 1e-4;  ///< "last": the net's learning rate (the head's is 10x)
   AugmentConfig augment;
   std::uint64_t seed = 42;
 };
@@ -104,11 +106,11 @@ void to_json(nlohmann::json& j, const OwnerTrainConfig& c);
 
 /// What training did.
 struct OwnerTrainReport {
-  std::size_t owner_faces = 0, stranger_faces = 0;     ///< training faces
+  std::size_t owner_faces = 0, stranger_faces = 0;        ///< training faces
   std::size_t owner_examples = 0, stranger_examples = 0;  ///< head examples (augmented copies)
-  double head_loss_first = 0, head_loss_last = 0;      ///< class-weighted BCE of the head steps
+  double head_loss_first = 0, head_loss_last = 0;         ///< class-weighted BCE of the head steps
   double fine_tune_loss_first = 0, fine_tune_loss_last = 0;  ///< of the joint steps ("last")
-  std::string fine_tuned;                              ///< which parameters were fine-tuned ("" for none)
+  std::string fine_tuned;  ///< which parameters were fine-tuned ("" for none)
   double embed_seconds = 0, head_seconds = 0, fine_tune_seconds = 0;
 };
 
@@ -124,9 +126,9 @@ torch::Tensor owner_loss(const torch::Tensor& logits, const torch::Tensor& label
 /// cache). The net is left in eval mode with its BatchNorm folded. Deterministic for a seed.
 /// Throws Error(Input) with fewer than 2 owner photos or no stranger, Error(Usage) for an
 /// unknown fine_tune mode or fit, a centroid with fine-tuning or a hidden layer, or bad counts.
-OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips, const std::vector<int>& owner,
-                            const std::vector<int>& strangers, const OwnerTrainConfig& config,
-                            OwnerTrainReport* report = nullptr);
+OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips,
+                            const std::vector<int>& owner, const std::vector<int>& strangers,
+                            const OwnerTrainConfig& config, OwnerTrainReport* report = nullptr);
 
 /// The head on embeddings (float [N, E], any device): P(owner) [N] on the CPU, inference mode.
 torch::Tensor owner_probabilities(OwnerHead& head, const torch::Tensor& embeddings);

@@ -17,10 +17,10 @@ namespace faceid {
 
 /// One owner photo with a face.
 struct OwnerPhoto {
-  int chip = 0;                  ///< row in the face set's chip tensor
-  int session = 0;               ///< index of its capture session (0-based)
-  std::uint64_t file_hash = 0;   ///< hash of the file's bytes (byte-identical copies share it)
-  std::uint64_t chip_hash = 0;   ///< chip_dhash of its aligned chip
+  int chip = 0;                 ///< row in the face set's chip tensor
+  int session = 0;              ///< index of its capture session (0-based)
+  std::uint64_t file_hash = 0;  ///< hash of the file's bytes (byte-identical copies share it)
+  std::uint64_t chip_hash = 0;  ///< chip_dhash of its aligned chip
 };
 
 /// Chips whose difference hashes differ in at most this many of 64 bits are "near-identical"
@@ -42,17 +42,19 @@ std::uint64_t file_content_hash(const std::string& path);
 /// Groups of duplicates: photos with the same file hash, or chip hashes within `max_bits`, are in
 /// one group (transitively). Returns one group id per photo, numbered 0.. in order of first
 /// appearance; a photo without duplicates has a group of its own.
-std::vector<int> duplicate_groups(const std::vector<OwnerPhoto>& photos, int max_bits = kNearDuplicateBits);
+std::vector<int> duplicate_groups(const std::vector<OwnerPhoto>& photos,
+                                  int max_bits = kNearDuplicateBits);
 
 /// Which owner photos train and which are held out (validation pairs and calibration).
 struct OwnerSplit {
-  std::vector<int> train;               ///< chip ids, sorted
-  std::vector<int> val;                 ///< chip ids, sorted
-  std::vector<int> held_out_sessions;   ///< sessions held out whole (empty: split by photo)
+  std::vector<int> train;              ///< chip ids, sorted
+  std::vector<int> val;                ///< chip ids, sorted
+  std::vector<int> held_out_sessions;  ///< sessions held out whole (empty: split by photo)
   bool by_session = false;
-  std::size_t duplicate_groups = 0;     ///< groups of 2+ photos
-  std::size_t duplicate_photos = 0;     ///< photos in those groups
-  std::size_t moved_to_train = 0;       ///< held-out-session photos kept in training: duplicates of training photos
+  std::size_t duplicate_groups = 0;  ///< groups of 2+ photos
+  std::size_t duplicate_photos = 0;  ///< photos in those groups
+  std::size_t moved_to_train =
+      0;  ///< held-out-session photos kept in training: duplicates of training photos
 };
 
 /// With two or more sessions (among the photos), whole sessions are held out: the last session,

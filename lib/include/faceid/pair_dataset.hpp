@@ -6,7 +6,8 @@
 //   PoolSplit split = split_pool(faces.pool, 0.1, seed);
 //   auto pairs = sample_pairs(split.train, {4000, 16000}, mix_seed(seed, epoch));
 //   auto loader = torch::data::make_data_loader(
-//       PairDataset(faces.chips, pairs, augment_config, seed).map(torch::data::transforms::Stack<>()),
+//       PairDataset(faces.chips, pairs, augment_config,
+//       seed).map(torch::data::transforms::Stack<>()),
 //       torch::data::DataLoaderOptions(batch).workers(2));
 //   // batch.data: float [B, 2, 3, S, S] in [0, 1]; batch.target: float [B] (1 = same person)
 

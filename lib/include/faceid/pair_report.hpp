@@ -26,14 +26,14 @@ struct ScoredPairs {
 ScoredPairs score_pairs(const PairsFile& file, std::vector<float> scores);
 
 struct PairsReport {
-  CrossValidation cv;                  ///< threshold from the other folds
+  CrossValidation cv;                    ///< threshold from the other folds
   std::optional<double> fixed_accuracy;  ///< with the threshold chosen on a separate file (View 1)
   float fixed_threshold = 0;
   double auc = 0, eer = 0;
   float eer_threshold = 0;
   double tar_at_far_1e2 = 0, tar_at_far_1e3 = 0;
-  std::vector<RocPoint> roc;                   ///< all pairs
-  std::vector<std::vector<RocPoint>> fold_roc; ///< per fold
+  std::vector<RocPoint> roc;                    ///< all pairs
+  std::vector<std::vector<RocPoint>> fold_roc;  ///< per fold
   std::size_t pairs = 0, impostor_pairs = 0;
 };
 
@@ -45,8 +45,8 @@ void to_json(nlohmann::json& j, const PairsReport& r);
 
 /// Reads another system's scores: CSV lines `name1,n1,name2,n2,score` (a header line starting
 /// with "name1" is allowed) and returns them in the order of `file`'s pairs. Throws Error(Input)
-/// with the line number for a malformed line or a score that is not a finite number, a duplicate pair, and naming the pair when one of
-/// `file`'s pairs has no score.
+/// with the line number for a malformed line or a score that is not a finite number, a duplicate
+/// pair, and naming the pair when one of `file`'s pairs has no score.
 std::vector<float> read_scores_csv(const std::filesystem::path& csv, const PairsFile& file);
 
 }  // namespace faceid

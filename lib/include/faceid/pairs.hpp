@@ -1,7 +1,8 @@
 #pragma once
 // Pair sampling (DESIGN.md §3), independent of tensors: chips are referred to by integer ids
 // (rows of the chip tensor built in pair_dataset.hpp).
-//  - owner pairs: anchor = owner photo, positive = another owner photo (1), negative = a stranger (0)
+//  - owner pairs: anchor = owner photo, positive = another owner photo (1), negative = a stranger
+//  (0)
 //  - identity pairs: two photos of one LFW person (1), photos of two different people (0)
 // Everything is seeded; the same pool, counts and seed give the same pairs.
 
@@ -25,7 +26,12 @@ struct PairPool {
   std::size_t stranger_chips() const;
 };
 
-enum class PairKind : std::uint8_t { OwnerPositive, OwnerNegative, IdentityPositive, IdentityNegative };
+enum class PairKind : std::uint8_t {
+  OwnerPositive,
+  OwnerNegative,
+  IdentityPositive,
+  IdentityNegative
+};
 
 struct Pair {
   int a = 0;

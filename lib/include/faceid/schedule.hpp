@@ -6,9 +6,9 @@
 namespace faceid {
 
 struct Schedule {
-  double base = 2e-3;     ///< peak learning rate
-  double warmup = 0.03;   ///< fraction of the run spent warming up linearly from ~0
-  double floor = 0.0;     ///< final learning rate, as a fraction of `base`
+  double base = 2e-3;    ///< peak learning rate
+  double warmup = 0.03;  ///< fraction of the run spent warming up linearly from ~0
+  double floor = 0.0;    ///< final learning rate, as a fraction of `base`
 
   /// The learning rate at `progress` (clamped into [0, 1]).
   double at(double progress) const;

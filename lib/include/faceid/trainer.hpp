@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/optim/optimizer.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include "faceid/batch_sampler.hpp"
 #include "faceid/config.hpp"
@@ -29,38 +29,40 @@
 namespace faceid {
 
 struct TrainConfig {
-  int epochs = 20;                    ///< the most epochs (the schedule spans them without a budget)
-  double time_budget_minutes = 0;     ///< > 0: the schedule spans this much time and training stops then
-  BatchShape batch;                   ///< P people x K photos per batch
-  double learning_rate = 2e-3;        ///< peak of the schedule (AdamW)
-  double weight_decay = 5e-4;         ///< AdamW's decoupled weight decay
-  double warmup = 0.03;               ///< fraction of the run spent warming up
-  MarginConfig id_loss;               ///< identity-margin loss; kind "none" = pair loss only
-  double id_weight = 1.0;             ///< weight of the identity loss in the sum
-  double pair_weight = 1.0;           ///< weight of the head's binary cross-entropy in the sum
-  std::size_t val_pairs = 1000;       ///< per family, fixed for the whole run
-  int patience = 0;                   ///< epochs without a better validation AUC before stopping; 0 = never
+  int epochs = 20;  ///< the most epochs (the schedule spans them without a budget)
+  double time_budget_minutes =
+      0;                         ///< > 0: the schedule spans this much time and training stops then
+  BatchShape batch;              ///< P people x K photos per batch
+  double learning_rate = 2e-3;   ///< peak of the schedule (AdamW)
+  double weight_decay = 5e-4;    ///< AdamW's decoupled weight decay
+  double warmup = 0.03;          ///< fraction of the run spent warming up
+  MarginConfig id_loss;          ///< identity-margin loss; kind "none" = pair loss only
+  double id_weight = 1.0;        ///< weight of the identity loss in the sum
+  double pair_weight = 1.0;      ///< weight of the head's binary cross-entropy in the sum
+  std::size_t val_pairs = 1000;  ///< per family, fixed for the whole run
+  int patience = 0;  ///< epochs without a better validation AUC before stopping; 0 = never
   std::uint64_t seed = 42;
   AugmentConfig augment;
   std::string device = "auto";
-  std::filesystem::path checkpoint;   ///< written every epoch; empty = no checkpoints
-  bool resume = false;                ///< continue from `checkpoint`
+  std::filesystem::path checkpoint;  ///< written every epoch; empty = no checkpoints
+  bool resume = false;               ///< continue from `checkpoint`
 };
 
 void to_json(nlohmann::json& j, const TrainConfig& c);
 
 struct EpochMetrics {
   int epoch = 0;  ///< 1-based
-  double train_loss = 0, train_accuracy = 0;   ///< total loss; accuracy of the head on the in-batch pairs
+  double train_loss = 0,
+         train_accuracy = 0;  ///< total loss; accuracy of the head on the in-batch pairs
   double train_pair_loss = 0, train_id_loss = 0;
-  double learning_rate = 0;                    ///< at the end of the epoch
-  double minutes = 0;                          ///< training time so far (validation included)
+  double learning_rate = 0;  ///< at the end of the epoch
+  double minutes = 0;        ///< training time so far (validation included)
   /// Validation pairs scored by the net's current score kind (accuracy at the equal-error point);
   /// val_auc is the better AUC of the two score kinds (facetrain keeps the better kind).
   double val_loss = 0, val_accuracy = 0, val_precision = 0, val_recall = 0, val_auc = 0;
   double val_auc_head = 0, val_auc_cosine = 0;  ///< AUC of each score kind
-  double val_owner_accuracy = -1;  ///< on owner pairs only; -1 without owner
-  double val_score_std = 0;        ///< spread of P(same) on validation pairs (collapse when ~0)
+  double val_owner_accuracy = -1;               ///< on owner pairs only; -1 without owner
+  double val_score_std = 0;  ///< spread of P(same) on validation pairs (collapse when ~0)
   double seconds = 0;
   double images_per_second = 0;
   bool collapsed = false;
@@ -72,18 +74,19 @@ void from_json(const nlohmann::json& j, EpochMetrics& m);
 struct TrainHooks {
   /// After every batch: the epoch, batches done and in the epoch, running loss, overall progress
   /// in [0, 1] (of the epochs or of the time budget).
-  std::function<void(int epoch, std::size_t done, std::size_t total, double loss, double progress)> on_batch;
+  std::function<void(int epoch, std::size_t done, std::size_t total, double loss, double progress)>
+      on_batch;
   std::function<void(const EpochMetrics&)> on_epoch;
   const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to checkpoint and return
 };
 
 struct TrainResult {
   std::vector<EpochMetrics> history;
-  int best_epoch = 0;          ///< 1-based; the net holds this epoch's weights after fit()
+  int best_epoch = 0;  ///< 1-based; the net holds this epoch's weights after fit()
   bool interrupted = false;
   bool early_stopped = false;
-  bool collapsed = false;      ///< stopped because the outputs collapsed (see EpochMetrics)
-  bool budget_reached = false; ///< stopped because the time budget was spent
+  bool collapsed = false;       ///< stopped because the outputs collapsed (see EpochMetrics)
+  bool budget_reached = false;  ///< stopped because the time budget was spent
   double seconds = 0;
 };
 
@@ -102,7 +105,8 @@ class Trainer {
 
   /// Scores (the net's score()) and labels of the fixed validation pairs under the current
   /// weights and scoring.
-  void validation_scores(std::vector<float>& scores, std::vector<int>& labels, std::vector<PairKind>* kinds = nullptr);
+  void validation_scores(std::vector<float>& scores, std::vector<int>& labels,
+                         std::vector<PairKind>* kinds = nullptr);
   /// Validation AUC of each score kind, "head" and "cosine", under the current weights.
   std::pair<double, double> validation_auc_by_score();
   /// Sets the net's scoring (net->set_scoring) to the kind — head or cosine, with or without
@@ -123,7 +127,8 @@ class Trainer {
     std::size_t images = 0;
   };
   /// Trains epoch `epoch` from `progress` on; false when interrupted (progress says where).
-  bool run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks, EpochMetrics& metrics);
+  bool run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks,
+                 EpochMetrics& metrics);
   /// The validation pairs' embeddings (each chip embedded once), labels and kinds.
   struct ValidationSet {
     torch::Tensor e1, e2;

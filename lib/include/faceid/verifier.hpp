@@ -24,13 +24,16 @@ namespace faceid {
 /// One face of a picture and how it compares with the owner's references.
 struct FaceVerdict {
   Face face;
-  std::vector<float> scores;  ///< P(same) against each reference, in reference order (owner kind: none)
-  float share = 0;            ///< share of references with P(same) > the detection threshold, in the best-matching
-                              ///< capture session of the references (owner kind: P(owner))
-  float best = 0;             ///< highest P(same) (owner kind: P(owner))
+  /// P(same) against each reference, in reference order (owner kind: none).
+  std::vector<float> scores;
+  /// Share of references with P(same) > the detection threshold, in the best-matching capture
+  /// session of the references (owner kind: P(owner)).
+  float share = 0;
+  float best = 0;                ///< highest P(same) (owner kind: P(owner))
   float owner_probability = -1;  ///< owner kind: P(owner) of the face; -1 for the siamese kind
-  bool owner = false;         ///< share > the ratio threshold, or P(owner) > the owner threshold (never when unsure)
-  float sharpness = -1;       ///< face_sharpness of the chip (-1: not measured)
+  /// share > the ratio threshold, or P(owner) > the owner threshold (never when unsure).
+  bool owner = false;
+  float sharpness = -1;  ///< face_sharpness of the chip (-1: not measured)
   /// Too small or too blurred to judge (Thresholds::min_face, min_sharpness): neither "owner" nor
   /// "unknown"; unsure_reason says why.
   bool unsure = false;
@@ -49,8 +52,10 @@ struct ReferenceReport {
   std::size_t photos = 0;    ///< image files in the folder
   std::size_t used = 0;      ///< with a face: the references
   std::size_t embedded = 0;  ///< embedded now (the others came from the cache)
-  std::size_t sessions = 0;  ///< capture sessions with a reference: the photos at the top, each sub-folder
-  float recalibrated_detection = -1;  ///< several sessions: the detection threshold now in use (-1: the bundle's)
+  std::size_t sessions =
+      0;  ///< capture sessions with a reference: the photos at the top, each sub-folder
+  float recalibrated_detection =
+      -1;  ///< several sessions: the detection threshold now in use (-1: the bundle's)
   std::vector<std::string> skipped;  ///< "file: why" (no face, unreadable)
 };
 
@@ -76,9 +81,10 @@ class Verifier {
   /// session and each sub-folder's photos another: a face's match share is that of the session
   /// it matches best, and with several sessions the detection threshold is recalibrated for the
   /// target FAR on the bundle's held-out strangers (when it has them and no --threshold was
-  /// given; never below the bundle's). Throws Error(Input) when the folder is missing, holds no image, or no face
-  /// was found in any of them.
-  ReferenceReport load_references(const std::filesystem::path& dir, const std::filesystem::path& cache_dir, int threads,
+  /// given; never below the bundle's). Throws Error(Input) when the folder is missing, holds no
+  /// image, or no face was found in any of them.
+  ReferenceReport load_references(const std::filesystem::path& dir,
+                                  const std::filesystem::path& cache_dir, int threads,
                                   const Progress& progress = {});
   std::size_t reference_count() const;
   const std::vector<std::filesystem::path>& reference_files() const { return reference_files_; }
