@@ -2,7 +2,7 @@
 
 # faceid_warnings(<target>): the warning set every faceid target compiles with.
 function(faceid_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  target_compile_options(${target} PRIVATE -Wall -Wextra $<$<BOOL:${FACEID_WERROR}>:-Werror>)
 endfunction()
 
 # faceid_app(<name> SOURCES ...): a command-line tool in build/bin linked to the app glue.

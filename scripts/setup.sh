@@ -18,6 +18,7 @@ npm_packages() {
 
 packages=(
   build-essential cmake ccache pkg-config
+  clang-format         # scripts/check_format.sh (CI)
   libtorch-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev      # the imglab box files of the detection report
