@@ -57,7 +57,7 @@ class Block(nn.Module):
 
 
 class ResNet(nn.Module):
-    """faceid's default architecture (lib/src/model.cpp, "resnet"): 3x3/s2 stem, four one-block
+    """faceid's default architecture (lib/core/src/model.cpp, "resnet"): 3x3/s2 stem, four one-block
     stages 32/64/128/256 each halving the map, dropout 0.2, dense 256 + BatchNorm1d, L2-normalised;
     the Siamese head is a linear layer on |e1 - e2|."""
 

@@ -27,7 +27,7 @@ check() {
   echo "ok   $name (exit $got)"
 }
 
-# The write path's temporaries (.<stem>.tmp-<pid>-<n><ext>, lib/include/faceid/atomic_file.hpp)
+# The write path's temporaries (.<stem>.tmp-<pid>-<n><ext>, lib/core/include/faceid/atomic_file.hpp)
 # under the given folders, one per line.
 temporaries() { find "$@" -name '.*.tmp-*' 2>/dev/null; }
 

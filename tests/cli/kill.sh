@@ -48,7 +48,7 @@ whole() {
   local out; out=$("$@" 2>&1) || { echo "FAIL $name: $out" | head -3; fails=$((fails+1)); return 1; }
 }
 
-# The face cache file format (lib/include/faceid/face_cache.hpp), read to its end marker.
+# The face cache file format (lib/core/include/faceid/face_cache.hpp), read to its end marker.
 face_cache_ok() {
   /usr/bin/python3 - "$@" <<'PY'
 import struct, sys
