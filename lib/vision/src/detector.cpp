@@ -102,8 +102,13 @@ class YuNetDetector : public Detector {
 class HaarDetector : public Detector {
  public:
   explicit HaarDetector(const DetectorOptions& o) : options_(o) {
-    if (!cascade_.load(o.haar_cascade.string()))
-      throw input_error(o.haar_cascade.string() + ": cannot load Haar cascade");
+    bool loaded = false;
+    try {
+      loaded = cascade_.load(o.haar_cascade.string());
+    } catch (const cv::Exception& e) {  // a file OpenCV's XML reader cannot parse
+      throw input_error(o.haar_cascade.string() + ": cannot load Haar cascade: " + e.err);
+    }
+    if (!loaded) throw input_error(o.haar_cascade.string() + ": cannot load Haar cascade");
   }
 
   std::vector<Face> detect(const cv::Mat& bgr) override {
