@@ -39,6 +39,14 @@ class FileSizeLimit {
   sighandler_t old_handler_;
 };
 
+// The pid of a process that has ended (a child, reaped): what a killed writer leaves behind.
+pid_t gone_process() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  if (child > 0) waitpid(child, nullptr, 0);
+  return child;
+}
+
 }  // namespace
 
 TEST(AtomicFile, WritesTheWholeFileAndLeavesNoTemporary) {
@@ -99,10 +107,8 @@ TEST(AtomicFile, CreateFolderRefusesAFileInTheWay) {
 
 TEST(AtomicFile, TemporariesOfAGoneProcessAreRemovedByTheNextWriteIntoTheirFolder) {
   TempDir dir;
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
+  const pid_t child = gone_process();
   ASSERT_GT(child, 0);
-  waitpid(child, nullptr, 0);
   const fs::path stale = dir / (".model.tmp-" + std::to_string(child) + "-0.json");
   const fs::path other = dir / (".weights-1234.tmp-" + std::to_string(child) + "-3.pt");
   const fs::path mine = temporary_beside(dir / "model.json");
@@ -120,10 +126,8 @@ TEST(AtomicFile, TemporariesOfAGoneProcessAreRemovedByTheNextWriteIntoTheirFolde
 
 TEST(AtomicFile, EachFolderIsScannedForTemporariesOncePerProcess) {
   TempDir dir;
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
+  const pid_t child = gone_process();
   ASSERT_GT(child, 0);
-  waitpid(child, nullptr, 0);
   const fs::path first = dir / (".a.tmp-" + std::to_string(child) + "-0.json");
   write_file(first, "half");
   write_file_atomically(dir / "a.json", "the report", std::string("{}"));
