@@ -141,6 +141,19 @@ TEST(Image, BadFilesAreInputErrorsNamingTheFile) {
   expect_input_error(dir / "absent.jpg", "no such file");
 }
 
+TEST(Image, BytesOfAFormatFaceidDoesNotReadNeverReachOpenCV) {
+  // fuzz_image's crash (tests/fuzz/corpus/image/dicom_after_jpeg_bytes): "DICM" at byte 128 sent
+  // these bytes to Debian's GDCM, which aborted the process on an assertion.
+  TempDir dir;
+  std::string bytes =
+      "\xFF\xD8\x85" + std::string(123, '\xF9') + std::string("\x11\x00", 2) + "DICM";
+  bytes += std::string("\x18\x00", 2);
+  write_file(dir / "scan.jpg", bytes);
+  expect_input_error(dir / "scan.jpg", "scan.jpg: not a decodable image (not JPEG, PNG");
+  write_file(dir / "a.bmp", "BM" + std::string(60, '\0'));  // a known signature, still undecodable
+  expect_input_error(dir / "a.bmp", "not a decodable image");
+}
+
 TEST(Image, PixelLimitRefusesBeforeDecoding) {
   TempDir dir;
   cv::imwrite((dir / "big.png").string(), cv::Mat(300, 400, CV_8UC3, cv::Scalar::all(9)));

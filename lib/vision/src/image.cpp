@@ -1,8 +1,10 @@
 #include "faceid/image.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <opencv2/imgcodecs.hpp>
+#include <string_view>
 #include <vector>
 
 #include "faceid/error.hpp"
@@ -17,6 +19,19 @@ constexpr std::size_t kMaxEncodedBytes = std::numeric_limits<int>::max();
 
 bool is_jpeg(const std::uint8_t* b, std::size_t n) {
   return n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
+// The formats faceid reads (has_image_extension), by their leading bytes. Anything else never
+// reaches cv::imdecode, whose other decoders are not ours to vouch for: Debian's GDCM (DICOM, found
+// by "DICM" at byte 128) aborts the whole process on a malformed file (found by fuzz_image).
+bool has_known_signature(const std::uint8_t* b, std::size_t n) {
+  auto at = [&](std::size_t offset, std::string_view magic) {
+    return n >= offset + magic.size() && std::memcmp(b + offset, magic.data(), magic.size()) == 0;
+  };
+  using namespace std::string_view_literals;
+  return is_jpeg(b, n) || at(0, "\x89PNG\r\n\x1a\n"sv) || at(0, "BM"sv) ||
+         (at(0, "RIFF"sv) && at(8, "WEBP"sv)) || at(0, "II*\0"sv) || at(0, "MM\0*"sv) ||
+         (n >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6');
 }
 
 }  // namespace
@@ -115,6 +130,8 @@ cv::Mat decode_image(const std::uint8_t* data, std::size_t size, const std::stri
     throw input_error(name + ": " + std::to_string(header.width) + "x" +
                       std::to_string(header.height) + " pixels exceeds the limit of " +
                       std::to_string(limits.max_pixels));
+  if (!has_known_signature(data, size))
+    throw input_error(name + ": not a decodable image (not JPEG, PNG, BMP, WebP, TIFF or PGM/PPM)");
   if (jpeg_is_truncated(data, size))
     throw input_error(name + ": truncated or corrupt JPEG (no end-of-image marker)");
 

@@ -17,7 +17,8 @@ struct ImageLimits {
 /// Reads `file` as CV_8UC3 BGR: EXIF orientation applied, gray / RGBA / 16-bit normalised.
 /// Throws Error(Input) naming the file for: a missing or unreadable file, a zero-byte file, a
 /// file of 2^31 bytes or more (refused before reading), a corrupt PNG header, a truncated JPEG,
-/// bytes that no decoder understands, or more than `limits.max_pixels` pixels.
+/// bytes of no format faceid reads or that no decoder understands, or more than `limits.max_pixels`
+/// pixels.
 cv::Mat read_image(const std::filesystem::path& file, const ImageLimits& limits = {});
 
 /// Decodes encoded image bytes held in memory exactly as read_image() decodes a file, with the
