@@ -149,7 +149,7 @@ TEST(Image, BytesOfAFormatFaceidDoesNotReadNeverReachOpenCV) {
       "\xFF\xD8\x85" + std::string(123, '\xF9') + std::string("\x11\x00", 2) + "DICM";
   bytes += std::string("\x18\x00", 2);
   write_file(dir / "scan.jpg", bytes);
-  expect_input_error(dir / "scan.jpg", "scan.jpg: not a decodable image (not JPEG, PNG");
+  expect_input_error(dir / "scan.jpg", "not a decodable image (not JPEG, PNG");
   write_file(dir / "a.bmp", "BM" + std::string(60, '\0'));  // a known signature, still undecodable
   expect_input_error(dir / "a.bmp", "not a decodable image");
 }
