@@ -24,8 +24,7 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
       ->capture_default_str();
   app.add_option("--border-pad", o.preprocess.border_pad,
                  "YuNet: pad the picture by this share of its longer side before detection, so "
-                 "that faces cut by "
-                 "the border are found (0: off)")
+                 "that faces cut by the border are found (0: off)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   if (with_chip) {

@@ -14,8 +14,7 @@ void add_threshold_options(CLI::App& app, std::optional<float>& threshold,
                            std::optional<float>& ratio) {
   app.add_option("--threshold", threshold,
                  "Detection threshold: a reference matches when P(same) > this; owner models: the "
-                 "face is the owner "
-                 "when P(owner) > this (default: the model's)")
+                 "face is the owner when P(owner) > this (default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--ratio", ratio,
                  "Verification threshold: owner when the share of matching references > this "
@@ -40,17 +39,18 @@ void apply_threshold_options(const std::optional<float>& threshold,
 
 void add_unsure_options(CLI::App& app, UnsureOptions& o) {
   const Thresholds d;
-  app.add_option("--min-face", o.min_face,
-                 fmt::format("Faces whose box is smaller (shorter side, px) are 'unsure': too "
-                             "small to judge (0: off; "
-                             "default: the model's, {} for models without one)",
-                             d.min_face))
+  app.add_option(
+         "--min-face", o.min_face,
+         fmt::format("Faces whose box is smaller (shorter side, px) are 'unsure': too small to "
+                     "judge (0: off; default: the model's, {} for models without one)",
+                     d.min_face))
       ->check(CLI::Range(0, 100000));
-  app.add_option("--min-sharpness", o.min_sharpness,
-                 fmt::format("Faces less sharp (variance of the Laplacian of the 64x64 face) are "
-                             "'unsure': too blurred "
-                             "to judge (0: off; default: the model's, {} for models without one)",
-                             d.min_sharpness))
+  app.add_option(
+         "--min-sharpness", o.min_sharpness,
+         fmt::format(
+             "Faces less sharp (variance of the Laplacian of the 64x64 face) are 'unsure': too "
+             "blurred to judge (0: off; default: the model's, {} for models without one)",
+             d.min_sharpness))
       ->check(CLI::Range(0.0, 1e9));
 }
 

@@ -48,8 +48,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {"faceeval",
        "Accuracy reports: LFW pair protocols (View 1, View 2) for a faceid model, the LBP baseline "
-       "or any scores "
-       "file; owner vs strangers; face detection against hand-drawn boxes.",
+       "or any scores file; owner vs strangers; face detection against hand-drawn boxes.",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("--pairs", o.pairs,
                         "LFW pairs file to evaluate (pairs.txt: 10 folds; pairsDevTest.txt)")
@@ -83,22 +82,20 @@ int main(int argc, char** argv) {
          app.add_option("--max-strangers", o.max_strangers, "Owner report: stranger faces to use")
              ->check(CLI::PositiveNumber)
              ->capture_default_str();
-         auto* refs = app.add_option("--refs", o.refs,
-                                     "Owner report: the owner's reference photos (a siamese "
-                                     "model's rule; with an owner "
-                                     "model, also scores the reference rule of the model it was "
-                                     "trained from, side by "
-                                     "side on the same faces)")
-                          ->capture_default_str();
-         app.add_option("--baseline", o.baseline,
-                        "Owner report with an owner model and --refs: the siamese model whose "
-                        "reference rule is "
-                        "compared (default: the model the owner model was trained from)")
+         auto* refs =
+             app.add_option("--refs", o.refs,
+                            "Owner report: the owner's reference photos (a siamese model's rule; "
+                            "with an owner model, also scores the reference rule of the model it "
+                            "was trained from, side by side on the same faces)")
+                 ->capture_default_str();
+         app.add_option(
+                "--baseline", o.baseline,
+                "Owner report with an owner model and --refs: the siamese model whose reference "
+                "rule is compared (default: the model the owner model was trained from)")
              ->needs(refs);
          app.add_option("--impostors", o.impostors,
                         "Owner report: folders of loose photos of other people (look-alikes, "
-                        "family), added to the "
-                        "strangers whole")
+                        "family), added to the strangers whole")
              ->check(CLI::ExistingDirectory);
          refs_option = refs;
          app.add_option("--target-far", o.target_far, "Owner report: FAR to find thresholds for")

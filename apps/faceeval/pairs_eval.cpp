@@ -149,8 +149,8 @@ void check_overlap(const LoadedBundle& bundle, const PairsFile& file, bool allow
   report["people_in_training"] = overlap;
   if (overlap == 0) return;
   const auto message = fmt::format(
-      "{} of the {} people in {} were in the model's training set (e.g. {}): the "
-      "numbers would be optimistic; retrain with --exclude-pairs {}",
+      "{} of the {} people in {} were in the model's training set (e.g. {}): the numbers would be "
+      "optimistic; retrain with --exclude-pairs {}",
       overlap, people_in(file).size(), file.path.string(), example, file.path.string());
   if (!allow) throw input_error(message + " (or pass --allow-overlap)");
   logger()->warn("NOT AN HONEST EVALUATION: {}", message);

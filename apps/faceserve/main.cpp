@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
       argc, argv,
       {"faceserve",
        "The owner's face-ID web page and HTTP API: open http://HOST:PORT/ and drop a photo, or use "
-       "the webcam. "
-       "POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until Ctrl-C / "
-       "SIGTERM (exit 0).",
+       "the webcam. POST /api/verify takes a JPEG or PNG and answers faceverify's JSON. Runs until "
+       "Ctrl-C / SIGTERM (exit 0).",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")
              ->capture_default_str();

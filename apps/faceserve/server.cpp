@@ -298,10 +298,9 @@ void FaceServer::routes() {
       case 413:
         // httplib caps form-urlencoded bodies (curl --data-binary's default type) at 8 KB.
         if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
-          send_error(
-              res, 413,
-              "send the picture as multipart/form-data (field \"image\") or as a raw body with "
-              "Content-Type image/jpeg or image/png, not as a form-urlencoded body");
+          send_error(res, 413,
+                     "send the picture as multipart/form-data (field \"image\") or as a raw body "
+                     "with Content-Type image/jpeg or image/png, not as a form-urlencoded body");
         else
           send_error(res, 413,
                      fmt::format("upload too large (the limit is {:g} MB)", o_.max_upload_mb));
@@ -327,10 +326,9 @@ void FaceServer::routes() {
 
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     // Everything the page needs is in it: no other origin may be contacted.
-    res.set_header(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: "
+                   "mediastream:; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
     res.set_content(kPage, "text/html; charset=utf-8");
   });
   s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });

@@ -223,8 +223,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   if (owner_split.duplicate_groups > 0)
     logger()->info(
         "owner photos: {} duplicates in {} groups (byte-identical or near-identical chips), each "
-        "group kept "
-        "on one side{}",
+        "group kept on one side{}",
         owner_split.duplicate_photos, owner_split.duplicate_groups,
         owner_split.moved_to_train
             ? fmt::format("; {} held-out photo(s) copy a training photo and train instead",
@@ -233,20 +232,16 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   if (!owner_split.by_session && o.val_fraction > 0)
     logger()->warn(
         "one capture session: the held-out owner photos come from the session the model trains on, "
-        "so the "
-        "calibrated TAR says little about photos of another day (measured: a rule calibrated on "
-        "one session "
-        "lost a third of the owner's photos of another); give two or more sessions (--self DIR1 "
-        "DIR2 ..., or "
-        "one folder of session sub-folders)");
+        "so the calibrated TAR says little about photos of another day (measured: a rule "
+        "calibrated on one session lost a third of the owner's photos of another); give two or "
+        "more sessions (--self DIR1 DIR2 ..., or one folder of session sub-folders)");
   if (split.train.owner.size() < 2)
     throw input_error(
         self_text + ": only " + std::to_string(split.train.owner.size()) +
         " owner photo(s) left for training after holding out; give more photos or sessions");
   logger()->info(
       "training on {} owner photos + {} people ({} faces); validating on {} owner photos + {} "
-      "people; "
-      "{} people excluded by pairs files",
+      "people; {} people excluded by pairs files",
       split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
       split.val.owner.size(), split.val.people.size(), faces.excluded_people);
   return d;

@@ -25,6 +25,9 @@ namespace faceid::facetrain {
 /// The recipe: what `facetrain --lfw DIR --self DIR -o DIR` does with no other flag.
 TrainConfig default_train();
 
+/// The recipe's zoom view (--zoom-view; koch nets train without it).
+constexpr float kRecipeZoomView = 1.6f;
+
 struct Options {
   std::string lfw, output = "models/me", run_dir, fill_refs;
   std::vector<std::string>
@@ -43,6 +46,7 @@ struct Options {
   TrainConfig train = default_train();  // the recipe (see default_train in main.cpp)
   CLI::Option* lr_option = nullptr;
   CLI::Option* wd_option = nullptr;
+  CLI::Option* zoom_option = nullptr;
   CLI::Option* owner_fit_option = nullptr;
   cli::PipelineOptions pipeline;
   // --owner-only: the owner's own model on top of a general bundle (owner_model.hpp).

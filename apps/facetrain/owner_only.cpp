@@ -43,8 +43,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   if (o.from.empty())
     throw usage_error(
         "--owner-only needs --from DIR, a general model bundle to start from (train one with "
-        "facetrain "
-        "--lfw DIR --self DIR -o DIR first)");
+        "facetrain --lfw DIR --self DIR -o DIR first)");
   if (o.train.resume)
     throw usage_error("--resume does not apply to --owner-only (its training takes seconds)");
   LoadedBundle base = load_bundle(o.from, resolve_device(common.device));
@@ -61,8 +60,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   if (base_val.empty())
     logger()->warn(
         "{} does not list its validation people: the held-out strangers are a random share of the "
-        "people, "
-        "which the general model may have trained on",
+        "people, which the general model may have trained on",
         o.from);
   const TrainData data =
       gather_data(o, common, pipeline, cli::resolve_threads(common.threads), base_val);
@@ -129,10 +127,9 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   if (!data.owner_split.by_session) {
     reliability =
         "one capture session: the held-out owner photos come from the session the model trained "
-        "on, so the "
-        "calibrated TAR predicts photos of that day, not of another (measured: a rule calibrated "
-        "on one "
-        "session lost a third of the owner's photos of another); give two or more sessions";
+        "on, so the calibrated TAR predicts photos of that day, not of another (measured: a rule "
+        "calibrated on one session lost a third of the owner's photos of another); give two or "
+        "more sessions";
     logger()->warn("{}", reliability);
     t.calibration["reliability"] = reliability;
   }
@@ -141,10 +138,8 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   if (tar < o.min_owner_tar)
     unusable = fmt::format(
         "the owner threshold accepts only {:.0f}% of the {} held-out owner photos at FAR <= {:g} "
-        "on {} "
-        "strangers (model kept for inspection; add owner photos or sessions, --fine-tune last, or "
-        "a "
-        "higher --target-far)",
+        "on {} strangers (model kept for inspection; add owner photos or sessions, --fine-tune "
+        "last, or a higher --target-far)",
         tar * 100, p_owner.size(), o.calibration_far, p_strangers.size());
 
   // 4. The owner bundle.
@@ -211,8 +206,8 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
     std::cout << fmt::format("model      {} (owner model from {}, fine-tune {})\nrun folder {}\n",
                              o.output, o.from, config.fine_tune, run_dir.string());
     std::cout << fmt::format(
-        "trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people "
-        "({} from --negatives) in {:.1f}s\n",
+        "trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people ({} "
+        "from --negatives) in {:.1f}s\n",
         trained.owner_faces, trained.owner_examples, trained.stranger_faces,
         split.train.people.size(), data.negatives_people, s.train_seconds);
     std::cout << fmt::format(

@@ -305,8 +305,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {"faceverify",
        "Find the owner's face in photos, folders and videos; faces too small or blurred to judge "
-       "are 'unsure'. "
-       "Exit 0: owner found, 1: no owner or no face, 3: an input could not be read.",
+       "are 'unsure'. Exit 0: owner found, 1: no owner or no face, 3: an input could not be read.",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("inputs", o.inputs, "Images, folders of images, or videos")->required();
          app.add_option(
@@ -314,12 +313,10 @@ int main(int argc, char** argv) {
              "Annotated picture/video (one input) or folder (several inputs or a folder)");
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")
              ->capture_default_str();
-         o.refs_option =
-             app.add_option(
-                    "--refs", o.refs,
-                    "Folder of the owner's reference photos (siamese models; an owner model, from "
-                    "facetrain --owner-only, needs none)")
-                 ->capture_default_str();
+         o.refs_option = app.add_option("--refs", o.refs,
+                                        "Folder of the owner's reference photos (siamese models; "
+                                        "an owner model, from facetrain --owner-only, needs none)")
+                             ->capture_default_str();
          cli::add_threshold_options(app, o.threshold, o.ratio);
          app.add_flag(
              "--csv", o.csv,

@@ -320,8 +320,7 @@ OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips,
   report.head_seconds = seconds_since(t);
   logger()->info(
       "owner head ({}): {} owner and {} stranger examples, class-weighted BCE {:.4f} -> {:.4f} "
-      "({:.1f}s "
-      "embedding, {:.1f}s training)",
+      "({:.1f}s embedding, {:.1f}s training)",
       c.fit, report.owner_examples, report.stranger_examples, report.head_loss_first,
       report.head_loss_last, report.embed_seconds, report.head_seconds);
 

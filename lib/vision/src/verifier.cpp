@@ -120,8 +120,7 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
     report.recalibrated_detection = std::max(d, thresholds_.detection);
     logger()->info(
         "{} capture sessions of references: detection threshold {:.3f} for FAR <= {:g} on the "
-        "bundle's {} "
-        "held-out strangers (the bundle's: {:.3f})",
+        "bundle's {} held-out strangers (the bundle's: {:.3f})",
         report.sessions, report.recalibrated_detection, thresholds_.target_far,
         bundle_.strangers.size(0), thresholds_.detection);
     thresholds_.detection = report.recalibrated_detection;
