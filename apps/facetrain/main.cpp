@@ -43,7 +43,7 @@ TrainConfig faceid::facetrain::default_train() {
   // measured on three seeds, README "Weight decay".
   c.weight_decay = 0.05;
   // A second view of each face, its centre zoomed in 1.6 times: +3 points DevTest on three seeds
-  // (README "The zoom view").
+  // (README "A zoom view").
   c.augment.zoom_view = kRecipeZoomView;
   return c;
 }
@@ -145,9 +145,9 @@ int run(Options& o, const cli::CommonOptions& common) {
   AppendFile csv(run_dir / "metrics.csv", "the metrics", o.train.resume);
   if (!o.train.resume)
     csv.write(
-        "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,val_"
-        "loss,val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,val_owner_"
-        "accuracy,val_score_std,seconds,images_per_second\n");
+        "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,"
+        "val_loss,val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,"
+        "val_owner_accuracy,val_score_std,seconds,images_per_second\n");
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
