@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages faceid needs (build tools, LibTorch, OpenCV, CLI11, spdlog,
+# Installs the Debian packages faceid needs (build tools, LibTorch and Gloo's headers for its
+# data-parallel training, OpenCV, CLI11, spdlog,
 # nlohmann-json, tinyxml2, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference,
 # cpp-httplib for faceserve, Chromium and Node.js for its browser test), then the browser test's
 # npm packages (tests/web: puppeteer-core, pinned by package-lock.json; it never downloads a
@@ -19,7 +20,7 @@ npm_packages() {
 packages=(
   build-essential cmake ccache pkg-config
   clang-format         # scripts/check_format.sh (CI)
-  libtorch-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
+  libtorch-dev libgloo-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev      # the imglab box files of the detection report
   libopenblas0-openmp   # LibTorch's dense layers run ~16x slower on Debian's reference BLAS

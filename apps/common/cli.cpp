@@ -22,7 +22,11 @@ namespace faceid::cli {
 
 int resolve_threads(int requested) {
   if (requested > 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
+  // The local ranks of a data-parallel run (torchrun's LOCAL_WORLD_SIZE) share the cores.
+  unsigned ranks = 1;
+  if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local && std::atoi(local) > 1)
+    ranks = static_cast<unsigned>(std::atoi(local));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / ranks));
 }
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }

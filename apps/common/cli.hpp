@@ -34,7 +34,8 @@ struct Tool {
 /// runs the tool and maps exceptions to one `error: ...` line on stderr and DESIGN.md §9's codes.
 int run_main(int argc, char** argv, const Tool& tool);
 
-/// The number of threads `requested` means (0 = the machine's cores).
+/// The number of threads `requested` means (0 = the machine's cores, shared out among the local
+/// ranks of a data-parallel run: LOCAL_WORLD_SIZE).
 int resolve_threads(int requested);
 
 /// Prints `j` to stdout, indented.

@@ -103,13 +103,38 @@ std::vector<OwnerPhoto> owner_photos(const FaceSet& faces,
   return photos;
 }
 
+// The people of one --faces root, named "<root>/<person>" so that two roots (or a root and LFW)
+// never merge identities.
+struct FaceRoot {
+  std::string dir;
+  std::vector<Person> people;
+};
+
+std::vector<FaceRoot> face_roots(const std::vector<std::string>& dirs) {
+  std::vector<FaceRoot> roots;
+  std::set<std::string> names;
+  for (const auto& dir : dirs) {
+    const std::string name = fs::weakly_canonical(dir).filename().string();
+    if (!names.insert(name).second)
+      throw usage_error("--faces " + dir + ": another root is also named '" + name +
+                        "' (its people would be named alike: <root>/<person>)");
+    FaceRoot root{dir, scan_people(dir)};
+    for (auto& person : root.people) person.name = name + "/" + person.name;
+    roots.push_back(std::move(root));
+  }
+  return roots;
+}
+
 }  // namespace
 
 TrainData gather_data(const Options& o, const cli::CommonOptions& common,
                       const FacePipeline& pipeline, int threads,
                       const std::vector<std::string>& val_people) {
   TrainData d;
-  auto people = scan_people(o.lfw);
+  if (o.lfw.empty() && o.faces.empty())
+    throw usage_error("give the strangers: --lfw DIR, --faces DIR..., or both");
+  auto people = o.lfw.empty() ? std::vector<Person>{} : scan_people(o.lfw);
+  const auto roots = face_roots(o.faces);
   d.sessions = owner_sessions(o.self);
   const auto& sessions = d.sessions;
   d.self_text = fmt::format("{}", fmt::join(o.self, ", "));
@@ -161,22 +186,28 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
     throw input_error(fmt::format("--negatives {}: no photos", fmt::join(o.negatives, " ")));
   // The caches are only needed to gather the chips: let them go before training (~400 MB for LFW).
   d.faces = [&] {
-    FaceCache lfw_cache = cache_source(o.lfw, lfw_files);
-    // The negatives' faces join the strangers' cache (their paths differ from LFW's).
-    for (const auto& person : negatives) {
-      const FaceCache cache =
-          cache_source(person.images.front().parent_path().string(), person.images);
-      for (const auto& f : person.images)
-        if (const CachedFace* face = cache.find(file_key(f))) lfw_cache.put(*face);
+    // Every folder's cache, gathered into one for the strangers and one for the owner.
+    auto gather = [&](FaceCache& into, const std::string& source,
+                      const std::vector<fs::path>& files) {
+      const FaceCache cache = cache_source(source, files);
+      for (const auto& f : files)
+        if (const CachedFace* face = cache.find(file_key(f))) into.put(*face);
+    };
+    const auto& config = pipeline.config();
+    FaceCache lfw_cache = o.lfw.empty() ? FaceCache(config.chip_size, config.fingerprint())
+                                        : cache_source(o.lfw, lfw_files);
+    for (const auto& root : roots) {
+      std::vector<fs::path> files;
+      for (const auto& person : root.people)
+        files.insert(files.end(), person.images.begin(), person.images.end());
+      gather(lfw_cache, root.dir, files);
+      people.insert(people.end(), root.people.begin(), root.people.end());
     }
+    for (const auto& person : negatives)
+      gather(lfw_cache, person.images.front().parent_path().string(), person.images);
     people.insert(people.end(), negatives.begin(), negatives.end());
-    // One cache per session folder; their entries gathered into one for the face set.
-    FaceCache owner_cache(pipeline.config().chip_size, pipeline.config().fingerprint());
-    for (const auto& session : sessions) {
-      const FaceCache cache = cache_source(session.dir.string(), session.files);
-      for (const auto& f : session.files)
-        if (const CachedFace* face = cache.find(file_key(f))) owner_cache.put(*face);
-    }
+    FaceCache owner_cache(config.chip_size, config.fingerprint());
+    for (const auto& session : sessions) gather(owner_cache, session.dir.string(), session.files);
     return make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
   }();
   const FaceSet& faces = d.faces;
@@ -250,7 +281,8 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
 void describe_training(TrainingSummary& t, const Options& o, const TrainData& data,
                        std::uint64_t seed) {
   const PoolSplit& split = data.split;
-  t.lfw = fs::absolute(o.lfw).string();
+  if (!o.lfw.empty()) t.lfw = fs::absolute(o.lfw).string();
+  for (const auto& root : o.faces) t.faces.push_back(fs::absolute(root).string());
   std::vector<std::string> dirs;
   for (const auto& d : o.self) dirs.push_back(fs::absolute(d).string());
   t.self = fmt::format("{}", fmt::join(dirs, "; "));

@@ -33,6 +33,7 @@ struct Options {
   std::vector<std::string>
       self;  // one folder per capture session, or one folder of session sub-folders
   std::vector<std::string> exclude_pairs;
+  std::vector<std::string> faces;  // more strangers: folder-per-person roots (--faces)
   std::string arch = "resnet";
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
   bool batch_norm = false;
@@ -49,6 +50,8 @@ struct Options {
   CLI::Option* zoom_option = nullptr;
   CLI::Option* owner_fit_option = nullptr;
   cli::PipelineOptions pipeline;
+  int nproc = 1;            // --nproc: local ranks to start (data-parallel)
+  int rank_timeout = 1800;  // seconds a rank waits for the others
   // --owner-only: the owner's own model on top of a general bundle (owner_model.hpp).
   bool owner_only = false;
   std::string from;  // the general model bundle (siamese)
@@ -79,11 +82,13 @@ struct TrainData {
   std::size_t negatives_people = 0;        ///< identities from --negatives (always in training)
 };
 
-/// Step 1 of both modes: scans and caches the faces of --lfw, --self (sessions) and --negatives,
+/// Step 1 of both modes: scans and caches the faces of --lfw, --faces (people named
+/// <root>/<person>), --self (sessions) and --negatives,
 /// leaves out the --exclude-pairs people, splits the strangers by person (those named in
 /// `val_people`, when not empty, are the held-out ones; --negatives people always train) and the
 /// owner's photos by session (photos with one session; duplicates kept together), and logs it.
-/// Throws Error(Input) for too few owner photos, Error(Usage) for a --self folder given twice.
+/// Throws Error(Input) for too few owner photos, Error(Usage) for a --self folder given twice, two
+/// --faces roots of one name, or neither --lfw nor --faces.
 TrainData gather_data(const Options& o, const cli::CommonOptions& common,
                       const FacePipeline& pipeline, int threads,
                       const std::vector<std::string>& val_people = {});
@@ -120,6 +125,12 @@ std::string timestamp();
 
 /// Peak resident memory of this process in MB.
 double peak_rss_mb();
+
+/// --nproc N: runs this program (`args`, argv without --nproc) as N local ranks of a data-parallel
+/// run (RANK, WORLD_SIZE, ... set as torchrun does; a free port unless MASTER_PORT is set), passes
+/// Ctrl-C on to them and waits; stops the others a minute after one fails. Returns rank 0's exit
+/// code, or a failed rank's when rank 0 succeeded.
+int launch_local_ranks(int nproc, const std::vector<std::string>& args);
 
 /// --owner-only: trains the owner's own model on top of --from and writes an owner bundle.
 int run_owner_only(const Options& o, const cli::CommonOptions& common);

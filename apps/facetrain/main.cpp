@@ -21,6 +21,7 @@
 #include "faceid/atomic_file.hpp"
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
+#include "faceid/distributed.hpp"
 #include "faceid/error.hpp"
 #include "faceid/lfw_pairs.hpp"
 #include "faceid/log.hpp"
@@ -51,6 +52,7 @@ TrainConfig faceid::facetrain::default_train() {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::vector<std::string> g_args;  // this process's argv, for --nproc
 
 extern "C" void on_sigint(int) {
   g_stop = true;
@@ -84,8 +86,48 @@ void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history
   write_image(file, hconcat_charts({draw_chart(loss), draw_chart(acc)}));
 }
 
+// argv for the ranks --nproc starts: without --nproc, and with the run folder they must share.
+std::vector<std::string> rank_args(const Options& o) {
+  std::vector<std::string> args;
+  for (std::size_t i = 0; i < g_args.size(); ++i) {
+    if (g_args[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (g_args[i].rfind("--nproc=", 0) != 0) args.push_back(g_args[i]);
+  }
+  if (o.run_dir.empty()) {
+    args.push_back("--run-dir");
+    args.push_back((fs::path("runs") / timestamp()).string());
+  }
+  return args;
+}
+
 int run(Options& o, const cli::CommonOptions& common) {
-  if (o.owner_only) return run_owner_only(o, common);
+  if (o.owner_only) {
+    if (o.nproc > 1) throw usage_error("--nproc: --owner-only trains in one process");
+    return run_owner_only(o, common);
+  }
+  const RankInfo ranks = rank_from_env();
+  if (o.nproc > 1) {
+    if (ranks.world_size > 1)
+      throw usage_error(
+          fmt::format("--nproc {}: this is already rank {} of a run of {} (WORLD_SIZE)", o.nproc,
+                      ranks.rank, ranks.world_size));
+    if (!have_gloo())
+      throw usage_error("--nproc: this facetrain was built without Gloo (libgloo-dev)");
+    return launch_local_ranks(o.nproc, rank_args(o));
+  }
+  // A data-parallel rank (started by --nproc or a launcher such as torchrun): rank 0 alone logs,
+  // writes the run folder and the bundle; the others train and leave.
+  std::shared_ptr<Collective> group;
+  if (ranks.world_size > 1) {
+    if (ranks.rank != 0) logger()->set_level(spdlog::level::err);  // rank 0 says it all
+    group = Collective::connect(ranks, std::chrono::seconds(o.rank_timeout));
+    logger()->info("rank {} of {} joined (c10d/Gloo via {}:{})", ranks.rank, ranks.world_size,
+                   ranks.master_addr, ranks.master_port);
+  }
+  const bool writer = ranks.rank == 0;
   o.train.seed = common.seed;
   o.train.device = common.device;
   o.train.augment.enabled = !o.no_augment;
@@ -97,12 +139,14 @@ int run(Options& o, const cli::CommonOptions& common) {
     o.train.augment.zoom_view = 0;
   if (o.train.resume && o.run_dir.empty())
     throw usage_error("--resume needs the --run-dir of the run to continue");
-  const fs::path run_dir = open_run_dir(o.run_dir, o.train.resume);
+  const fs::path run_dir = writer ? open_run_dir(o.run_dir, o.train.resume) : fs::path(o.run_dir);
 
   // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.
   const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
   const int threads = cli::resolve_threads(common.threads);
-  TrainData data = gather_data(o, common, pipeline, threads);
+  cli::CommonOptions data_options = common;
+  data_options.quiet = common.quiet || !writer;  // one progress bar: rank 0's
+  TrainData data = gather_data(o, data_options, pipeline, threads);
   const auto& sessions = data.sessions;
   const FaceSet& faces = data.faces;
   PoolSplit& split = data.split;
@@ -118,10 +162,17 @@ int run(Options& o, const cli::CommonOptions& common) {
   torch::manual_seed(common.seed);
   SiameseNet net(model_config);
   o.train.checkpoint = run_dir / "checkpoint.pt";
-  Trainer trainer(net, faces, split, o.train);
-  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads; run folder {}",
+  Trainer trainer(net, faces, split, o.train, group);
+  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads{}; run folder {}",
                  model_config.name, net->parameter_count() / 1e6, trainer.device().str(), threads,
+                 ranks.world_size > 1 ? fmt::format(" x {} ranks", ranks.world_size) : "",
                  run_dir.string());
+  if (!writer) {
+    TrainHooks hooks;
+    hooks.stop = &g_stop;
+    std::signal(SIGINT, on_sigint);
+    return trainer.fit(hooks).interrupted ? 130 : 0;
+  }
 
   nlohmann::json session_params = nlohmann::json::array();
   for (std::size_t i = 0; i < sessions.size(); ++i)
@@ -130,6 +181,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                               {"photos", sessions[i].files.size()},
                               {"faces", session_faces[i]}});
   nlohmann::json params = {{"lfw", o.lfw},
+                           {"faces", o.faces},
                            {"self", o.self},
                            {"sessions", session_params},
                            {"output", o.output},
@@ -139,6 +191,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                            {"train", o.train},
                            {"val_fraction", o.val_fraction},
                            {"threads", threads},
+                           {"ranks", ranks.world_size},
                            {"faceid_version", FACEID_VERSION}};
   write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
   AppendFile jsonl(run_dir / "metrics.jsonl", "the metrics", o.train.resume);
@@ -324,6 +377,7 @@ int run(Options& o, const cli::CommonOptions& common) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  g_args.assign(argv, argv + argc);
   Options o;
   return cli::run_main(
       argc, argv,
@@ -332,8 +386,13 @@ int main(int argc, char** argv) {
        "with --owner-only --from DIR, the owner's own model (one embedding, an owner-vs-everyone "
        "head: no reference photos needed).",
        [&](CLI::App& app, cli::CommonOptions&) {
-         app.add_option("--lfw", o.lfw, "LFW-style root of strangers: <Person>/<image>")
-             ->required()
+         app.add_option("--lfw", o.lfw,
+                        "LFW-style root of strangers: <Person>/<image> (--lfw, --faces or both)")
+             ->check(CLI::ExistingDirectory);
+         app.add_option("--faces", o.faces,
+                        "More strangers: face sets laid out one folder per person "
+                        "(<person>/<image>, e.g. CASIA-WebFace or a photo archive); their people "
+                        "are named <root>/<person> and split like LFW's")
              ->check(CLI::ExistingDirectory);
          app.add_option("--self", o.self,
                         "Folders of the owner's photos, one per capture session (or one folder "
@@ -378,6 +437,22 @@ int main(int argc, char** argv) {
          app.add_option("--batch-photos", o.train.batch.photos,
                         "K: photos of each person per batch")
              ->check(CLI::Range(1, 64))
+             ->capture_default_str();
+         app.add_option("--accumulate", o.train.accumulate,
+                        "Batches per optimisation step and rank, their gradients summed (a step "
+                        "of ranks x accumulate x P x K photos)")
+             ->check(CLI::Range(1, 1024))
+             ->capture_default_str();
+         app.add_option("--nproc", o.nproc,
+                        "Train data-parallel on this many local ranks (processes; c10d/Gloo), the "
+                        "cores shared among them; a launcher's RANK, WORLD_SIZE, MASTER_ADDR and "
+                        "MASTER_PORT do the same across machines")
+             ->check(CLI::Range(1, 256))
+             ->capture_default_str();
+         app.add_option("--rank-timeout", o.rank_timeout,
+                        "Data-parallel: seconds a rank waits for the others to join and in each "
+                        "exchange before it gives up (a rank that dies is noticed at once)")
+             ->check(CLI::Range(1, 86400))
              ->capture_default_str();
          o.lr_option = app.add_option("--lr", o.train.learning_rate,
                                       "Peak AdamW learning rate (warm-up, then cosine decay; koch: "

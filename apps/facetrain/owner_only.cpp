@@ -71,7 +71,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
         ": no owner photo held out to calibrate the threshold on (--val-fraction is 0?)");
   std::vector<int> held_strangers = chips_of(split.val.people);
   if (held_strangers.empty())
-    throw input_error(o.lfw + ": no stranger held out to calibrate the threshold on");
+    throw input_error("no stranger of --lfw/--faces held out to calibrate the threshold on");
   std::shuffle(held_strangers.begin(), held_strangers.end(),
                std::mt19937_64(mix_seed(common.seed, 0xca1)));
   if (o.calibration_strangers > 0)
@@ -178,6 +178,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   const nlohmann::json params = {{"mode", "owner-only"},
                                  {"from", o.from},
                                  {"lfw", o.lfw},
+                                 {"faces", o.faces},
                                  {"self", o.self},
                                  {"negatives", o.negatives},
                                  {"output", o.output},

@@ -53,7 +53,7 @@ kill -INT "$pid"
 wait "$pid"; code=$?
 if [ "$code" -eq 130 ] && [ -s "$tmp/run_int/checkpoint.pt" ]; then echo "ok   ctrl_c (exit 130, checkpoint written)"
 else echo "FAIL ctrl_c: exit $code, run folder: $(ls "$tmp/run_int" 2>&1)"; tail -3 "$tmp/int.err"; fails=$((fails+1)); fi
-check resume_after_ctrl_c 0 "resuming at epoch [0-9]+ batch [0-9]+" -- "$bin/facetrain" "${long[@]}" --resume
+check resume_after_ctrl_c 0 "resuming at epoch [0-9]+ step [0-9]+" -- "$bin/facetrain" "${long[@]}" --resume
 [ -f "$tmp/model_int/model.json" ] || { echo "FAIL resume: no model"; fails=$((fails+1)); }
 [ "$(grep -c "run folder" "$tmp/run_int/train.log")" -eq 2 ] || { echo "FAIL resume: train.log lost the first session"; fails=$((fails+1)); }
 

@@ -110,6 +110,7 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net,
 
 void to_json(nlohmann::json& j, const TrainingSummary& t) {
   j = {{"lfw", t.lfw},
+       {"faces", t.faces},
        {"self", t.self},
        {"owner_photos_train", t.owner_photos_train},
        {"owner_photos_val", t.owner_photos_val},
@@ -141,6 +142,7 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
   try {
     const TrainingSummary d;
     t.lfw = j.value("lfw", d.lfw);
+    t.faces = j.value("faces", d.faces);
     t.self = j.value("self", d.self);
     t.owner_photos_train = detail::json_integer_or(j, "owner_photos_train", d.owner_photos_train);
     t.owner_photos_val = detail::json_integer_or(j, "owner_photos_val", d.owner_photos_val);

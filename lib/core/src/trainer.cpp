@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adamw.h>
@@ -28,6 +29,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"time_budget_minutes", c.time_budget_minutes},
        {"batch_people", c.batch.people},
        {"batch_photos", c.batch.photos},
+       {"accumulate", c.accumulate},
        {"learning_rate", c.learning_rate},
        {"weight_decay", c.weight_decay},
        {"warmup", c.warmup},
@@ -125,13 +127,18 @@ bool looks_collapsed(const EpochMetrics& m) {
 
 }  // namespace
 
-Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config)
-    : net_(std::move(net)),
+Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config,
+                 std::shared_ptr<Collective> group)
+    : group_(std::move(group)),
+      rank_(group_ ? group_->rank() : 0),
+      world_size_(group_ ? group_->world_size() : 1),
+      net_(std::move(net)),
       faces_(faces),
       split_(split),
       config_(std::move(config)),
       device_(resolve_device(config_.device)) {
   if (config_.epochs < 1) throw usage_error("epochs must be >= 1");
+  if (config_.accumulate < 1) throw usage_error("accumulate must be >= 1 batch per step");
   if (config_.time_budget_minutes < 0) throw usage_error("the time budget must be >= 0 minutes");
   if (faces_.chips.size(1) != net_->config().input_size)
     throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) +
@@ -140,7 +147,14 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   const int n_classes = static_cast<int>(classes.size());
   sampler_ =
       std::make_unique<PKSampler>(std::move(classes), config_.batch, mix_seed(config_.seed, 0x5a3));
-  if (sampler_->batches_per_epoch() < 1) throw input_error("too few training photos for one batch");
+  const auto per_step = static_cast<std::size_t>(world_size_ * config_.accumulate);
+  if (sampler_->batches_per_epoch() < per_step)
+    throw input_error(per_step == 1
+                          ? std::string("too few training photos for one batch")
+                          : fmt::format("too few training photos for one step of {} batches ({} "
+                                        "rank(s) x {}): {} batch(es) per epoch",
+                                        per_step, world_size_, config_.accumulate,
+                                        sampler_->batches_per_epoch()));
   val_pairs_ =
       sample_pairs(split_.val, counts_for(split_.val, config_.val_pairs, config_.val_pairs),
                    mix_seed(config_.seed, 0xba1));
@@ -153,6 +167,41 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(
       params, torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+  if (world_size_ > 1) group_->broadcast(trained_tensors());  // every rank starts from rank 0's
+}
+
+std::vector<torch::Tensor> Trainer::trained_tensors() {
+  std::vector<torch::Tensor> out = net_->parameters();
+  for (const auto& b : net_->buffers()) out.push_back(b);
+  if (id_head_)
+    for (const auto& p : id_head_->parameters()) out.push_back(p);
+  return out;
+}
+
+std::pair<double, bool> Trainer::agree(bool stop_requested) {
+  double seconds = elapsed_seconds();
+  if (world_size_ > 1) {
+    const auto agreed = group_->max({seconds, stop_requested ? 1.0 : 0.0});
+    seconds = agreed[0];
+    stop_requested = agreed[1] > 0;
+  }
+  agreed_seconds_ = seconds;
+  return {seconds, stop_requested};
+}
+
+Trainer::EpochProgress Trainer::total(const EpochProgress& progress) {
+  if (world_size_ == 1) return progress;
+  const auto sums =
+      group_->sum({progress.loss_sum, progress.pair_loss_sum, progress.id_loss_sum,
+                   progress.correct, progress.pairs, static_cast<double>(progress.images)});
+  EpochProgress t = progress;
+  t.loss_sum = sums[0];
+  t.pair_loss_sum = sums[1];
+  t.id_loss_sum = sums[2];
+  t.correct = sums[3];
+  t.pairs = sums[4];
+  t.images = static_cast<std::size_t>(sums[5]);
+  return t;
 }
 
 double Trainer::elapsed_seconds() const {
@@ -271,95 +320,124 @@ void Trainer::evaluate(EpochMetrics& m) {
   m.collapsed = looks_collapsed(m);
 }
 
-void Trainer::train_step(const Batch& batch, std::uint64_t seed, EpochProgress& progress) {
-  const std::vector<std::int64_t> rows(batch.chips.begin(), batch.chips.end());
-  std::vector<std::uint64_t> seeds;
-  for (std::size_t i = 0; i < rows.size(); ++i) seeds.push_back(mix_seed(seed, i));
-  const auto images = faces_.chips.index_select(0, torch::tensor(rows))
-                          .permute({0, 3, 1, 2})
-                          .to(torch::kFloat)
-                          .div_(255.0);
-  const auto x = augment_batch(images, config_.augment, seeds).to(device_);
-  const auto labels =
-      torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end()))
-          .to(device_);
-  // Dropout draws from the global generator: seed it per batch so that a resumed run repeats it.
-  torch::manual_seed(mix_seed(seed, 0xd0));
-
-  const auto e = net_->embed(x);
-  const auto pairs = in_batch_pairs(e, labels);
-  const auto logits = net_->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b));
-  const auto pair_loss = F::binary_cross_entropy_with_logits(logits, pairs.target);
-  auto loss = pair_loss * config_.pair_weight;
-  torch::Tensor id_loss;
-  if (id_head_) {
-    id_loss = F::cross_entropy(id_head_(e, labels), labels);
-    loss = loss + id_loss * config_.id_weight;
-  }
+void Trainer::train_step(const std::vector<Batch>& batches, const std::vector<std::size_t>& mine,
+                         int epoch, EpochProgress& progress) {
   optimizer_->zero_grad();
-  loss.backward();
-  optimizer_->step();
+  for (const std::size_t index : mine) {
+    const Batch& batch = batches[index];
+    // Seeded by the batch's place in the epoch: the same images whichever rank trains it.
+    const std::uint64_t seed =
+        mix_seed(config_.seed, (static_cast<std::uint64_t>(epoch) << 32) + index);
+    const std::vector<std::int64_t> rows(batch.chips.begin(), batch.chips.end());
+    std::vector<std::uint64_t> seeds;
+    for (std::size_t i = 0; i < rows.size(); ++i) seeds.push_back(mix_seed(seed, i));
+    const auto images = faces_.chips.index_select(0, torch::tensor(rows))
+                            .permute({0, 3, 1, 2})
+                            .to(torch::kFloat)
+                            .div_(255.0);
+    const auto x = augment_batch(images, config_.augment, seeds).to(device_);
+    const auto labels =
+        torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end()))
+            .to(device_);
+    // Dropout draws from the global generator: seed it per batch so that a resumed run repeats
+    // it.
+    torch::manual_seed(mix_seed(seed, 0xd0));
 
-  const auto n = static_cast<double>(rows.size());
-  progress.images += rows.size();
-  progress.loss_sum += loss.item<double>() * n;
-  progress.pair_loss_sum += pair_loss.item<double>() * n;
-  if (id_loss.defined()) progress.id_loss_sum += id_loss.item<double>() * n;
-  progress.correct += ((logits > 0) == (pairs.target > 0.5f)).sum().item<double>();
-  progress.pairs += static_cast<double>(pairs.target.size(0));
+    const auto e = net_->embed(x);
+    const auto pairs = in_batch_pairs(e, labels);
+    const auto logits = net_->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b));
+    const auto pair_loss = F::binary_cross_entropy_with_logits(logits, pairs.target);
+    auto loss = pair_loss * config_.pair_weight;
+    torch::Tensor id_loss;
+    if (id_head_) {
+      id_loss = F::cross_entropy(id_head_(e, labels), labels);
+      loss = loss + id_loss * config_.id_weight;
+    }
+    // The step's gradient is the mean over its batches (of every rank).
+    (mine.size() == 1 ? loss : loss / static_cast<double>(mine.size())).backward();
+
+    const auto n = static_cast<double>(rows.size());
+    progress.images += rows.size();
+    progress.loss_sum += loss.item<double>() * n;
+    progress.pair_loss_sum += pair_loss.item<double>() * n;
+    if (id_loss.defined()) progress.id_loss_sum += id_loss.item<double>() * n;
+    progress.correct += ((logits > 0) == (pairs.target > 0.5f)).sum().item<double>();
+    progress.pairs += static_cast<double>(pairs.target.size(0));
+  }
+  if (world_size_ > 1) {
+    std::vector<torch::Tensor> grads;
+    for (const auto& group : optimizer_->param_groups())
+      for (auto p : group.params()) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        grads.push_back(p.grad());
+      }
+    group_->average(grads);
+  }
+  optimizer_->step();
 }
 
 bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks,
                         EpochMetrics& m) {
   const auto start = std::chrono::steady_clock::now();
   const auto batches = sampler_->epoch(epoch);
+  // A step takes `per_step` consecutive batches of the epoch, rank r the r-th `accumulate` of them.
+  const auto accumulate = static_cast<std::size_t>(config_.accumulate);
+  const std::size_t per_step = static_cast<std::size_t>(world_size_) * accumulate;
+  const std::size_t epoch_steps = batches.size() / per_step;
   const double budget_s = config_.time_budget_minutes * 60;
-  const long steps = static_cast<long>(batches.size()) * config_.epochs;
+  const long steps = static_cast<long>(epoch_steps) * config_.epochs;
   const std::size_t images_before = progress.images;
   Schedule schedule{config_.learning_rate, config_.warmup, 0.0};
   net_->train();
   if (id_head_) id_head_->train();
-  bool budget_spent = false;
-  while (progress.next_batch < batches.size() && !budget_spent) {
-    const long step = static_cast<long>(epoch - 1) * static_cast<long>(batches.size()) +
-                      static_cast<long>(progress.next_batch);
-    const double done = training_progress(elapsed_seconds(), budget_s, step, steps);
-    learning_rate_ = schedule.at(done);
+  for (bool first = true; progress.next_step < epoch_steps; first = false) {
+    const auto [seconds, stop] = agree(hooks.stop && hooks.stop->load());
+    if (!first && budget_s > 0 && seconds >= budget_s) break;  // the epoch ends here
+    if (!first && stop) return false;
+    const long step = static_cast<long>(epoch - 1) * static_cast<long>(epoch_steps) +
+                      static_cast<long>(progress.next_step);
+    learning_rate_ = schedule.at(training_progress(seconds, budget_s, step, steps));
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate_);
-    train_step(
-        batches[progress.next_batch],
-        mix_seed(config_.seed, (static_cast<std::uint64_t>(epoch) << 32) + progress.next_batch),
-        progress);
-    ++progress.next_batch;
-    budget_spent = budget_s > 0 && elapsed_seconds() >= budget_s;
+    std::vector<std::size_t> mine;
+    for (std::size_t j = 0; j < accumulate; ++j)
+      mine.push_back(progress.next_step * per_step + static_cast<std::size_t>(rank_) * accumulate +
+                     j);
+    train_step(batches, mine, epoch, progress);
+    ++progress.next_step;
     if (hooks.on_batch)
-      hooks.on_batch(epoch, progress.next_batch, batches.size(),
+      hooks.on_batch(epoch, progress.next_step, epoch_steps,
                      progress.loss_sum / static_cast<double>(progress.images),
                      training_progress(elapsed_seconds(), budget_s, step + 1, steps));
-    if (hooks.stop && hooks.stop->load() && progress.next_batch < batches.size() && !budget_spent)
-      return false;
   }
-  const double seen = static_cast<double>(std::max<std::size_t>(1, progress.images));
-  m = EpochMetrics{};
-  m.epoch = epoch;
-  m.train_loss = progress.loss_sum / seen;
-  m.train_pair_loss = progress.pair_loss_sum / seen;
-  m.train_id_loss = progress.id_loss_sum / seen;
-  m.train_accuracy = progress.pairs > 0 ? progress.correct / progress.pairs : 0;
-  m.learning_rate = learning_rate_;
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.images_per_second =
-      train_seconds > 0 ? static_cast<double>(progress.images - images_before) / train_seconds : 0;
-  evaluate(m);
+  const EpochProgress all = total(progress);
+  const double seen = static_cast<double>(std::max<std::size_t>(1, all.images));
+  m = EpochMetrics{};
+  m.epoch = epoch;
+  m.train_loss = all.loss_sum / seen;
+  m.train_pair_loss = all.pair_loss_sum / seen;
+  m.train_id_loss = all.id_loss_sum / seen;
+  m.train_accuracy = all.pairs > 0 ? all.correct / all.pairs : 0;
+  m.learning_rate = learning_rate_;
+  m.images_per_second = train_seconds > 0 ? static_cast<double>(progress.images - images_before) *
+                                                world_size_ / train_seconds
+                                          : 0;
+  if (world_size_ > 1) {  // one set of BatchNorm running statistics: the ranks' mean
+    std::vector<torch::Tensor> stats;
+    for (const auto& b : net_->buffers())
+      if (b.is_floating_point()) stats.push_back(b);
+    group_->average(stats);
+  }
+  if (rank_ == 0) evaluate(m);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m.minutes = elapsed_seconds() / 60;
   return true;
 }
 
 void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result) {
-  if (config_.checkpoint.empty()) return;
+  if (config_.checkpoint.empty() || rank_ != 0) return;
   torch::serialize::OutputArchive archive, model, optimizer, best, ids;
   net_->save(model);
   if (id_head_) id_head_->save(ids);
@@ -371,7 +449,8 @@ void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const Tr
   archive.write("optimizer", optimizer);
   archive.write("best", best);
   nlohmann::json state = {{"epoch", epoch},
-                          {"next_batch", progress.next_batch},
+                          {"next_step", progress.next_step},
+                          {"world_size", world_size_},
                           {"loss_sum", progress.loss_sum},
                           {"pair_loss_sum", progress.pair_loss_sum},
                           {"id_loss_sum", progress.id_loss_sum},
@@ -406,6 +485,13 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
       if (state.at("config").value(key, nlohmann::json()) != now.at(key))
         throw model_error(file.string() + ": checkpoint was made with another " + std::string(key) +
                           " (" + state.at("config").at(key).dump() + ")");
+    // A step's batches depend on both: the position in the epoch means another batch otherwise.
+    const int world = state.value("world_size", 1);
+    const int accumulate = state.at("config").value("accumulate", 1);
+    if (world != world_size_ || accumulate != config_.accumulate)
+      throw model_error(fmt::format(
+          "{}: checkpoint was made with {} rank(s) x {} batch(es) per step; resume it so",
+          file.string(), world, accumulate));
     archive.read("model", model);
     net_->load(model);
     net_->use_channels_last();
@@ -423,7 +509,7 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
       best_weights_.push_back(t);
     }
     epoch = state.at("epoch").get<int>();
-    progress.next_batch = state.at("next_batch").get<std::size_t>();
+    progress.next_step = state.value("next_step", state.value("next_batch", std::size_t{0}));
     progress.loss_sum = state.at("loss_sum").get<double>();
     progress.correct = state.at("correct").get<double>();
     progress.pair_loss_sum = state.at("pair_loss_sum").get<double>();
@@ -433,6 +519,7 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
     seconds_before_ = state.at("seconds").get<double>();
     result.best_epoch = state.at("best_epoch").get<int>();
     result.history = state.at("history").get<std::vector<EpochMetrics>>();
+    if (rank_ != 0) progress = EpochProgress{progress.next_step};  // rank 0 holds the run's sums
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -451,7 +538,7 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
   EpochProgress progress;
   if (config_.resume) {
     load_checkpoint(epoch, progress, result);
-    logger()->info("resuming at epoch {} batch {} from {}", epoch, progress.next_batch,
+    logger()->info("resuming at epoch {} step {} from {}", epoch, progress.next_step,
                    config_.checkpoint.string());
   }
   // The best epoch has the highest validation AUC; an AUC within kAucTie of the best counts as a
@@ -460,16 +547,25 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
   double best_auc = -1;
   for (const auto& m : result.history) best_auc = std::max(best_auc, m.val_auc);
   int collapsed_in_a_row = 0;
+  // Why training ends after an epoch: rank 0 decides, the other ranks can only ask to stop.
+  enum Verdict { kGoOn, kStop, kEarlyStop, kBudget, kCollapsed };
   for (; epoch <= config_.epochs; ++epoch) {
     EpochMetrics m;
-    if (!run_epoch(epoch, progress, hooks, m)) {
-      save_checkpoint(epoch, progress, result);
+    bool finished = false;
+    try {
+      finished = run_epoch(epoch, progress, hooks, m);
+    } catch (const Error&) {
+      if (world_size_ > 1) save_checkpoint(epoch, progress, result);  // another rank failed
+      throw;
+    }
+    if (!finished) {
+      save_checkpoint(epoch, total(progress), result);
       result.interrupted = true;
       break;
     }
     progress = EpochProgress{};
     result.history.push_back(m);
-    if (m.val_auc > best_auc - kAucTie) {
+    if (rank_ == 0 && m.val_auc > best_auc - kAucTie) {
       best_auc = std::max(best_auc, m.val_auc);
       result.best_epoch = epoch;
       best_weights_ = snapshot(net_);
@@ -477,30 +573,43 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     collapsed_in_a_row = m.collapsed ? collapsed_in_a_row + 1 : 0;
     if (hooks.on_epoch) hooks.on_epoch(m);
     save_checkpoint(epoch + 1, progress, result);
-    if (collapsed_in_a_row >= 2) {
+    const bool stop_requested = hooks.stop && hooks.stop->load();
+    int verdict = kGoOn;
+    if (rank_ == 0) {
+      if (collapsed_in_a_row >= 2)
+        verdict = kCollapsed;
+      else if (config_.time_budget_minutes > 0 &&
+               std::max(elapsed_seconds(), agreed_seconds_) >= config_.time_budget_minutes * 60)
+        verdict = kBudget;
+      else if (config_.patience > 0 && epoch - result.best_epoch >= config_.patience)
+        verdict = kEarlyStop;
+      else if (stop_requested)
+        verdict = kStop;
+    }
+    if (world_size_ > 1) {
+      const auto agreed = group_->max({static_cast<double>(verdict), stop_requested ? 1.0 : 0.0});
+      verdict = static_cast<int>(agreed[0]);
+      if (verdict == kGoOn && agreed[1] > 0) verdict = kStop;
+    }
+    if (verdict == kGoOn) continue;
+    if (verdict == kCollapsed) {
       logger()->error(
           "training collapsed: validation score spread {:.2g}, AUC {:.3f} for 2 epochs; try a "
           "lower --lr",
           m.val_score_std, m.val_auc);
       result.collapsed = true;
-      break;
-    }
-    if (config_.time_budget_minutes > 0 && elapsed_seconds() >= config_.time_budget_minutes * 60) {
+    } else if (verdict == kBudget) {
       logger()->info("time budget of {:g} min spent after epoch {}", config_.time_budget_minutes,
                      epoch);
       result.budget_reached = true;
-      break;
-    }
-    if (config_.patience > 0 && epoch - result.best_epoch >= config_.patience) {
+    } else if (verdict == kEarlyStop) {
       logger()->info("early stop: no better validation AUC for {} epochs (best: epoch {})",
                      config_.patience, result.best_epoch);
       result.early_stopped = true;
-      break;
-    }
-    if (hooks.stop && hooks.stop->load()) {
+    } else {
       result.interrupted = true;
-      break;
     }
+    break;
   }
   if (!best_weights_.empty()) restore(net_, best_weights_);
   net_->eval();

@@ -64,7 +64,8 @@ void from_json(const nlohmann::json& j, Thresholds& t);
 /// overlap checks read exactly the fields facetrain writes. Fields missing in older bundles load
 /// as their defaults.
 struct TrainingSummary {
-  std::string lfw, self;  ///< absolute paths of the strangers' root and the owner's photos
+  std::string lfw, self;           ///< absolute paths of the strangers' root and the owner's photos
+  std::vector<std::string> faces;  ///< absolute paths of the --faces roots (more strangers)
   std::size_t owner_photos_train = 0, owner_photos_val = 0;
   std::size_t people_train = 0, faces_train = 0, people_val = 0, faces_val = 0;
   std::vector<std::string> trained_people;     ///< stranger identities trained on

@@ -6,13 +6,16 @@
 // schedule over the planned epochs or a time budget; per-epoch validation on people never seen
 // in training; best-model selection (validation AUC); early stopping; collapse detection; a
 // checkpoint after every epoch and on interruption (model, identity weights, optimizer, epoch,
-// position in the epoch, history) that --resume continues from exactly.
+// position in the epoch, history) that --resume continues from exactly. Data-parallel over
+// several ranks (distributed.hpp): each step's batches are shared out between the ranks, their
+// gradients averaged; rank 0 alone validates and checkpoints.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,7 @@
 
 #include "faceid/batch_sampler.hpp"
 #include "faceid/config.hpp"
+#include "faceid/distributed.hpp"
 #include "faceid/losses.hpp"
 #include "faceid/model.hpp"
 #include "faceid/pair_dataset.hpp"
@@ -31,8 +35,9 @@ namespace faceid {
 struct TrainConfig {
   int epochs = 20;  ///< the most epochs (the schedule spans them without a budget)
   double time_budget_minutes =
-      0;                         ///< > 0: the schedule spans this much time and training stops then
-  BatchShape batch;              ///< P people x K photos per batch
+      0;               ///< > 0: the schedule spans this much time and training stops then
+  BatchShape batch;    ///< P people x K photos per batch
+  int accumulate = 1;  ///< batches per step and rank, their gradients summed (accumulation)
   double learning_rate = 2e-3;   ///< peak of the schedule (AdamW)
   double weight_decay = 5e-4;    ///< AdamW's decoupled weight decay
   double warmup = 0.03;          ///< fraction of the run spent warming up
@@ -96,11 +101,22 @@ class Trainer {
   /// training identities are the owner's training photos (class 0, when there are any) and
   /// every person of split.train. Throws Error(Input) when the split cannot give P people per
   /// batch or the validation pairs (see sample_pairs), Error(Usage) for a bad config or device.
-  Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config);
+  ///
+  /// With `group` (data-parallel; every rank builds its trainer on the same faces, split and
+  /// config): the weights start as rank 0's; a step is world_size x accumulate batches of the
+  /// epoch's seeded sequence, rank r taking the r-th share, the gradients averaged, so that N
+  /// ranks train what one process with accumulate x N does. BatchNorm normalises by each rank's
+  /// batch (as DistributedDataParallel without SyncBatchNorm); the running statistics are
+  /// averaged over the ranks before each validation. The clock, the stop requests and the
+  /// end-of-epoch decisions are agreed by all ranks.
+  Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, TrainConfig config,
+          std::shared_ptr<Collective> group = nullptr);
 
   /// Trains until `epochs`, early stopping, collapse or a stop request. Afterwards the net holds
-  /// the best epoch's weights and is in eval mode. Throws Error(Model) when resuming from a
-  /// missing, corrupt or incompatible checkpoint.
+  /// the best epoch's weights and is in eval mode (ranks other than 0: the last weights, and
+  /// their history has no validation metrics). Throws Error(Model) when resuming from a
+  /// missing, corrupt or incompatible checkpoint; Error(Internal) when another rank fails (rank
+  /// 0 first checkpoints where the run stands).
   TrainResult fit(const TrainHooks& hooks = {});
 
   /// Scores (the net's score()) and labels of the fixed validation pairs under the current
@@ -122,7 +138,7 @@ class Trainer {
  private:
   /// Where an epoch stands: the next batch and the running sums of the batches done.
   struct EpochProgress {
-    std::size_t next_batch = 0;
+    std::size_t next_step = 0;
     double loss_sum = 0, pair_loss_sum = 0, id_loss_sum = 0, correct = 0, pairs = 0;
     std::size_t images = 0;
   };
@@ -139,12 +155,21 @@ class Trainer {
   };
   ValidationSet embed_validation();
   void evaluate(EpochMetrics& m);
-  /// One optimisation step on a batch; adds its losses to `progress`.
-  void train_step(const Batch& batch, std::uint64_t seed, EpochProgress& progress);
+  /// One optimisation step on this rank's batches `mine` of the epoch's `batches`; adds their
+  /// losses to `progress`.
+  void train_step(const std::vector<Batch>& batches, const std::vector<std::size_t>& mine,
+                  int epoch, EpochProgress& progress);
+  /// The sums of every rank's progress (this rank's alone without a group).
+  EpochProgress total(const EpochProgress& progress);
+  /// The elapsed seconds (the slowest clock) and whether any rank was asked to stop.
+  std::pair<double, bool> agree(bool stop_requested);
+  std::vector<torch::Tensor> trained_tensors();
   double elapsed_seconds() const;
   void save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result);
   void load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result);
 
+  std::shared_ptr<Collective> group_;
+  int rank_ = 0, world_size_ = 1;
   SiameseNet net_;
   const FaceSet& faces_;
   const PoolSplit& split_;
@@ -155,6 +180,7 @@ class Trainer {
   std::unique_ptr<PKSampler> sampler_;
   double learning_rate_ = 0;
   double seconds_before_ = 0;  ///< training time of earlier sessions of a resumed run
+  double agreed_seconds_ = 0;  ///< the last elapsed time all ranks agreed on
   std::chrono::steady_clock::time_point session_start_;
   std::vector<Pair> val_pairs_;
   std::vector<torch::Tensor> best_weights_;
