@@ -18,6 +18,25 @@ scenario_start() {
   export FACEID_CACHE=$tmp/cache
 }
 
+# The twelve LFW people (4+ photos each) of the scenarios' tiny trainings.
+tiny_people=(Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham
+             Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien)
+
+# `link_lfw ROOT N PERSON...`: ROOT/PERSON/ holding links to the first N LFW photos of each person.
+link_lfw() {
+  local root=$1 n=$2 person f; shift 2
+  for person in "$@"; do
+    mkdir -p "$root/$person"
+    for f in $(ls "$data/lfw/$person" | head -"$n"); do ln -s "$data/lfw/$person/$f" "$root/$person/$f"; done
+  done
+}
+
+# `link_photos DIR SOURCE N`: DIR holding links to the first N photos of SOURCE.
+link_photos() {
+  local f; mkdir -p "$1"
+  for f in $(ls "$2" | head -"$3"); do ln -s "$2/$f" "$1/$f"; done
+}
+
 check() {
   local name=$1 code=$2 regex=$3; shift 4
   local out; out=$("$@" 2>&1); local got=$?

@@ -10,18 +10,10 @@ scenario_start lfw owners/stads/anchor scenes/faceapi/amy
 # 12 LFW people with 4 photos; a second folder-per-person set of 6 other LFW people ("archive");
 # scenes/faceapi: 8 people x 5 photos (its loose group photos are not people and are ignored).
 mkdir -p "$tmp/lfw" "$tmp/archive" "$tmp/other/archive" "$tmp/owner"
-link_people() {  # link_people ROOT PERSON...
-  local root=$1 person f; shift
-  for person in "$@"; do
-    mkdir -p "$root/$person"
-    for f in $(ls "$data/lfw/$person" | head -4); do ln -s "$data/lfw/$person/$f" "$root/$person/$f"; done
-  done
-}
-link_people "$tmp/lfw" Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell \
-  David_Beckham Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien
-link_people "$tmp/archive" John_Ashcroft Junichiro_Koizumi Kofi_Annan Laura_Bush Lleyton_Hewitt Luiz_Inacio_Lula_da_Silva
-link_people "$tmp/other/archive" Tony_Blair
-for f in $(ls "$data/owners/stads/anchor" | head -10); do ln -s "$data/owners/stads/anchor/$f" "$tmp/owner/$f"; done
+link_lfw "$tmp/lfw" 4 "${tiny_people[@]}"
+link_lfw "$tmp/archive" 4 John_Ashcroft Junichiro_Koizumi Kofi_Annan Laura_Bush Lleyton_Hewitt Luiz_Inacio_Lula_da_Silva
+link_lfw "$tmp/other/archive" 4 Tony_Blair
+link_photos "$tmp/owner" "$data/owners/stads/anchor" 10
 
 tiny=(--self "$tmp/owner" --arch koch-small --chip-size 80 --embedding-size 32 --time-budget 0 --epochs 1
       --batch-people 4 --batch-photos 2 --val-pairs 16 --val-fraction 0.3 --lr 1e-3 --references 4 --min-owner-tar 0)

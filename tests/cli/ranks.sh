@@ -10,12 +10,8 @@ source "$(dirname "$0")/check.sh"
 scenario_start lfw owners/stads/anchor
 
 mkdir -p "$tmp/lfw" "$tmp/owner"
-for person in Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham \
-              Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien; do
-  mkdir -p "$tmp/lfw/$person"
-  for f in $(ls "$data/lfw/$person" | head -6); do ln -s "$data/lfw/$person/$f" "$tmp/lfw/$person/$f"; done
-done
-for f in $(ls "$data/owners/stads/anchor" | head -12); do ln -s "$data/owners/stads/anchor/$f" "$tmp/owner/$f"; done
+link_lfw "$tmp/lfw" 6 "${tiny_people[@]}"
+link_photos "$tmp/owner" "$data/owners/stads/anchor" 12
 tiny=(--lfw "$tmp/lfw" --self "$tmp/owner" --arch koch-small --chip-size 80 --embedding-size 32 --time-budget 0
       --batch-people 4 --batch-photos 2 --val-pairs 16 --val-fraction 0.3 --lr 1e-3 --references 4 --min-owner-tar 0)
 "$bin/faceprep" --self "$tmp/owner" -q > /dev/null  # a warm cache: the ranks start together
@@ -60,7 +56,7 @@ if start_run interrupt; then
   wait_run interrupt 130 && grep -q "continue with --resume" "$tmp/interrupt.out" && [ -f "$tmp/r_interrupt/checkpoint.pt" ] ||
     { echo "FAIL interrupt_checkpoint"; fails=$((fails+1)); }
   epochs=$(grep -c '^[0-9]' "$tmp/r_interrupt/metrics.csv")
-  check resume 0 "resuming at epoch [0-9]+ step 0" -- "$bin/facetrain" "${tiny[@]}" --epochs $((epochs + 1)) -o "$tmp/m_interrupt" \
+  check resume 0 "resuming at epoch [0-9]+ step [0-9]+" -- "$bin/facetrain" "${tiny[@]}" --epochs $((epochs + 1)) -o "$tmp/m_interrupt" \
     --run-dir "$tmp/r_interrupt" --nproc 2 --resume
 fi
 

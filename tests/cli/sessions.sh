@@ -11,13 +11,9 @@ scenario_start lfw owners/stads/anchor owners/stads/positive
 # 12 LFW people with 4 photos; session "day1" = 10 anchor photos, session "day2" = 8 photos of the
 # other capture session plus a byte-identical copy (new name) of a day1 photo.
 mkdir -p "$tmp/lfw" "$tmp/all/day1" "$tmp/all/day2"
-for person in Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham \
-              Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien; do
-  mkdir -p "$tmp/lfw/$person"
-  for f in $(ls "$data/lfw/$person" | head -4); do ln -s "$data/lfw/$person/$f" "$tmp/lfw/$person/$f"; done
-done
-for f in $(ls "$data/owners/stads/anchor" | head -10); do ln -s "$data/owners/stads/anchor/$f" "$tmp/all/day1/$f"; done
-for f in $(ls "$data/owners/stads/positive" | head -8); do ln -s "$data/owners/stads/positive/$f" "$tmp/all/day2/$f"; done
+link_lfw "$tmp/lfw" 4 "${tiny_people[@]}"
+link_photos "$tmp/all/day1" "$data/owners/stads/anchor" 10
+link_photos "$tmp/all/day2" "$data/owners/stads/positive" 8
 first=$(ls "$data/owners/stads/anchor" | head -1)
 cp "$data/owners/stads/anchor/$first" "$tmp/all/day2/copy_of_day1.jpg"
 

@@ -9,13 +9,9 @@ scenario_start lfw owners/stads/anchor
 
 # 12 LFW people with 4+ photos, 12 owner photos, 3 owner photos, an empty folder.
 mkdir -p "$tmp/lfw" "$tmp/me" "$tmp/few" "$tmp/empty"
-for person in Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham \
-              Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien; do
-  mkdir -p "$tmp/lfw/$person"
-  for f in $(ls "$data/lfw/$person" | head -4); do ln -s "$data/lfw/$person/$f" "$tmp/lfw/$person/$f"; done
-done
-for f in $(ls "$data/owners/stads/anchor" | head -12); do ln -s "$data/owners/stads/anchor/$f" "$tmp/me/$f"; done
-for f in $(ls "$data/owners/stads/anchor" | head -3); do ln -s "$data/owners/stads/anchor/$f" "$tmp/few/$f"; done
+link_lfw "$tmp/lfw" 4 "${tiny_people[@]}"
+link_photos "$tmp/me" "$data/owners/stads/anchor" 12
+link_photos "$tmp/few" "$data/owners/stads/anchor" 3
 
 tiny=(--arch koch-small --chip-size 80 --embedding-size 32 --epochs 1 --time-budget 0 --batch-people 4 --batch-photos 2
       --val-pairs 16 --val-fraction 0.3 --lr 1e-3 --references 4 --min-owner-tar 0 -q)
