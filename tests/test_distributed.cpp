@@ -49,14 +49,20 @@ void on_every_rank(int world_size, F f) {
 
 TEST(RankFromEnv, ReadsTorchrunsVariables) {
   {
-    Env env{{"WORLD_SIZE", nullptr}, {"RANK", nullptr}, {"LOCAL_RANK", nullptr},
-            {"MASTER_ADDR", nullptr}, {"MASTER_PORT", nullptr}};
+    Env env{{"WORLD_SIZE", nullptr},
+            {"RANK", nullptr},
+            {"LOCAL_RANK", nullptr},
+            {"MASTER_ADDR", nullptr},
+            {"MASTER_PORT", nullptr}};
     const RankInfo alone = rank_from_env();
     EXPECT_EQ(alone.world_size, 1);
     EXPECT_EQ(alone.rank, 0);
   }
-  Env env{{"WORLD_SIZE", "4"},          {"RANK", "3"},         {"LOCAL_RANK", "1"},
-          {"MASTER_ADDR", "10.0.0.7"}, {"MASTER_PORT", "1234"}};
+  Env env{{"WORLD_SIZE", "4"},
+          {"RANK", "3"},
+          {"LOCAL_RANK", "1"},
+          {"MASTER_ADDR", "10.0.0.7"},
+          {"MASTER_PORT", "1234"}};
   const RankInfo info = rank_from_env();
   EXPECT_EQ(info.world_size, 4);
   EXPECT_EQ(info.rank, 3);
@@ -67,9 +73,11 @@ TEST(RankFromEnv, ReadsTorchrunsVariables) {
 
 TEST(RankFromEnv, RejectsMalformedValues) {
   for (const auto& [world, rank, port] :
-       std::vector<std::tuple<const char*, const char*, const char*>>{
-           {"2", "2", "29500"}, {"two", "0", "29500"}, {"2", "-1", "29500"},
-           {"2", "0", "70000"}, {"0", "0", "29500"}}) {
+       std::vector<std::tuple<const char*, const char*, const char*>>{{"2", "2", "29500"},
+                                                                      {"two", "0", "29500"},
+                                                                      {"2", "-1", "29500"},
+                                                                      {"2", "0", "70000"},
+                                                                      {"0", "0", "29500"}}) {
     Env env{{"WORLD_SIZE", world}, {"RANK", rank}, {"MASTER_PORT", port}};
     try {
       rank_from_env();
@@ -92,7 +100,8 @@ TEST(Collective, AveragesBroadcastsAndReducesOverTheRanks) {
     EXPECT_EQ(group.rank(), r);
     EXPECT_EQ(group.world_size(), n);
     // Two tensors of different shapes: one flat buffer goes over the wire, the shapes come back.
-    std::vector<torch::Tensor> grads{torch::full({2, 2}, float(r)), torch::full({3}, float(10 * r))};
+    std::vector<torch::Tensor> grads{torch::full({2, 2}, float(r)),
+                                     torch::full({3}, float(10 * r))};
     group.average(grads);
     averaged[static_cast<std::size_t>(r)] = torch::cat({grads[0].reshape({-1}), grads[1]});
     std::vector<torch::Tensor> weights{torch::full({4}, float(r + 7))};

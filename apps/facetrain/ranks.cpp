@@ -23,7 +23,7 @@
 namespace faceid::facetrain {
 namespace {
 
-std::vector<pid_t> g_children;  // written before the handlers are installed
+std::vector<pid_t> g_children;               // written before the handlers are installed
 volatile std::sig_atomic_t g_forwarded = 0;  // the signal passed on to the ranks, if any
 
 // Ctrl-C (or a SIGTERM) is passed on to every rank: each stops at the same step and rank 0

@@ -42,8 +42,8 @@ RankInfo rank_from_env() {
   info.rank = env_int("RANK", 0);
   info.local_rank = env_int("LOCAL_RANK", info.rank);
   if (info.rank >= info.world_size)
-    throw usage_error("RANK=" + std::to_string(info.rank) + " but WORLD_SIZE=" +
-                      std::to_string(info.world_size) + " (ranks are 0.." +
+    throw usage_error("RANK=" + std::to_string(info.rank) +
+                      " but WORLD_SIZE=" + std::to_string(info.world_size) + " (ranks are 0.." +
                       std::to_string(info.world_size - 1) + ")");
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) info.master_addr = addr;
   info.master_port = env_int("MASTER_PORT", info.master_port);
@@ -102,10 +102,10 @@ std::shared_ptr<Collective> Collective::connect(const RankInfo& info,
     options.numWorkers = info.world_size;
     options.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(info.master_addr, options);
-    return std::shared_ptr<Collective>(new Collective(
-        make_group(c10::make_intrusive<c10d::PrefixStore>("faceid", store), info.rank,
-                   info.world_size, timeout, false),
-        info.rank, info.world_size));
+    return std::shared_ptr<Collective>(
+        new Collective(make_group(c10::make_intrusive<c10d::PrefixStore>("faceid", store),
+                                  info.rank, info.world_size, timeout, false),
+                       info.rank, info.world_size));
   } catch (const std::exception& e) {
     throw internal_error("rank " + std::to_string(info.rank) + " of " +
                          std::to_string(info.world_size) + ": cannot join the run at " +
