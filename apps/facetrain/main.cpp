@@ -108,6 +108,8 @@ int run(Options& o, const cli::CommonOptions& common) {
     if (o.nproc > 1) throw usage_error("--nproc: --owner-only trains in one process");
     return run_owner_only(o, common);
   }
+  if (o.train.resume && o.run_dir.empty())
+    throw usage_error("--resume needs the --run-dir of the run to continue");
   const RankInfo ranks = rank_from_env();
   if (o.nproc > 1) {
     if (ranks.world_size > 1)
@@ -137,8 +139,6 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.arch != "resnet" && o.wd_option && o.wd_option->count() == 0) o.train.weight_decay = 5e-4;
   if (o.arch != "resnet" && o.zoom_option && o.zoom_option->count() == 0)
     o.train.augment.zoom_view = 0;
-  if (o.train.resume && o.run_dir.empty())
-    throw usage_error("--resume needs the --run-dir of the run to continue");
   const fs::path run_dir = writer ? open_run_dir(o.run_dir, o.train.resume) : fs::path(o.run_dir);
 
   // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.

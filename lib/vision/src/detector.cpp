@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 #include <opencv2/objdetect/face.hpp>
 
 #include "faceid/error.hpp"
+#include "faceid/log.hpp"
 #include "faceid/sources.hpp"
 
 namespace fs = std::filesystem;
@@ -201,6 +203,17 @@ DetectorOptions resolve_detector(DetectorOptions o) {
     throw input_error(
         "no face detector: YuNet model not found and no Haar cascade (apt-get install "
         "opencv-data)");
+  if (o.kind == "auto") {
+    // Said once per process: a run started far from the data gets Haar without asking for it.
+    [[maybe_unused]] static const bool warned = [] {
+      logger()->warn(
+          "YuNet model {} not found (--yunet FILE, FACEID_YUNET, FACEID_DATA/models or "
+          "./models): detecting with the Haar cascade, which misses more faces and aligns them "
+          "worse",
+          kYunetFile);
+      return true;
+    }();
+  }
   o.haar_cascade = cascade;
   o.kind = "haar";
   return o;
