@@ -477,6 +477,10 @@ int main(int argc, char** argv) {
              ->capture_default_str();
          app.add_option("--id-scale", o.train.id_loss.scale, "Scale s of the identity logits")
              ->capture_default_str();
+         app.add_option("--id-smoothing", o.train.id_smoothing,
+                        "Label smoothing of the identity loss (0: one-hot targets)")
+             ->check(CLI::Range(0.0, 0.5))
+             ->capture_default_str();
          app.add_option("--pair-weight", o.train.pair_weight,
                         "Weight of the Siamese head's binary cross-entropy")
              ->capture_default_str();

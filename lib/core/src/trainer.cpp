@@ -37,6 +37,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"id_margin", c.id_loss.margin},
        {"id_scale", c.id_loss.scale},
        {"id_weight", c.id_weight},
+       {"id_smoothing", c.id_smoothing},
        {"pair_weight", c.pair_weight},
        {"val_pairs_per_family", c.val_pairs},
        {"patience", c.patience},
@@ -350,7 +351,9 @@ void Trainer::train_step(const std::vector<Batch>& batches, const std::vector<st
     auto loss = pair_loss * config_.pair_weight;
     torch::Tensor id_loss;
     if (id_head_) {
-      id_loss = F::cross_entropy(id_head_(e, labels), labels);
+      id_loss =
+          F::cross_entropy(id_head_(e, labels), labels,
+                           F::CrossEntropyFuncOptions().label_smoothing(config_.id_smoothing));
       loss = loss + id_loss * config_.id_weight;
     }
     // The step's gradient is the mean over its batches (of every rank).

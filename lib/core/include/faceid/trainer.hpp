@@ -43,6 +43,7 @@ struct TrainConfig {
   double warmup = 0.03;          ///< fraction of the run spent warming up
   MarginConfig id_loss;          ///< identity-margin loss; kind "none" = pair loss only
   double id_weight = 1.0;        ///< weight of the identity loss in the sum
+  double id_smoothing = 0.0;     ///< label smoothing of the identity loss's targets
   double pair_weight = 1.0;      ///< weight of the head's binary cross-entropy in the sum
   std::size_t val_pairs = 1000;  ///< per family, fixed for the whole run
   int patience = 0;  ///< epochs without a better validation AUC before stopping; 0 = never
