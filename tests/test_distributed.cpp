@@ -122,7 +122,8 @@ TEST(Collective, AveragesBroadcastsAndReducesOverTheRanks) {
 
 TEST(Collective, ARankThatLeavesMakesTheOthersFailInsteadOfHanging) {
   if (!have_gloo()) GTEST_SKIP() << "built without Gloo";
-  auto ranks = Collective::in_process(2, std::chrono::seconds(5));
+  // A long timeout: the closed connection, not the timeout, must end the wait.
+  auto ranks = Collective::in_process(2, std::chrono::seconds(120));
   ranks[1].reset();  // rank 1 is gone: its connections close
   const auto start = std::chrono::steady_clock::now();
   try {
@@ -132,5 +133,5 @@ TEST(Collective, ARankThatLeavesMakesTheOthersFailInsteadOfHanging) {
     EXPECT_EQ(e.kind(), ErrorKind::Internal);
     EXPECT_NE(std::string(e.what()).find("another rank stopped"), std::string::npos) << e.what();
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
 }

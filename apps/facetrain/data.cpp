@@ -110,11 +110,26 @@ struct FaceRoot {
   std::vector<Person> people;
 };
 
-std::vector<FaceRoot> face_roots(const std::vector<std::string>& dirs) {
+std::vector<FaceRoot> face_roots(const std::vector<std::string>& dirs, const std::string& lfw) {
   std::vector<FaceRoot> roots;
   std::set<std::string> names;
+  std::vector<fs::path> seen;
+  if (!lfw.empty()) seen.push_back(fs::weakly_canonical(lfw));
   for (const auto& dir : dirs) {
-    const std::string name = fs::weakly_canonical(dir).filename().string();
+    const fs::path path = fs::weakly_canonical(dir);
+    const std::string name = path.filename().string();
+    // Nested or repeated roots would give their people twice, under two names.
+    for (const auto& other : seen) {
+      const auto [a, b] = std::mismatch(other.begin(), other.end(), path.begin(), path.end());
+      if (a == other.end() || b == path.end())
+        throw usage_error("--faces " + dir + ": overlaps " + other.string() +
+                          " (its people would be trained on twice, under two names)");
+    }
+    seen.push_back(path);
+    if (name == "negatives")
+      throw usage_error("--faces " + dir +
+                        ": a root named 'negatives' would be taken for "
+                        "--negatives; rename it");
     if (!names.insert(name).second)
       throw usage_error("--faces " + dir + ": another root is also named '" + name +
                         "' (its people would be named alike: <root>/<person>)");
@@ -134,7 +149,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   if (o.lfw.empty() && o.faces.empty())
     throw usage_error("give the strangers: --lfw DIR, --faces DIR..., or both");
   auto people = o.lfw.empty() ? std::vector<Person>{} : scan_people(o.lfw);
-  const auto roots = face_roots(o.faces);
+  const auto roots = face_roots(o.faces, o.lfw);
   d.sessions = owner_sessions(o.self);
   const auto& sessions = d.sessions;
   d.self_text = fmt::format("{}", fmt::join(o.self, ", "));

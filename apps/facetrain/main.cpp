@@ -105,7 +105,8 @@ std::vector<std::string> rank_args(const Options& o) {
 
 int run(Options& o, const cli::CommonOptions& common) {
   if (o.owner_only) {
-    if (o.nproc > 1) throw usage_error("--nproc: --owner-only trains in one process");
+    if (o.nproc > 1 || rank_from_env().world_size > 1)
+      throw usage_error("--owner-only trains in one process (no --nproc, no WORLD_SIZE)");
     return run_owner_only(o, common);
   }
   if (o.train.resume && o.run_dir.empty())

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -23,15 +24,33 @@
 namespace faceid::facetrain {
 namespace {
 
-std::vector<pid_t> g_children;               // written before the handlers are installed
-volatile std::sig_atomic_t g_forwarded = 0;  // the signal passed on to the ranks, if any
+std::vector<pid_t> g_children;                 // written before the handlers are installed
+volatile std::sig_atomic_t g_interrupted = 0;  // a Ctrl-C or SIGTERM was passed on
 
-// Ctrl-C (or a SIGTERM) is passed on to every rank: each stops at the same step and rank 0
-// checkpoints. (The ranks have process groups of their own, so that the terminal's Ctrl-C
-// reaches them once, through here.)
-extern "C" void forward_signal(int signal) {
-  g_forwarded = signal;
-  for (const pid_t child : g_children) kill(child, signal);
+// Ctrl-C or a SIGTERM (a scheduler's stop) reaches every rank as a Ctrl-C: each stops at the same
+// step and rank 0 checkpoints. (The ranks have process groups of their own, so that the
+// terminal's Ctrl-C reaches them once, through here.)
+extern "C" void forward_interrupt(int) {
+  g_interrupted = 1;
+  for (const pid_t child : g_children) kill(child, SIGINT);
+}
+
+// This process's environment with torchrun's variables for `rank` of `nproc` (built before fork:
+// the child only calls async-signal-safe functions).
+std::vector<std::string> rank_environment(int rank, int nproc, const std::string& port) {
+  const std::vector<std::pair<std::string, std::string>> vars = {
+      {"RANK", std::to_string(rank)},        {"LOCAL_RANK", std::to_string(rank)},
+      {"WORLD_SIZE", std::to_string(nproc)}, {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
+      {"MASTER_ADDR", "127.0.0.1"},          {"MASTER_PORT", port}};
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (std::none_of(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; }))
+      env.push_back(entry);
+  }
+  for (const auto& [name, value] : vars) env.push_back(name + "=" + value);
+  return env;
 }
 
 // A free TCP port on this machine for the rendezvous (the kernel picks it; released at once).
@@ -67,31 +86,30 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  const pid_t launcher = getpid();
   for (int rank = 0; rank < nproc; ++rank) {
+    const auto env_strings = rank_environment(rank, nproc, port);
+    std::vector<char*> env;
+    for (const auto& e : env_strings) env.push_back(const_cast<char*>(e.c_str()));
+    env.push_back(nullptr);
     const pid_t pid = fork();
     if (pid < 0) {
-      forward_signal(SIGTERM);
+      for (const pid_t child : g_children) kill(child, SIGKILL);
       throw internal_error(std::string("cannot start a rank: ") + std::strerror(errno));
     }
     if (pid == 0) {
       setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // no orphaned rank if the launcher is killed
-      const std::string r = std::to_string(rank), n = std::to_string(nproc);
-      setenv("RANK", r.c_str(), 1);
-      setenv("LOCAL_RANK", r.c_str(), 1);
-      setenv("WORLD_SIZE", n.c_str(), 1);
-      setenv("LOCAL_WORLD_SIZE", n.c_str(), 1);
-      setenv("MASTER_ADDR", "127.0.0.1", 1);
-      setenv("MASTER_PORT", port.c_str(), 1);
-      execv("/proc/self/exe", argv.data());
-      std::fprintf(stderr, "error: rank %d: cannot run %s: %s\n", rank, argv[0],
-                   std::strerror(errno));
+      prctl(PR_SET_PDEATHSIG, SIGTERM);     // no orphaned rank if the launcher is killed
+      if (getppid() != launcher) _exit(5);  // ... even before prctl
+      execve("/proc/self/exe", argv.data(), env.data());
+      static const char message[] = "error: a rank cannot start: exec of /proc/self/exe failed\n";
+      [[maybe_unused]] const auto written = write(STDERR_FILENO, message, sizeof message - 1);
       _exit(5);
     }
     g_children.push_back(pid);
   }
-  std::signal(SIGINT, forward_signal);
-  std::signal(SIGTERM, forward_signal);
+  std::signal(SIGINT, forward_interrupt);
+  std::signal(SIGTERM, forward_interrupt);
   // Wait for every rank. Once one has failed the others should fail at their next collective;
   // any still running a minute later is stopped.
   std::vector<int> status(g_children.size(), -1);
@@ -106,8 +124,10 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
         if (g_children[r] == pid) {
           status[r] = s;
           --running;
-          const bool stopped_as_asked = g_forwarded == SIGINT && exit_code(s) == 130;
-          if (exit_code(s) != 0 && !stopped_as_asked && failed < 0) {
+          // 1 is a verdict (collapsed, or an unusable model), 130 a stop that was asked for.
+          const int code = exit_code(s);
+          const bool failure = code != 0 && code != 1 && !(g_interrupted && code == 130);
+          if (failure && failed < 0) {
             failed = static_cast<int>(r);
             failed_at = std::chrono::steady_clock::now();
             logger()->warn("rank {} {}; stopping the other ranks", r, describe(s));
@@ -115,7 +135,8 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
         }
       continue;
     }
-    if (pid < 0 && errno != EINTR) break;
+    if (pid < 0 && errno != EINTR)
+      throw internal_error(std::string("waiting for the ranks: ") + std::strerror(errno));
     if (failed >= 0 && std::chrono::steady_clock::now() - failed_at > std::chrono::minutes(1)) {
       for (std::size_t r = 0; r < g_children.size(); ++r)
         if (status[r] == -1) kill(g_children[r], SIGKILL);

@@ -9,7 +9,7 @@ scenario_start lfw owners/stads/anchor scenes/faceapi/amy
 
 # 12 LFW people with 4 photos; a second folder-per-person set of 6 other LFW people ("archive");
 # scenes/faceapi: 8 people x 5 photos (its loose group photos are not people and are ignored).
-mkdir -p "$tmp/lfw" "$tmp/archive" "$tmp/other/archive" "$tmp/owner"
+mkdir -p "$tmp/lfw" "$tmp/archive" "$tmp/other/archive" "$tmp/owner" "$tmp/negatives"
 link_lfw "$tmp/lfw" 4 "${tiny_people[@]}"
 link_lfw "$tmp/archive" 4 John_Ashcroft Junichiro_Koizumi Kofi_Annan Laura_Bush Lleyton_Hewitt Luiz_Inacio_Lula_da_Silva
 link_lfw "$tmp/other/archive" 4 Tony_Blair
@@ -46,9 +46,13 @@ check no_strangers 2 "^error: give the strangers: --lfw DIR, --faces DIR" -- \
   "$bin/facetrain" -o "$tmp/m3" --run-dir "$tmp/r3" "${tiny[@]}"
 check same_root_name 2 "^error: --faces .*other/archive: another root is also named 'archive'" -- \
   "$bin/facetrain" --faces "$tmp/archive" "$tmp/other/archive" -o "$tmp/m4" --run-dir "$tmp/r4" "${tiny[@]}"
+check root_overlaps_lfw 2 "^error: --faces .*/lfw: overlaps .*/lfw" -- \
+  "$bin/facetrain" --lfw "$tmp/lfw" --faces "$tmp/lfw" -o "$tmp/m6" --run-dir "$tmp/r6" "${tiny[@]}"
+check root_named_negatives 2 "^error: --faces .*negatives: a root named 'negatives'" -- \
+  "$bin/facetrain" --faces "$tmp/negatives" -o "$tmp/m7" --run-dir "$tmp/r7" "${tiny[@]}"
 check root_without_people 3 "^error: .*owner: no person folders with images" -- \
   "$bin/facetrain" --faces "$tmp/owner" -o "$tmp/m5" --run-dir "$tmp/r5" "${tiny[@]}"
-[ ! -e "$tmp/m3" ] && [ ! -e "$tmp/m4" ] && [ ! -e "$tmp/m5" ] && echo "ok   no_bundle_on_error" ||
+[ ! -e "$tmp/m3" ] && [ ! -e "$tmp/m4" ] && [ ! -e "$tmp/m5" ] && [ ! -e "$tmp/m6" ] && echo "ok   no_bundle_on_error" ||
   { echo "FAIL no_bundle_on_error"; fails=$((fails+1)); }
 
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"

@@ -14,7 +14,7 @@ link_lfw "$tmp/lfw" 6 "${tiny_people[@]}"
 link_photos "$tmp/owner" "$data/owners/stads/anchor" 12
 tiny=(--lfw "$tmp/lfw" --self "$tmp/owner" --arch koch-small --chip-size 80 --embedding-size 32 --time-budget 0
       --batch-people 4 --batch-photos 2 --val-pairs 16 --val-fraction 0.3 --lr 1e-3 --references 4 --min-owner-tar 0)
-"$bin/faceprep" --self "$tmp/owner" -q > /dev/null  # a warm cache: the ranks start together
+"$bin/faceprep" --lfw "$tmp/lfw" --self "$tmp/owner" -q > /dev/null  # a warm cache: the ranks start together
 
 check two_ranks 0 "model +$tmp/m1" -- "$bin/facetrain" "${tiny[@]}" --epochs 2 -o "$tmp/m1" --run-dir "$tmp/r1" --nproc 2
 if python3 - "$tmp/r1" "$tmp/m1" <<'PY'
@@ -33,8 +33,8 @@ then echo "ok   two_ranks_outputs"; else echo "FAIL two_ranks_outputs"; fails=$(
 start_run() {
   "$bin/facetrain" "${tiny[@]}" --epochs 100000 -o "$tmp/m_$1" --run-dir "$tmp/r_$1" --nproc 2 > "$tmp/$1.out" 2>&1 &
   run_pid=$!
-  for _ in $(seq 1 300); do grep -q "epoch   2 " "$tmp/$1.out" && return 0; sleep 0.1; done
-  echo "FAIL $1: no epoch 2 in 30 s"; tail -5 "$tmp/$1.out"; fails=$((fails+1)); return 1
+  for _ in $(seq 1 1200); do grep -q "epoch   2 " "$tmp/$1.out" && return 0; sleep 0.1; done
+  echo "FAIL $1: no epoch 2 in 120 s"; tail -5 "$tmp/$1.out"; fails=$((fails+1)); return 1
 }
 # `wait_run NAME CODE`: the run ends within 60 s with CODE and no rank is left.
 wait_run() {
@@ -60,14 +60,30 @@ if start_run interrupt; then
     --run-dir "$tmp/r_interrupt" --nproc 2 --resume
 fi
 
+if start_run term; then  # a scheduler's stop: checkpoint and exit 130, as Ctrl-C
+  kill -TERM "$run_pid"
+  wait_run term 130 && [ -f "$tmp/r_term/checkpoint.pt" ] || { echo "FAIL term_checkpoint"; fails=$((fails+1)); }
+fi
+
 if start_run killed; then
   for child in $(pgrep -P "$run_pid"); do
     tr '\0' '\n' < "/proc/$child/environ" | grep -qx "RANK=1" && kill -9 "$child"
   done
-  wait_run killed 5 && grep -q "rank 1 was killed by signal 9" "$tmp/killed.out" &&
+  wait_run killed 5 && grep -q "rank 1 was killed by signal 9" "$tmp/killed.out" && [ -f "$tmp/r_killed/checkpoint.pt" ] &&
     grep -q "^error: data-parallel .* failed (another rank stopped" "$tmp/killed.out" ||
     { echo "FAIL killed_messages"; tail -5 "$tmp/killed.out"; fails=$((fails+1)); }
 fi
+
+# Two ranks started by hand (as a launcher would) on different data refuse to train.
+mkdir -p "$tmp/lfw_other"; link_lfw "$tmp/lfw_other" 6 "${tiny_people[@]:0:10}"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+env WORLD_SIZE=2 RANK=1 MASTER_PORT=$port "$bin/facetrain" "${tiny[@]/#$tmp\/lfw/$tmp/lfw_other}" -o "$tmp/m8" > "$tmp/rank1.out" 2>&1 &
+rank1=$!
+check ranks_disagree 2 "^error: the ranks disagree on the training data" -- \
+  env WORLD_SIZE=2 RANK=0 MASTER_PORT=$port "$bin/facetrain" "${tiny[@]}" -o "$tmp/m8" --run-dir "$tmp/r8"
+wait $rank1; got=$?
+[ "$got" -eq 2 ] && grep -q "^error: the ranks disagree" "$tmp/rank1.out" && echo "ok   ranks_disagree_rank1 (exit 2)" ||
+  { echo "FAIL ranks_disagree_rank1: exit $got"; tail -3 "$tmp/rank1.out"; fails=$((fails+1)); }
 
 check nested_nproc 2 "^error: --nproc 2: this is already rank 0 of a run of 2" -- \
   env WORLD_SIZE=2 RANK=0 "$bin/facetrain" "${tiny[@]}" -o "$tmp/m5" --run-dir "$tmp/r5" --nproc 2

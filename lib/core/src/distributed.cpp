@@ -98,7 +98,9 @@ std::shared_ptr<Collective> Collective::connect(const RankInfo& info,
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<std::uint16_t>(info.master_port);
-    options.isServer = info.rank == 0;
+    // Under torchrun's agent the store on MASTER_PORT is already served: every rank is a client.
+    const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    options.isServer = info.rank == 0 && !(agent_store && std::string(agent_store) == "True");
     options.numWorkers = info.world_size;
     options.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(info.master_addr, options);

@@ -168,7 +168,29 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(
       params, torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
-  if (world_size_ > 1) group_->broadcast(trained_tensors());  // every rank starts from rank 0's
+  if (world_size_ > 1) {
+    check_ranks_agree();
+    group_->broadcast(trained_tensors());  // every rank starts from rank 0's weights
+  }
+}
+
+void Trainer::check_ranks_agree() {
+  // Each rank gathered its own faces: a rank with other folders, another detector (YuNet not
+  // found there) or other flags would make other exchanges, or average unlike buffers.
+  std::size_t tensors = 0;
+  for (const auto& t : trained_tensors()) tensors += static_cast<std::size_t>(t.numel());
+  const std::vector<double> mine = {
+      static_cast<double>(faces_.chips.size(0)), static_cast<double>(sampler_->batches_per_epoch()),
+      static_cast<double>(val_pairs_.size()), static_cast<double>(tensors)};
+  std::vector<double> both = mine;
+  for (const double v : mine) both.push_back(-v);
+  const auto agreed = group_->max(both);
+  for (std::size_t i = 0; i < mine.size(); ++i)
+    if (agreed[i] != -agreed[i + mine.size()])
+      throw usage_error(fmt::format(
+          "the ranks disagree on the training data (faces {} to {}, batches per epoch, validation "
+          "pairs or model size differ): give every rank the same folders, flags and detector",
+          -agreed[mine.size()], agreed[0]));
 }
 
 std::vector<torch::Tensor> Trainer::trained_tensors() {
@@ -554,14 +576,9 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
   enum Verdict { kGoOn, kStop, kEarlyStop, kBudget, kCollapsed };
   for (; epoch <= config_.epochs; ++epoch) {
     EpochMetrics m;
-    bool finished = false;
-    try {
-      finished = run_epoch(epoch, progress, hooks, m);
-    } catch (const Error&) {
-      if (world_size_ > 1) save_checkpoint(epoch, progress, result);  // another rank failed
-      throw;
-    }
-    if (!finished) {
+    // (When another rank fails, the exchange throws; the last epoch's checkpoint is the
+    // consistent one to resume from.)
+    if (!run_epoch(epoch, progress, hooks, m)) {
       save_checkpoint(epoch, total(progress), result);
       result.interrupted = true;
       break;

@@ -116,8 +116,8 @@ class Trainer {
   /// Trains until `epochs`, early stopping, collapse or a stop request. Afterwards the net holds
   /// the best epoch's weights and is in eval mode (ranks other than 0: the last weights, and
   /// their history has no validation metrics). Throws Error(Model) when resuming from a
-  /// missing, corrupt or incompatible checkpoint; Error(Internal) when another rank fails (rank
-  /// 0 first checkpoints where the run stands).
+  /// missing, corrupt or incompatible checkpoint; Error(Internal) when another rank fails (the
+  /// last epoch's checkpoint stays).
   TrainResult fit(const TrainHooks& hooks = {});
 
   /// Scores (the net's score()) and labels of the fixed validation pairs under the current
@@ -165,6 +165,9 @@ class Trainer {
   /// The elapsed seconds (the slowest clock) and whether any rank was asked to stop.
   std::pair<double, bool> agree(bool stop_requested);
   std::vector<torch::Tensor> trained_tensors();
+  /// Throws Error(Usage) unless every rank has the same faces, batches, validation pairs and
+  /// model size.
+  void check_ranks_agree();
   double elapsed_seconds() const;
   void save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result);
   void load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result);
