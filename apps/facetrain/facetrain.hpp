@@ -128,8 +128,8 @@ double peak_rss_mb();
 
 /// --nproc N: runs this program (`args`, argv without --nproc) as N local ranks of a data-parallel
 /// run (RANK, WORLD_SIZE, ... set as torchrun does; a free port unless MASTER_PORT is set), passes
-/// Ctrl-C on to them and waits; stops the others a minute after one fails. Returns rank 0's exit
-/// code, or a failed rank's when rank 0 succeeded.
+/// Ctrl-C and SIGTERM on to them as Ctrl-C and waits; stops the others a minute after one fails.
+/// Returns rank 0's exit code, or a failed rank's when rank 0 succeeded.
 int launch_local_ranks(int nproc, const std::vector<std::string>& args);
 
 /// --owner-only: trains the owner's own model on top of --from and writes an owner bundle.
