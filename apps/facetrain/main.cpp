@@ -440,7 +440,7 @@ int main(int argc, char** argv) {
              ->check(CLI::Range(1, 64))
              ->capture_default_str();
          app.add_option("--accumulate", o.train.accumulate,
-                        "Batches per optimisation step and rank, their gradients summed (a step "
+                        "Batches per optimisation step and rank, their gradients averaged (a step "
                         "of ranks x accumulate x P x K photos)")
              ->check(CLI::Range(1, 1024))
              ->capture_default_str();

@@ -37,7 +37,7 @@ struct TrainConfig {
   double time_budget_minutes =
       0;               ///< > 0: the schedule spans this much time and training stops then
   BatchShape batch;    ///< P people x K photos per batch
-  int accumulate = 1;  ///< batches per step and rank, their gradients summed (accumulation)
+  int accumulate = 1;  ///< batches per step and rank, their gradients averaged (accumulation)
   double learning_rate = 2e-3;   ///< peak of the schedule (AdamW)
   double weight_decay = 5e-4;    ///< AdamW's decoupled weight decay
   double warmup = 0.03;          ///< fraction of the run spent warming up
