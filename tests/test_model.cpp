@@ -323,7 +323,50 @@ TEST(Trainer, ATinyModelLearnsASeparableTask) {
   EXPECT_FALSE(result.collapsed);
 }
 
-TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
+TEST(Trainer, AMovingAverageOfTheWeightsIsWhatTrainingKeeps) {
+  // One epoch of 4 steps with --ema: the net ends with the average of the weights after each
+  // step, the decay growing (1 + t) / (10 + t) up to the configured one.
+  const FaceSet faces = synthetic_faces();
+  const PoolSplit split{faces.pool, faces.pool};
+  torch::manual_seed(3);
+  SiameseNet net(tiny_config());
+  TrainConfig config = tiny_train();
+  config.epochs = 1;
+  config.learning_rate = 2e-2;  // steps large enough to tell the average from the last weights
+  config.ema = 0.3;
+  std::vector<torch::Tensor> average, last;
+  for (const auto& p : net->parameters()) average.push_back(p.detach().clone());
+  int steps = 0;
+  TrainHooks hooks;
+  hooks.on_batch = [&](int, std::size_t, std::size_t, double, double) {
+    ++steps;
+    const double decay = std::min(config.ema, (1.0 + steps) / (10.0 + steps));
+    last.clear();
+    for (const auto& p : net->parameters()) last.push_back(p.detach().clone());
+    for (std::size_t i = 0; i < last.size(); ++i)
+      average[i] = average[i] * decay + last[i] * (1 - decay);
+  };
+  Trainer trainer(net, faces, split, config);
+  trainer.fit(hooks);
+  ASSERT_EQ(steps, 4);
+  const auto kept = net->parameters();
+  double from_last = 0;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(kept[i], average[i], 1e-4, 1e-6)) << i;
+    from_last = std::max(from_last, (kept[i] - last[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(from_last, 1e-3);  // the average, not the last step's weights
+  EXPECT_THROW(Trainer(net, faces, split, [&] {
+                 auto bad = config;
+                 bad.ema = 1.0;
+                 return bad;
+               }()),
+               Error);
+}
+
+class TrainerResume : public ::testing::TestWithParam<double> {};
+
+TEST_P(TrainerResume, AfterAnInterruptionGivesTheSameModel) {
   TempDir dir;
   const FaceSet faces = synthetic_faces();
   const PoolSplit split{faces.pool, faces.pool};
@@ -337,6 +380,7 @@ TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
   TrainConfig config = tiny_train();
   config.epochs = 2;
   config.augment.enabled = true;
+  config.ema = GetParam();  // the weights' moving average is in the checkpoint too
   auto [straight, straight_result] = train(config, {});
 
   // Interrupt in the middle of epoch 2, then resume from the checkpoint (a fresh process would
@@ -364,6 +408,8 @@ TEST(Trainer, ResumeAfterAnInterruptionGivesTheSameModel) {
   for (std::size_t i = 0; i < a.size(); ++i)
     EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5)) << i;
 }
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutAMovingAverage, TrainerResume, ::testing::Values(0.0, 0.9));
 
 TEST(Trainer, TwoRanksTrainWhatOneProcessDoesWithTheSameGlobalBatch) {
   if (!have_gloo()) GTEST_SKIP() << "built without Gloo";

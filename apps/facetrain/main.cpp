@@ -482,6 +482,11 @@ int main(int argc, char** argv) {
                         "Label smoothing of the identity loss (0: one-hot targets)")
              ->check(CLI::Range(0.0, 0.5))
              ->capture_default_str();
+         app.add_option("--ema", o.train.ema,
+                        "Decay per step of a moving average of the weights that validation and "
+                        "the bundle use (0: the last weights; e.g. 0.998)")
+             ->check(CLI::Range(0.0, 0.9999))
+             ->capture_default_str();
          app.add_option("--pair-weight", o.train.pair_weight,
                         "Weight of the Siamese head's binary cross-entropy")
              ->capture_default_str();

@@ -39,6 +39,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"id_weight", c.id_weight},
        {"id_smoothing", c.id_smoothing},
        {"pair_weight", c.pair_weight},
+       {"ema", c.ema},
        {"val_pairs_per_family", c.val_pairs},
        {"patience", c.patience},
        {"seed", c.seed},
@@ -141,6 +142,8 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   if (config_.epochs < 1) throw usage_error("epochs must be >= 1");
   if (config_.accumulate < 1) throw usage_error("accumulate must be >= 1 batch per step");
   if (config_.time_budget_minutes < 0) throw usage_error("the time budget must be >= 0 minutes");
+  if (!(config_.ema >= 0 && config_.ema < 1))
+    throw usage_error("the weights' moving average needs a decay in [0, 1)");
   if (faces_.chips.size(1) != net_->config().input_size)
     throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) +
                       " px but the model expects " + std::to_string(net_->config().input_size));
@@ -172,6 +175,34 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
     check_ranks_agree();
     group_->broadcast(trained_tensors());  // every rank starts from rank 0's weights
   }
+  if (config_.ema > 0) average_ = snapshot(net_);
+}
+
+void Trainer::update_average() {
+  if (average_.empty()) return;
+  ++average_steps_;
+  // Early on a fixed decay would remember the random start: it grows towards the configured one
+  // (as TensorFlow's ExponentialMovingAverage with num_updates).
+  const double decay =
+      std::min(config_.ema, (1.0 + static_cast<double>(average_steps_)) /
+                                (10.0 + static_cast<double>(average_steps_)));
+  torch::NoGradGuard no_grad;
+  std::size_t i = 0;
+  for (const auto& p : net_->parameters()) average_.at(i++).lerp_(p, 1 - decay);
+  for (const auto& b : net_->buffers()) {
+    auto& a = average_.at(i++);
+    if (a.is_floating_point())
+      a.lerp_(b, 1 - decay);
+    else
+      a.copy_(b);  // BatchNorm's batch counter
+  }
+}
+
+std::vector<torch::Tensor> Trainer::judged_weights() {
+  if (average_.empty()) return snapshot(net_);
+  std::vector<torch::Tensor> out;
+  for (const auto& t : average_) out.push_back(t.clone());
+  return out;
 }
 
 void Trainer::check_ranks_agree() {
@@ -399,6 +430,7 @@ void Trainer::train_step(const std::vector<Batch>& batches, const std::vector<st
     group_->average(grads);
   }
   optimizer_->step();
+  update_average();
 }
 
 bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& hooks,
@@ -449,6 +481,12 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
   m.images_per_second = train_seconds > 0 ? static_cast<double>(progress.images - images_before) *
                                                 world_size_ / train_seconds
                                           : 0;
+  // Validation judges the moving average's weights with --ema; the net's own come back after.
+  std::vector<torch::Tensor> live;
+  if (!average_.empty()) {
+    live = snapshot(net_);
+    restore(net_, average_);
+  }
   if (world_size_ > 1) {  // one set of BatchNorm running statistics: the ranks' mean
     std::vector<torch::Tensor> stats;
     for (const auto& b : net_->buffers())
@@ -456,6 +494,10 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
     group_->average(stats);
   }
   if (rank_ == 0) evaluate(m);
+  if (!average_.empty()) {
+    average_ = snapshot(net_);
+    restore(net_, live);
+  }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m.minutes = elapsed_seconds() / 60;
   return true;
@@ -463,7 +505,7 @@ bool Trainer::run_epoch(int epoch, EpochProgress& progress, const TrainHooks& ho
 
 void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result) {
   if (config_.checkpoint.empty() || rank_ != 0) return;
-  torch::serialize::OutputArchive archive, model, optimizer, best, ids;
+  torch::serialize::OutputArchive archive, model, optimizer, best, ids, average;
   net_->save(model);
   if (id_head_) id_head_->save(ids);
   archive.write("identities", ids);
@@ -473,6 +515,8 @@ void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const Tr
   archive.write("model", model);
   archive.write("optimizer", optimizer);
   archive.write("best", best);
+  for (std::size_t i = 0; i < average_.size(); ++i) average.write(std::to_string(i), average_[i]);
+  archive.write("average", average);
   nlohmann::json state = {{"epoch", epoch},
                           {"next_step", progress.next_step},
                           {"world_size", world_size_},
@@ -486,6 +530,8 @@ void Trainer::save_checkpoint(int epoch, const EpochProgress& progress, const Tr
                           {"best_epoch", result.best_epoch},
                           {"history", result.history},
                           {"best_count", best_weights_.size()},
+                          {"average_count", average_.size()},
+                          {"average_steps", average_steps_},
                           {"config", config_}};
   archive.write("state", c10::IValue(state.dump()));
   create_folder(config_.checkpoint.parent_path(), "the checkpoint folder");
@@ -500,7 +546,7 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
     throw model_error((file.empty() ? std::string("(none)") : file.string()) +
                       ": no checkpoint to resume from");
   try {
-    torch::serialize::InputArchive archive, model, optimizer, best, ids;
+    torch::serialize::InputArchive archive, model, optimizer, best, ids, average;
     archive.load_from(file.string(), device_);
     c10::IValue state_value;
     archive.read("state", state_value);
@@ -532,6 +578,17 @@ void Trainer::load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& 
       torch::Tensor t;
       best.read(std::to_string(i), t);
       best_weights_.push_back(t);
+    }
+    if (!average_.empty()) {
+      // A checkpoint without an average (made without --ema) starts one from its weights.
+      average_ = snapshot(net_);
+      average_steps_ = 0;
+      if (state.value("average_count", std::size_t{0}) == average_.size()) {
+        archive.read("average", average);
+        for (std::size_t i = 0; i < average_.size(); ++i)
+          average.read(std::to_string(i), average_[i]);
+        average_steps_ = state.value("average_steps", 0L);
+      }
     }
     epoch = state.at("epoch").get<int>();
     progress.next_step = state.value("next_step", state.value("next_batch", std::size_t{0}));
@@ -588,7 +645,7 @@ TrainResult Trainer::fit(const TrainHooks& hooks) {
     if (rank_ == 0 && m.val_auc > best_auc - kAucTie) {
       best_auc = std::max(best_auc, m.val_auc);
       result.best_epoch = epoch;
-      best_weights_ = snapshot(net_);
+      best_weights_ = judged_weights();
     }
     collapsed_in_a_row = m.collapsed ? collapsed_in_a_row + 1 : 0;
     if (hooks.on_epoch) hooks.on_epoch(m);

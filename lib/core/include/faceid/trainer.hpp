@@ -45,6 +45,9 @@ struct TrainConfig {
   double id_weight = 1.0;        ///< weight of the identity loss in the sum
   double id_smoothing = 0.0;     ///< label smoothing of the identity loss's targets
   double pair_weight = 1.0;      ///< weight of the head's binary cross-entropy in the sum
+  /// > 0: decay per step of an exponential moving average of the weights (Polyak averaging);
+  /// validation, the best epoch and the result are then the average's. 0 = the last weights.
+  double ema = 0.0;
   std::size_t val_pairs = 1000;  ///< per family, fixed for the whole run
   int patience = 0;  ///< epochs without a better validation AUC before stopping; 0 = never
   std::uint64_t seed = 42;
@@ -168,6 +171,10 @@ class Trainer {
   /// Throws Error(Usage) unless every rank has the same faces, batches, validation pairs and
   /// model size.
   void check_ranks_agree();
+  /// Moves the weights' moving average (--ema) one step towards the net's weights.
+  void update_average();
+  /// The weights that validation judges: the moving average's with --ema, else the net's.
+  std::vector<torch::Tensor> judged_weights();
   double elapsed_seconds() const;
   void save_checkpoint(int epoch, const EpochProgress& progress, const TrainResult& result);
   void load_checkpoint(int& epoch, EpochProgress& progress, TrainResult& result);
@@ -188,6 +195,8 @@ class Trainer {
   std::chrono::steady_clock::time_point session_start_;
   std::vector<Pair> val_pairs_;
   std::vector<torch::Tensor> best_weights_;
+  std::vector<torch::Tensor> average_;  ///< --ema: the parameters' and buffers' moving average
+  long average_steps_ = 0;             ///< steps averaged so far
 };
 
 }  // namespace faceid
