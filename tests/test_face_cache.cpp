@@ -1,7 +1,11 @@
 #include "faceid/face_cache.hpp"
 
+#include <sstream>
 #include <thread>
 
+#include <torch/torch.h>
+
+#include "faceid/chip_store.hpp"
 #include "faceid/error.hpp"
 #include "test_support.hpp"
 
@@ -48,6 +52,87 @@ TEST(FaceCache, RoundTripsThroughAFile) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->status, FaceStatus::NoFace);
   EXPECT_EQ(b->message, "no face found");
+}
+
+TEST(FaceCache, OnDemandChipsAreReadFromTheFileAsItWasWhenLoaded) {
+  TempDir dir;
+  write_file(dir / "a.jpg", "aaaa");
+  write_file(dir / "b.jpg", "bbbb");
+  FaceCache cache(8, "fp");
+  cache.put(face_for(dir / "a.jpg", 7));
+  cache.put(face_for(dir / "b.jpg", 9));
+  cache.save(dir / "cache.bin");
+
+  const auto lazy = FaceCache::load(dir / "cache.bin", 8, "fp", ChipLoading::OnDemand);
+  const auto* a = lazy.find(file_key(dir / "a.jpg"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->chip.empty());
+  ASSERT_NE(a->chip_file, nullptr);
+  std::vector<std::uint8_t> bytes(8 * 8 * 3);
+  a->read_chip(bytes.data(), bytes.size());
+  EXPECT_EQ(bytes, std::vector<std::uint8_t>(8 * 8 * 3, 7));
+
+  // Another process saves a newer cache over it: the loaded one still reads its own chips.
+  FaceCache newer(8, "fp");
+  newer.put(face_for(dir / "b.jpg", 50));
+  newer.save(dir / "cache.bin");
+  lazy.find(file_key(dir / "b.jpg"))->read_chip(bytes.data(), bytes.size());
+  EXPECT_EQ(bytes, std::vector<std::uint8_t>(8 * 8 * 3, 9));
+
+  // Saving an on-demand cache copies its chips from the file into the new one.
+  lazy.save(dir / "copy.bin");
+  const auto copy = FaceCache::load(dir / "copy.bin", 8, "fp");
+  ASSERT_EQ(copy.size(), 2u);
+  EXPECT_EQ(copy.find(file_key(dir / "a.jpg"))->chip, std::vector<std::uint8_t>(8 * 8 * 3, 7));
+
+  // A truncated file is detected on demand too (its end marker is read).
+  auto whole = faceid::test::read_file(dir / "copy.bin");
+  write_file(dir / "cut.bin", whole.substr(0, whole.size() - 100));
+  EXPECT_EQ(FaceCache::load(dir / "cut.bin", 8, "fp", ChipLoading::OnDemand).size(), 0u);
+}
+
+TEST(FaceCache, TheWriterWritesExactlyTheAnnouncedEntries) {
+  TempDir dir;
+  write_file(dir / "a.jpg", "aaaa");
+  std::ostringstream out;
+  FaceCacheWriter writer(out, 8, "fp", 2);
+  writer.add(face_for(dir / "a.jpg", 1));
+  EXPECT_THROW(writer.finish(), Error);  // one of two
+  writer.add(face_for(dir / "a.jpg", 2));
+  EXPECT_THROW(writer.add(face_for(dir / "a.jpg", 3)), Error);
+  CachedFace no_chip = face_for(dir / "a.jpg", 1);
+  no_chip.chip.clear();
+  FaceCache cache(8, "fp");
+  EXPECT_THROW(cache.put(no_chip), Error);
+}
+
+TEST(ChipStore, GathersRowsFromMemoryAndFromCacheFiles) {
+  TempDir dir;
+  write_file(dir / "a.jpg", "aaaa");
+  write_file(dir / "b.jpg", "bbbb");
+  FaceCache cache(8, "fp");
+  cache.put(face_for(dir / "a.jpg", 7));
+  cache.save(dir / "cache.bin");
+  const auto lazy = FaceCache::load(dir / "cache.bin", 8, "fp", ChipLoading::OnDemand);
+  const CachedFace in_memory = face_for(dir / "b.jpg", 9);
+  const ChipStore store = ChipStore::of({lazy.find(file_key(dir / "a.jpg")), &in_memory}, 8);
+  EXPECT_EQ(store.count(), 2);
+  EXPECT_EQ(store.chip_size(), 8);
+  EXPECT_EQ(store.rows_on_disk(), 1);
+  const auto rows = store.gather(std::vector<int>{1, 0, 1});
+  ASSERT_EQ(rows.sizes(), (std::vector<std::int64_t>{3, 8, 8, 3}));
+  EXPECT_EQ(rows[0].min().item<int>(), 9);
+  EXPECT_EQ(rows[1].min().item<int>(), 7);
+  EXPECT_EQ(rows[1].max().item<int>(), 7);
+  EXPECT_EQ(rows[2].max().item<int>(), 9);
+  EXPECT_THROW(store.gather(std::vector<int>{2}), Error);
+  EXPECT_THROW(store.gather(std::vector<int>{-1}), Error);
+
+  const ChipStore memory(torch::arange(2 * 4 * 4 * 3).to(torch::kUInt8).view({2, 4, 4, 3}));
+  EXPECT_EQ(memory.rows_on_disk(), 0);
+  EXPECT_TRUE(torch::equal(memory.gather(std::vector<int>{1})[0], memory.all()[1]));
+  EXPECT_THROW(ChipStore(torch::zeros({2, 4, 4}, torch::kUInt8)), Error);
+  EXPECT_THROW(ChipStore(torch::zeros({2, 4, 4, 3}, torch::kFloat)), Error);
 }
 
 TEST(FaceCache, OtherSettingsOrACorruptFileGiveAnEmptyCache) {

@@ -356,11 +356,12 @@ TEST(Trainer, AMovingAverageOfTheWeightsIsWhatTrainingKeeps) {
     from_last = std::max(from_last, (kept[i] - last[i]).abs().max().item<double>());
   }
   EXPECT_GT(from_last, 1e-3);  // the average, not the last step's weights
-  EXPECT_THROW(Trainer(net, faces, split, [&] {
-                 auto bad = config;
-                 bad.ema = 1.0;
-                 return bad;
-               }()),
+  EXPECT_THROW(Trainer(net, faces, split,
+                       [&] {
+                         auto bad = config;
+                         bad.ema = 1.0;
+                         return bad;
+                       }()),
                Error);
 }
 

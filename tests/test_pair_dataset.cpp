@@ -96,7 +96,7 @@ TEST(PairDataset, FaceSetGathersCachedFacesAndLeavesOutExcludedPeople) {
       cache.put(face);
     }
   const auto set = make_face_set(people, cache, {}, nullptr, {"Bob"});
-  EXPECT_EQ(set.chips.sizes(), (std::vector<int64_t>{2, 4, 4, 3}));
+  EXPECT_EQ(set.chips.all().sizes(), (std::vector<int64_t>{2, 4, 4, 3}));
   ASSERT_EQ(set.pool.people.size(), 1u);
   EXPECT_EQ(set.pool.people[0].name, "Ann");
   EXPECT_EQ(set.excluded_people, 1u);

@@ -59,11 +59,12 @@ std::filesystem::path cache_dir(const PipelineOptions& o) {
 FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
                       const std::vector<std::filesystem::path>& files,
                       const std::filesystem::path& cache_dir, int threads, bool progress,
-                      CacheUpdate* stats) {
+                      CacheUpdate* stats, ChipLoading loading) {
   ProgressBar bar("faces " + source.filename().string(), progress);
   CacheUpdate update;
-  FaceCache cache = pipeline.cached_faces(source, files, cache_dir, threads, &update,
-                                          [&](std::size_t d, std::size_t t) { bar.update(d, t); });
+  FaceCache cache = pipeline.cached_faces(
+      source, files, cache_dir, threads, &update,
+      [&](std::size_t d, std::size_t t) { bar.update(d, t); }, loading);
   bar.finish();
   for (const auto& f : update.no_face_files) logger()->debug("no face: {}", f);
   for (const auto& f : update.unreadable_files) logger()->warn("unreadable: {}", f);

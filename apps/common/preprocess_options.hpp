@@ -41,7 +41,7 @@ std::filesystem::path cache_dir(const PipelineOptions& o);
 FaceCache cache_faces(const FacePipeline& pipeline, const std::filesystem::path& source,
                       const std::vector<std::filesystem::path>& files,
                       const std::filesystem::path& cache_dir, int threads, bool progress,
-                      CacheUpdate* stats = nullptr);
+                      CacheUpdate* stats = nullptr, ChipLoading loading = ChipLoading::InMemory);
 
 /// A detected face as JSON: box [x, y, w, h], score, landmarks [[x, y] x 5], landmarks_estimated.
 nlohmann::json face_json(const Face& face);

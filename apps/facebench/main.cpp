@@ -9,6 +9,8 @@
 //   verify faceverify's cost per face with 50 references: cached reference embeddings (one
 //          embedding + the head over 50) vs the seed's 50 full pair-forwards; with --image also
 //          detection per image and alignment per face
+//   synth  not a measurement: writes a folder-per-person set of --faces faces made from LFW's
+//          cached chips (--out DIR and its face cache), for memory measurements at scale
 
 #include <sys/resource.h>
 
@@ -21,6 +23,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_options.hpp"
+#include "faceid/atomic_file.hpp"
 #include "faceid/augment.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
@@ -35,8 +38,9 @@ namespace F = torch::nn::functional;
 namespace {
 
 struct Options {
-  std::string what = "train", arch = "koch", lfw, image;  // koch: the seed's benchmarks
-  int batch = 16, steps = 10, workers = 1, classes = 4069, size = 100;
+  std::string what = "train", arch = "koch", lfw, image, out;  // koch: the seed's benchmarks
+  int batch = 16, steps = 10, workers = 1, classes = 4069, size = 100, photos = 10;
+  std::int64_t faces = 200000;
   cli::PipelineOptions pipeline;
 };
 
@@ -149,6 +153,77 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
                              static_cast<double>(faces.size());
 }
 
+// synth: <out>/p<i>/<j>.jpg, --photos per person, are hard links to one LFW image; the face cache
+// of <out> holds, for each, an augmented copy of LFW face (i mod the faces of LFW) as if faceprep
+// had found it there. Written entry by entry: memory does not grow with --faces.
+void synthetic_set(const Options& o, const cli::CommonOptions& common, nlohmann::json& out) {
+  namespace fs = std::filesystem;
+  if (o.lfw.empty() || o.out.empty()) throw usage_error("synth needs --lfw DIR and --out DIR");
+  if (o.faces < 1 || o.photos < 1) throw usage_error("synth needs --faces and --photos >= 1");
+  std::error_code ec;
+  if (fs::exists(o.out, ec) && !fs::is_empty(o.out, ec))
+    throw usage_error("--out " + o.out + ": must be new or empty");
+  const auto t0 = std::chrono::steady_clock::now();
+  const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+  const auto people = scan_people(o.lfw);
+  std::vector<fs::path> files;
+  for (const auto& p : people) files.insert(files.end(), p.images.begin(), p.images.end());
+  const auto cache_dir = cli::cache_dir(o.pipeline);
+  const FaceCache lfw =
+      cli::cache_faces(pipeline, o.lfw, files, cache_dir, cli::resolve_threads(common.threads),
+                       !common.quiet, nullptr, ChipLoading::OnDemand);
+  const FaceSet source = make_face_set(people, lfw, {}, nullptr, {});
+  if (source.chips.count() == 0) throw input_error(o.lfw + ": no face in its cache");
+  const std::int64_t n_people = (o.faces + o.photos - 1) / o.photos;
+  const auto name = [&](std::int64_t person, std::int64_t photo) {
+    return fs::path(o.out) / ("p" + std::to_string(person)) / (std::to_string(photo) + ".jpg");
+  };
+  for (std::int64_t i = 0; i < n_people; ++i) {
+    create_folder(name(i, 0).parent_path(), "--out");
+    for (std::int64_t j = 0; j < std::min<std::int64_t>(o.photos, o.faces - i * o.photos); ++j)
+      fs::create_hard_link(files.front(), name(i, j));
+  }
+  const std::string fingerprint = pipeline.config().fingerprint();
+  const int size = source.chips.chip_size();
+  const fs::path cache_file = cache_file_for(cache_dir, o.out, fingerprint);
+  write_file_atomically(cache_file, "the face cache", [&](std::ostream& stream) {
+    FaceCacheWriter writer(stream, size, fingerprint, static_cast<std::uint64_t>(o.faces));
+    for (std::int64_t i = 0; i < n_people; ++i) {
+      const std::int64_t k = std::min<std::int64_t>(o.photos, o.faces - i * o.photos);
+      const std::vector<std::int64_t> rows(static_cast<std::size_t>(k), i % source.chips.count());
+      std::vector<std::uint64_t> seeds;
+      for (std::int64_t j = 0; j < k; ++j)
+        seeds.push_back(mix_seed(common.seed, static_cast<std::uint64_t>(i * o.photos + j)));
+      const auto chips =
+          augment_batch(
+              source.chips.gather(rows).permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0),
+              AugmentConfig{}, seeds)
+              .mul(255.0)
+              .round()
+              .to(torch::kUInt8)
+              .permute({0, 2, 3, 1})
+              .contiguous();
+      for (std::int64_t j = 0; j < k; ++j) {
+        CachedFace face;
+        face.key = file_key(name(i, j));
+        face.status = FaceStatus::Face;
+        face.faces_found = 1;
+        face.score = 1;
+        face.detector = "synthetic";
+        const auto* bytes = chips[j].data_ptr<std::uint8_t>();
+        face.chip.assign(bytes, bytes + chips[j].numel());
+        writer.add(face);
+      }
+    }
+    writer.finish();
+  });
+  out["faces"] = o.faces;
+  out["people"] = n_people;
+  out["cache_file"] = cache_file.string();
+  out["cache_bytes"] = fs::file_size(cache_file);
+  out["seconds"] = seconds_since(t0);
+}
+
 int run(const Options& o, const cli::CommonOptions& common) {
   torch::manual_seed(0);
   nlohmann::json out = {
@@ -202,7 +277,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
     const auto pairs = sample_pairs(
         faces.pool, {0, static_cast<std::size_t>(o.batch * (o.steps + 1))}, common.seed);
     auto loader = torch::data::make_data_loader(
-        PairDataset(faces.chips, pairs, AugmentConfig{}, common.seed)
+        PairDataset(faces.chips.all(), pairs, AugmentConfig{}, common.seed)
             .map(torch::data::transforms::Stack<>()),
         torch::data::samplers::SequentialSampler(pairs.size()),
         torch::data::DataLoaderOptions(o.batch).workers(o.workers).enforce_ordering(true));
@@ -219,6 +294,8 @@ int run(const Options& o, const cli::CommonOptions& common) {
     recipe_step(config, o, out);
   } else if (o.what == "verify") {
     verify_latency(config, o, out);
+  } else if (o.what == "synth") {
+    synthetic_set(o, common, out);
   } else {
     SiameseNet net(config);
     net->eval();
@@ -244,8 +321,8 @@ int main(int argc, char** argv) {
       argc, argv,
       {"facebench", "One throughput measurement as a JSON line (see scripts/bench.sh).",
        [&](CLI::App& app, cli::CommonOptions&) {
-         app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed or verify")
-             ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify"}))
+         app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed, verify or synth")
+             ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify", "synth"}))
              ->capture_default_str();
          app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")
              ->capture_default_str();
@@ -256,6 +333,11 @@ int main(int argc, char** argv) {
          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
          app.add_option("--lfw", o.lfw, "LFW root (e2e)");
          app.add_option("--image", o.image, "Picture for detection and alignment times (verify)");
+         app.add_option("--out", o.out, "Folder of the synthetic face set (synth; new or empty)");
+         app.add_option("--faces", o.faces, "Faces of the synthetic set (synth)")
+             ->capture_default_str();
+         app.add_option("--photos", o.photos, "Photos per person of the synthetic set (synth)")
+             ->capture_default_str();
          cli::add_pipeline_options(app, o.pipeline);
        },
        [&](const cli::CommonOptions& common) { return run(o, common); }});

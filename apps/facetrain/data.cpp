@@ -92,10 +92,10 @@ std::vector<Session> owner_sessions(const std::vector<std::string>& dirs) {
 std::vector<OwnerPhoto> owner_photos(const FaceSet& faces,
                                      const std::map<std::string, int>& session_of) {
   std::vector<OwnerPhoto> photos;
-  const int s = static_cast<int>(faces.chips.size(1));
+  const int s = faces.chips.chip_size();
   for (const int id : faces.pool.owner) {
     const std::string& source = faces.sources.at(static_cast<std::size_t>(id));
-    const auto row = faces.chips[id].contiguous();
+    const auto row = faces.chips.gather(std::vector<int>{id});
     const std::vector<std::uint8_t> rgb(row.data_ptr<std::uint8_t>(),
                                         row.data_ptr<std::uint8_t>() + row.numel());
     photos.push_back({id, session_of.at(source), file_content_hash(source), chip_dhash(rgb, s)});
@@ -173,8 +173,9 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   for (const auto& p : people) lfw_files.insert(lfw_files.end(), p.images.begin(), p.images.end());
   auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
     CacheUpdate stats;
+    // Training reads each batch's chips from the cache files (memory does not grow with them).
     FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads,
-                                       !common.quiet, &stats);
+                                       !common.quiet, &stats, ChipLoading::OnDemand);
     logger()->info(
         "{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)",
         source, stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits,
@@ -199,7 +200,8 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   }
   if (!o.negatives.empty() && negatives.empty())
     throw input_error(fmt::format("--negatives {}: no photos", fmt::join(o.negatives, " ")));
-  // The caches are only needed to gather the chips: let them go before training (~400 MB for LFW).
+  // The caches are only needed to gather the faces: let them go before training (the chips stay in
+  // their files, open).
   d.faces = [&] {
     // Every folder's cache, gathered into one for the strangers and one for the owner.
     auto gather = [&](FaceCache& into, const std::string& source,

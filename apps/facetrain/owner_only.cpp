@@ -90,14 +90,12 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   config.augment.enabled = !o.no_augment;
   OwnerTrainReport trained;
   SiameseNet& net = base.net;
-  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner, train_strangers,
-                                     config, &trained);
+  OwnerHead head = train_owner_model(net, data.faces.chips.all(), split.train.owner,
+                                     train_strangers, config, &trained);
 
   // 3. The threshold on P(owner) for --target-far, on held-out faces.
   auto probabilities = [&](const std::vector<int>& ids) {
-    std::vector<std::int64_t> rows(ids.begin(), ids.end());
-    return to_vector(owner_probabilities(
-        net, head, data.faces.chips.index_select(0, torch::tensor(rows, torch::kLong))));
+    return to_vector(owner_probabilities(net, head, data.faces.chips.gather(ids)));
   };
   const std::vector<float> p_owner = probabilities(split.val.owner),
                            p_strangers = probabilities(held_strangers);

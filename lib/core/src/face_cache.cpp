@@ -1,5 +1,9 @@
 #include "faceid/face_cache.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -41,14 +45,57 @@ FileKey file_key(const fs::path& file) {
           std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count())};
 }
 
+ChipFile::ChipFile(const fs::path& file) : path_(file.string()) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw input_error(path_ + ": " + std::strerror(errno));
+}
+
+ChipFile::~ChipFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ChipFile::read(std::uint64_t offset, std::uint8_t* out, std::size_t bytes) const {
+  std::size_t done = 0;
+  while (done < bytes) {
+    const ssize_t n = ::pread(fd_, out + done, bytes - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw input_error(path_ + ": cannot read a chip at byte " + std::to_string(offset) + ": " +
+                        (n < 0 ? std::strerror(errno) : "the file ends before it"));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void CachedFace::read_chip(std::uint8_t* out, std::size_t bytes) const {
+  if (chip.size() == bytes) {
+    std::memcpy(out, chip.data(), bytes);
+  } else if (chip_file) {
+    chip_file->read(chip_offset, out, bytes);
+  } else {
+    throw internal_error("face cache: " + key.path + " has no chip of " + std::to_string(bytes) +
+                         " bytes");
+  }
+}
+
 FaceCache::FaceCache(int chip_size, std::string fingerprint)
     : chip_size_(chip_size), fingerprint_(std::move(fingerprint)) {}
 
-FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string& fingerprint) {
+FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string& fingerprint,
+                          ChipLoading loading) {
   FaceCache cache(chip_size, fingerprint);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return cache;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return cache;
+  std::shared_ptr<const ChipFile> chip_file;
+  std::ifstream in;
   try {
+    if (loading == ChipLoading::OnDemand) {
+      // The entries are read through the very file the chips will be read from later.
+      chip_file = std::make_shared<const ChipFile>(file);
+      in.open("/proc/self/fd/" + std::to_string(chip_file->descriptor()), std::ios::binary);
+    } else {
+      in.open(file, std::ios::binary);
+    }
+    if (!in) throw std::runtime_error("cannot open it");
     Reader r{in};
     r.marker(kMagic, "not a faceid face cache");
     if (r.pod<std::uint32_t>() != kVersion) throw std::runtime_error("other format version");
@@ -69,7 +116,11 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
       f.score = r.pod<float>();
       f.detector = r.str();
       f.message = r.str();
-      if (f.status == FaceStatus::Face) {
+      if (f.status == FaceStatus::Face && chip_file) {
+        f.chip_file = chip_file;
+        f.chip_offset = static_cast<std::uint64_t>(in.tellg());
+        in.seekg(static_cast<std::streamoff>(chip_bytes), std::ios::cur);
+      } else if (f.status == FaceStatus::Face) {
         f.chip.resize(chip_bytes);
         r.bytes(reinterpret_cast<char*>(f.chip.data()), chip_bytes);
       }
@@ -87,26 +138,49 @@ FaceCache FaceCache::load(const fs::path& file, int chip_size, const std::string
 void FaceCache::save(const fs::path& file) const {
   create_folder(file.parent_path(), "the cache folder");
   write_file_atomically(file, "the face cache", [&](std::ostream& out) {
-    out.write(kMagic, 4);
-    put_pod(out, kVersion);
-    put_pod(out, static_cast<std::uint32_t>(chip_size_));
-    put_str(out, fingerprint_);
-    put_pod(out, static_cast<std::uint64_t>(entries_.size()));
-    for (const auto& [path, f] : entries_) {
-      put_str(out, f.key.path);
-      put_pod(out, f.key.size);
-      put_pod(out, f.key.mtime_ns);
-      put_pod(out, static_cast<std::uint8_t>(f.status));
-      put_pod(out, f.faces_found);
-      put_pod(out, f.score);
-      put_str(out, f.detector);
-      put_str(out, f.message);
-      if (f.status == FaceStatus::Face)
-        out.write(reinterpret_cast<const char*>(f.chip.data()),
-                  static_cast<std::streamsize>(f.chip.size()));
-    }
-    out.write(kEnd, 4);
+    FaceCacheWriter writer(out, chip_size_, fingerprint_, entries_.size());
+    for (const auto& entry : entries_) writer.add(entry.second);
+    writer.finish();
   });
+}
+
+FaceCacheWriter::FaceCacheWriter(std::ostream& out, int chip_size, const std::string& fingerprint,
+                                 std::uint64_t count)
+    : out_(out),
+      chip_bytes_(static_cast<std::size_t>(chip_size) * chip_size * 3),
+      count_(count),
+      buffer_(chip_bytes_) {
+  out_.write(kMagic, 4);
+  put_pod(out_, kVersion);
+  put_pod(out_, static_cast<std::uint32_t>(chip_size));
+  put_str(out_, fingerprint);
+  put_pod(out_, count_);
+}
+
+void FaceCacheWriter::add(const CachedFace& f) {
+  if (++added_ > count_)
+    throw internal_error("face cache: more entries than the " + std::to_string(count_) +
+                         " announced");
+  put_str(out_, f.key.path);
+  put_pod(out_, f.key.size);
+  put_pod(out_, f.key.mtime_ns);
+  put_pod(out_, static_cast<std::uint8_t>(f.status));
+  put_pod(out_, f.faces_found);
+  put_pod(out_, f.score);
+  put_str(out_, f.detector);
+  put_str(out_, f.message);
+  if (f.status == FaceStatus::Face) {
+    f.read_chip(buffer_.data(), chip_bytes_);
+    out_.write(reinterpret_cast<const char*>(buffer_.data()),
+               static_cast<std::streamsize>(chip_bytes_));
+  }
+}
+
+void FaceCacheWriter::finish() {
+  if (added_ != count_)
+    throw internal_error("face cache: " + std::to_string(added_) + " entries written, " +
+                         std::to_string(count_) + " announced");
+  out_.write(kEnd, 4);
 }
 
 const CachedFace* FaceCache::find(const FileKey& key) const {
@@ -117,10 +191,13 @@ const CachedFace* FaceCache::find(const FileKey& key) const {
 
 void FaceCache::put(CachedFace face) {
   const std::size_t chip_bytes = static_cast<std::size_t>(chip_size_) * chip_size_ * 3;
-  if (face.status == FaceStatus::Face && face.chip.size() != chip_bytes)
+  if (face.status == FaceStatus::Face && face.chip.size() != chip_bytes && !face.chip_file)
     throw internal_error("face cache: chip of " + std::to_string(face.chip.size()) +
                          " bytes, expected " + std::to_string(chip_bytes));
-  if (face.status != FaceStatus::Face) face.chip.clear();
+  if (face.status != FaceStatus::Face) {
+    face.chip.clear();
+    face.chip_file.reset();
+  }
   std::string path = face.key.path;
   entries_[std::move(path)] = std::move(face);
 }

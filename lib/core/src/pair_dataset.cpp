@@ -58,12 +58,7 @@ FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people
     }
     if (!identity.chips.empty()) set.pool.people.push_back(std::move(identity));
   }
-  const int s = people_cache.chip_size();
-  set.chips = torch::empty({static_cast<long>(rows.size()), s, s, 3}, torch::kUInt8);
-  const std::size_t bytes = static_cast<std::size_t>(s) * s * 3;
-  auto* dst = set.chips.data_ptr<std::uint8_t>();
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    std::memcpy(dst + i * bytes, rows[i]->chip.data(), bytes);
+  set.chips = ChipStore::of(rows, people_cache.chip_size());
   return set;
 }
 

@@ -144,8 +144,8 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   if (config_.time_budget_minutes < 0) throw usage_error("the time budget must be >= 0 minutes");
   if (!(config_.ema >= 0 && config_.ema < 1))
     throw usage_error("the weights' moving average needs a decay in [0, 1)");
-  if (faces_.chips.size(1) != net_->config().input_size)
-    throw usage_error("chips of " + std::to_string(faces_.chips.size(1)) +
+  if (faces_.chips.chip_size() != net_->config().input_size)
+    throw usage_error("chips of " + std::to_string(faces_.chips.chip_size()) +
                       " px but the model expects " + std::to_string(net_->config().input_size));
   auto classes = training_classes(split_.train);
   const int n_classes = static_cast<int>(classes.size());
@@ -183,9 +183,8 @@ void Trainer::update_average() {
   ++average_steps_;
   // Early on a fixed decay would remember the random start: it grows towards the configured one
   // (as TensorFlow's ExponentialMovingAverage with num_updates).
-  const double decay =
-      std::min(config_.ema, (1.0 + static_cast<double>(average_steps_)) /
-                                (10.0 + static_cast<double>(average_steps_)));
+  const double decay = std::min(config_.ema, (1.0 + static_cast<double>(average_steps_)) /
+                                                 (10.0 + static_cast<double>(average_steps_)));
   torch::NoGradGuard no_grad;
   std::size_t i = 0;
   for (const auto& p : net_->parameters()) average_.at(i++).lerp_(p, 1 - decay);
@@ -211,7 +210,7 @@ void Trainer::check_ranks_agree() {
   std::size_t tensors = 0;
   for (const auto& t : trained_tensors()) tensors += static_cast<std::size_t>(t.numel());
   const std::vector<double> mine = {
-      static_cast<double>(faces_.chips.size(0)), static_cast<double>(sampler_->batches_per_epoch()),
+      static_cast<double>(faces_.chips.count()), static_cast<double>(sampler_->batches_per_epoch()),
       static_cast<double>(val_pairs_.size()), static_cast<double>(tensors)};
   std::vector<double> both = mine;
   for (const double v : mine) both.push_back(-v);
@@ -264,8 +263,17 @@ double Trainer::elapsed_seconds() const {
 }
 
 torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
-  std::vector<std::int64_t> rows(ids.begin(), ids.end());
-  return faceid::embed_chips(net_, faces_.chips.index_select(0, torch::tensor(rows)), device_);
+  // A chunk of chips at a time: the held-out faces of a large set need not fit in memory.
+  constexpr std::size_t kChunk = 1024;
+  if (ids.size() <= kChunk) return faceid::embed_chips(net_, faces_.chips.gather(ids), device_);
+  std::vector<torch::Tensor> parts;
+  for (std::size_t i = 0; i < ids.size(); i += kChunk) {
+    const std::vector<int> chunk(
+        ids.begin() + static_cast<std::ptrdiff_t>(i),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kChunk)));
+    parts.push_back(faceid::embed_chips(net_, faces_.chips.gather(chunk), device_));
+  }
+  return torch::cat(parts);
 }
 
 Trainer::ValidationSet Trainer::embed_validation() {
@@ -385,10 +393,8 @@ void Trainer::train_step(const std::vector<Batch>& batches, const std::vector<st
     const std::vector<std::int64_t> rows(batch.chips.begin(), batch.chips.end());
     std::vector<std::uint64_t> seeds;
     for (std::size_t i = 0; i < rows.size(); ++i) seeds.push_back(mix_seed(seed, i));
-    const auto images = faces_.chips.index_select(0, torch::tensor(rows))
-                            .permute({0, 3, 1, 2})
-                            .to(torch::kFloat)
-                            .div_(255.0);
+    const auto images =
+        faces_.chips.gather(rows).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
     const auto x = augment_batch(images, config_.augment, seeds).to(device_);
     const auto labels =
         torch::tensor(std::vector<std::int64_t>(batch.labels.begin(), batch.labels.end()))

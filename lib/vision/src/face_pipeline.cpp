@@ -157,9 +157,9 @@ CacheUpdate FacePipeline::update(FaceCache& cache, const std::vector<fs::path>& 
 
 FaceCache FacePipeline::cached_faces(const fs::path& source, const std::vector<fs::path>& files,
                                      const fs::path& cache_dir, int threads, CacheUpdate* stats,
-                                     const Progress& progress) const {
+                                     const Progress& progress, ChipLoading loading) const {
   const fs::path file = cache_file_for(cache_dir, source, config_.fingerprint());
-  FaceCache cache = FaceCache::load(file, config_.chip_size, config_.fingerprint());
+  FaceCache cache = FaceCache::load(file, config_.chip_size, config_.fingerprint(), loading);
   CacheUpdate update_stats = update(cache, files, threads, progress);
   if (update_stats.computed > 0 || cache.drop_missing() > 0) {
     // Another process may have saved this cache since it was loaded (two faceprep runs, faceeval
@@ -167,12 +167,15 @@ FaceCache FacePipeline::cached_faces(const fs::path& source, const std::vector<f
     // and the lock makes the reload-and-save of concurrent processes take turns.
     create_folder(cache_dir, "the cache folder");
     const FolderLock lock(cache_dir);
-    FaceCache saved = FaceCache::load(file, config_.chip_size, config_.fingerprint());
+    FaceCache saved = FaceCache::load(file, config_.chip_size, config_.fingerprint(), loading);
     for (const auto& f : files)
       if (const CachedFace* face = cache.find(file_key(f))) saved.put(*face);
     saved.drop_missing();
     saved.save(file);
-    cache = std::move(saved);
+    // On demand: the new chips too are read from the file from now on (still under the lock).
+    cache = loading == ChipLoading::OnDemand
+                ? FaceCache::load(file, config_.chip_size, config_.fingerprint(), loading)
+                : std::move(saved);
   }
   if (stats) *stats = std::move(update_stats);
   return cache;

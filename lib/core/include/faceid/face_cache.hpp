@@ -9,9 +9,15 @@
 // entry = str path, u64 size, i64 mtime_ns, u8 status, u32 faces_found, f32 score,
 //         str detector, str message, chip_size*chip_size*3 bytes (status Face only).
 // str = u32 length + bytes.
+//
+// A cache loaded with ChipLoading::OnDemand keeps each chip's place in the file instead of its
+// bytes (the file stays open, so that a newer cache renamed over it changes nothing): memory
+// then grows with the number of faces by their paths only, not by their pixels.
 
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +43,28 @@ enum class FaceStatus : std::uint8_t {
   Unreadable = 2,  ///< could not be decoded (message says why)
 };
 
+/// A face cache file held open to read chips from (ChipLoading::OnDemand).
+class ChipFile {
+ public:
+  /// Throws Error(Input) when the file cannot be opened.
+  explicit ChipFile(const std::filesystem::path& file);
+  ~ChipFile();
+  ChipFile(const ChipFile&) = delete;
+  ChipFile& operator=(const ChipFile&) = delete;
+  /// Reads `bytes` at `offset`. Throws Error(Input) when the file ends before.
+  void read(std::uint64_t offset, std::uint8_t* out, std::size_t bytes) const;
+  int descriptor() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+enum class ChipLoading {
+  InMemory,  ///< every chip's bytes are read into memory
+  OnDemand,  ///< chips stay in the file, read when needed (CachedFace::read_chip)
+};
+
 /// One source image's outcome.
 struct CachedFace {
   FileKey key;
@@ -46,6 +74,12 @@ struct CachedFace {
   std::string detector;            ///< "yunet" or "haar"
   std::string message;             ///< why Unreadable / NoFace
   std::vector<std::uint8_t> chip;  ///< chip_size x chip_size x 3, RGB, row-major (status Face)
+  /// Status Face with an empty `chip`: the chip is in this file, at `chip_offset`.
+  std::shared_ptr<const ChipFile> chip_file;
+  std::uint64_t chip_offset = 0;
+
+  /// Copies the chip (`bytes` = chip_size^2 x 3) to `out`, from memory or from its file.
+  void read_chip(std::uint8_t* out, std::size_t bytes) const;
 };
 
 class FaceCache {
@@ -55,7 +89,8 @@ class FaceCache {
   /// Loads `file` if it exists and was written with the same chip size and fingerprint;
   /// otherwise (absent, other settings, truncated, corrupt) returns an empty cache and logs why.
   static FaceCache load(const std::filesystem::path& file, int chip_size,
-                        const std::string& fingerprint);
+                        const std::string& fingerprint,
+                        ChipLoading loading = ChipLoading::InMemory);
 
   /// Writes atomically (temporary file + rename). Throws Error(Input) when the folder is not
   /// writable.
@@ -64,7 +99,8 @@ class FaceCache {
   /// The entry for this exact file identity, or nullptr (unknown file, or it changed since).
   const CachedFace* find(const FileKey& key) const;
 
-  /// Adds or replaces the entry for `face.key.path`. Throws Error(Internal) on a wrong chip size.
+  /// Adds or replaces the entry for `face.key.path`. Throws Error(Internal) on a wrong chip size
+  /// (a face needs its chip in memory or in a file).
   void put(CachedFace face);
 
   /// Drops entries whose file no longer exists; returns how many.
@@ -81,6 +117,24 @@ class FaceCache {
   int chip_size_;
   std::string fingerprint_;
   std::unordered_map<std::string, CachedFace> entries_;
+};
+
+/// Writes a face cache entry by entry, for sets too big to hold in memory: the header with the
+/// number of entries first, then each entry, then finish().
+class FaceCacheWriter {
+ public:
+  FaceCacheWriter(std::ostream& out, int chip_size, const std::string& fingerprint,
+                  std::uint64_t count);
+  /// Throws Error(Internal) on a wrong chip size or more entries than announced.
+  void add(const CachedFace& face);
+  /// Throws Error(Internal) unless exactly the announced number of entries was added.
+  void finish();
+
+ private:
+  std::ostream& out_;
+  std::size_t chip_bytes_;
+  std::uint64_t count_, added_ = 0;
+  std::vector<std::uint8_t> buffer_;
 };
 
 /// Where caches live: $FACEID_CACHE, else $XDG_CACHE_HOME/faceid, else ~/.cache/faceid.

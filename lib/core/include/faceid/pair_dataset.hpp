@@ -6,7 +6,7 @@
 //   PoolSplit split = split_pool(faces.pool, 0.1, seed);
 //   auto pairs = sample_pairs(split.train, {4000, 16000}, mix_seed(seed, epoch));
 //   auto loader = torch::data::make_data_loader(
-//       PairDataset(faces.chips, pairs, augment_config,
+//       PairDataset(faces.chips.all(), pairs, augment_config,
 //       seed).map(torch::data::transforms::Stack<>()),
 //       torch::data::DataLoaderOptions(batch).workers(2));
 //   // batch.data: float [B, 2, 3, S, S] in [0, 1]; batch.target: float [B] (1 = same person)
@@ -21,6 +21,7 @@
 #include <torch/data/example.h>
 #include <torch/types.h>
 
+#include "faceid/chip_store.hpp"
 #include "faceid/config.hpp"
 #include "faceid/face_cache.hpp"
 #include "faceid/pairs.hpp"
@@ -30,7 +31,7 @@ namespace faceid {
 
 /// The faces available for training or evaluation.
 struct FaceSet {
-  torch::Tensor chips;               ///< uint8 [N, S, S, 3], RGB
+  ChipStore chips;                   ///< N rows of uint8 [S, S, 3], RGB
   std::vector<std::string> sources;  ///< the source file of each chip row
   PairPool pool;                     ///< ids are rows of `chips`
   std::size_t missing = 0;           ///< images not in the cache or without a face (left out)
@@ -40,7 +41,8 @@ struct FaceSet {
 /// Gathers the cached faces of `people` (strangers) and of `owner` photos. Images that are not
 /// in their cache, or have no face, are counted in `missing` and left out; people named in
 /// `exclude`, and people left with no face, are left out. `owner_cache` may be null when there
-/// are no owner photos.
+/// are no owner photos. Chips of caches loaded with ChipLoading::OnDemand stay in their files
+/// (the caches' files stay open as long as the set lives).
 FaceSet make_face_set(const std::vector<Person>& people, const FaceCache& people_cache,
                       const std::vector<std::filesystem::path>& owner, const FaceCache* owner_cache,
                       const std::set<std::string>& exclude);

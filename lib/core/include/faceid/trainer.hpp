@@ -38,13 +38,13 @@ struct TrainConfig {
       0;               ///< > 0: the schedule spans this much time and training stops then
   BatchShape batch;    ///< P people x K photos per batch
   int accumulate = 1;  ///< batches per step and rank, their gradients averaged (accumulation)
-  double learning_rate = 2e-3;   ///< peak of the schedule (AdamW)
-  double weight_decay = 5e-4;    ///< AdamW's decoupled weight decay
-  double warmup = 0.03;          ///< fraction of the run spent warming up
-  MarginConfig id_loss;          ///< identity-margin loss; kind "none" = pair loss only
-  double id_weight = 1.0;        ///< weight of the identity loss in the sum
-  double id_smoothing = 0.0;     ///< label smoothing of the identity loss's targets
-  double pair_weight = 1.0;      ///< weight of the head's binary cross-entropy in the sum
+  double learning_rate = 2e-3;  ///< peak of the schedule (AdamW)
+  double weight_decay = 5e-4;   ///< AdamW's decoupled weight decay
+  double warmup = 0.03;         ///< fraction of the run spent warming up
+  MarginConfig id_loss;         ///< identity-margin loss; kind "none" = pair loss only
+  double id_weight = 1.0;       ///< weight of the identity loss in the sum
+  double id_smoothing = 0.0;    ///< label smoothing of the identity loss's targets
+  double pair_weight = 1.0;     ///< weight of the head's binary cross-entropy in the sum
   /// > 0: decay per step of an exponential moving average of the weights (Polyak averaging);
   /// validation, the best epoch and the result are then the average's. 0 = the last weights.
   double ema = 0.0;
@@ -196,7 +196,7 @@ class Trainer {
   std::vector<Pair> val_pairs_;
   std::vector<torch::Tensor> best_weights_;
   std::vector<torch::Tensor> average_;  ///< --ema: the parameters' and buffers' moving average
-  long average_steps_ = 0;             ///< steps averaged so far
+  long average_steps_ = 0;              ///< steps averaged so far
 };
 
 }  // namespace faceid

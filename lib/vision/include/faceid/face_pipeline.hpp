@@ -63,11 +63,12 @@ class FacePipeline {
 
   /// Loads the cache of `source` from `cache_dir`, updates it for `files` (other cached files of
   /// the source are kept; entries of deleted files are dropped), saves it when anything changed,
-  /// and returns it.
+  /// and returns it. With ChipLoading::OnDemand its chips stay in the saved file.
   FaceCache cached_faces(const std::filesystem::path& source,
                          const std::vector<std::filesystem::path>& files,
                          const std::filesystem::path& cache_dir, int threads,
-                         CacheUpdate* stats = nullptr, const Progress& progress = {}) const;
+                         CacheUpdate* stats = nullptr, const Progress& progress = {},
+                         ChipLoading loading = ChipLoading::InMemory) const;
 
  private:
   PreprocessConfig config_;
