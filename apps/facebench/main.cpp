@@ -153,7 +153,7 @@ void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json&
                              static_cast<double>(faces.size());
 }
 
-// synth: <out>/p<i>/<j>.jpg, --photos per person, are hard links to one LFW image; the face cache
+// synth: <out>/p<i>/<j>.jpg, --photos per person, are copies of one LFW image; the face cache
 // of <out> holds, for each, an augmented copy of LFW face (i mod the faces of LFW) as if faceprep
 // had found it there. Written entry by entry: memory does not grow with --faces.
 void synthetic_set(const Options& o, const cli::CommonOptions& common, nlohmann::json& out) {
@@ -180,8 +180,9 @@ void synthetic_set(const Options& o, const cli::CommonOptions& common, nlohmann:
   };
   for (std::int64_t i = 0; i < n_people; ++i) {
     create_folder(name(i, 0).parent_path(), "--out");
-    for (std::int64_t j = 0; j < std::min<std::int64_t>(o.photos, o.faces - i * o.photos); ++j)
-      fs::create_hard_link(files.front(), name(i, j));
+    fs::copy_file(files.front(), name(i, 0));  // (a file has at most ~65,000 links)
+    for (std::int64_t j = 1; j < std::min<std::int64_t>(o.photos, o.faces - i * o.photos); ++j)
+      fs::create_hard_link(name(i, 0), name(i, j));
   }
   const std::string fingerprint = pipeline.config().fingerprint();
   const int size = source.chips.chip_size();
