@@ -91,6 +91,22 @@ TEST(FaceCache, OnDemandChipsAreReadFromTheFileAsItWasWhenLoaded) {
   EXPECT_EQ(FaceCache::load(dir / "cut.bin", 8, "fp", ChipLoading::OnDemand).size(), 0u);
 }
 
+TEST(FaceCache, MergeMovesTheOtherCachesEntriesIn) {
+  TempDir dir;
+  write_file(dir / "a.jpg", "aaaa");
+  write_file(dir / "b.jpg", "bbbb");
+  FaceCache into(8, "fp"), other(8, "fp");
+  into.put(face_for(dir / "a.jpg", 1));
+  other.put(face_for(dir / "a.jpg", 2));  // the same path: replaces
+  other.put(face_for(dir / "b.jpg", 3));
+  into.merge(std::move(other));
+  ASSERT_EQ(into.size(), 2u);
+  EXPECT_EQ(into.find(file_key(dir / "a.jpg"))->chip, std::vector<std::uint8_t>(8 * 8 * 3, 2));
+  EXPECT_EQ(into.find(file_key(dir / "b.jpg"))->chip, std::vector<std::uint8_t>(8 * 8 * 3, 3));
+  FaceCache wrong(16, "fp");
+  EXPECT_THROW(into.merge(std::move(wrong)), Error);
+}
+
 TEST(FaceCache, TheWriterWritesExactlyTheAnnouncedEntries) {
   TempDir dir;
   write_file(dir / "a.jpg", "aaaa");

@@ -203,12 +203,11 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   // The caches are only needed to gather the faces: let them go before training (the chips stay in
   // their files, open).
   d.faces = [&] {
-    // Every folder's cache, gathered into one for the strangers and one for the owner.
+    // Every folder's cache, merged into one for the strangers and one for the owner (moved, not
+    // copied: a large root's index would otherwise be held twice).
     auto gather = [&](FaceCache& into, const std::string& source,
                       const std::vector<fs::path>& files) {
-      const FaceCache cache = cache_source(source, files);
-      for (const auto& f : files)
-        if (const CachedFace* face = cache.find(file_key(f))) into.put(*face);
+      into.merge(cache_source(source, files));
     };
     const auto& config = pipeline.config();
     FaceCache lfw_cache = o.lfw.empty() ? FaceCache(config.chip_size, config.fingerprint())

@@ -202,6 +202,14 @@ void FaceCache::put(CachedFace face) {
   entries_[std::move(path)] = std::move(face);
 }
 
+void FaceCache::merge(FaceCache&& other) {
+  if (other.chip_size_ != chip_size_ || other.fingerprint_ != fingerprint_)
+    throw internal_error("face cache: cannot merge caches of other settings");
+  entries_.merge(other.entries_);  // moves the nodes whose path is new here
+  for (auto& [path, face] : other.entries_) entries_[path] = std::move(face);
+  other.entries_.clear();
+}
+
 std::size_t FaceCache::drop_missing() {
   std::size_t dropped = 0;
   std::error_code ec;

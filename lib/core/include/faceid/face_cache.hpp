@@ -103,6 +103,10 @@ class FaceCache {
   /// (a face needs its chip in memory or in a file).
   void put(CachedFace face);
 
+  /// Moves every entry of `other` into this cache (an entry for the same path is replaced),
+  /// without copying it. Throws Error(Internal) for another chip size or fingerprint.
+  void merge(FaceCache&& other);
+
   /// Drops entries whose file no longer exists; returns how many.
   std::size_t drop_missing();
 
