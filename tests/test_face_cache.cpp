@@ -199,3 +199,48 @@ TEST(FaceCache, DeletedFilesAreDroppedAndCacheFilesDependOnSettings) {
 }
 
 TEST(FaceCache, MissingFileHasNoKey) { EXPECT_THROW(file_key("/no/such/image.jpg"), Error); }
+
+TEST(FaceCache, LoadCachedFacesReadsWhatTheCacheHoldsAndRefusesWhatItLacks) {
+  TempDir dir;
+  const auto photos = dir / "photos", caches = dir / "caches";
+  std::filesystem::create_directories(photos);
+  write_file(photos / "a.jpg", "aaaa");
+  write_file(photos / "b.jpg", "bbbb");
+  const std::vector<std::filesystem::path> files{photos / "a.jpg", photos / "b.jpg"};
+  auto load = [&] {
+    CacheUpdate stats;
+    FaceCache cache =
+        load_cached_faces(caches, photos, files, 8, "fp", ChipLoading::OnDemand, &stats);
+    return std::make_pair(std::move(cache), stats);
+  };
+  EXPECT_THROW(load(), Error);  // no cache yet
+
+  FaceCache filled(8, "fp");
+  filled.put(face_for(photos / "a.jpg", 5));
+  CachedFace none;
+  none.key = file_key(photos / "b.jpg");
+  none.status = FaceStatus::NoFace;
+  filled.put(none);
+  filled.save(cache_file_for(caches, photos, "fp"));
+  const auto [cache, stats] = load();
+  EXPECT_EQ(stats.images, 2u);
+  EXPECT_EQ(stats.hits, 2u);
+  EXPECT_EQ(stats.faces, 1u);
+  EXPECT_EQ(stats.no_face, 1u);
+  EXPECT_EQ(stats.computed, 0u);
+  const CachedFace* a = cache.find(file_key(photos / "a.jpg"));
+  ASSERT_NE(a, nullptr);
+  std::vector<std::uint8_t> chip(8 * 8 * 3);
+  a->read_chip(chip.data(), chip.size());
+  EXPECT_EQ(chip, std::vector<std::uint8_t>(8 * 8 * 3, 5));
+  // Other settings have no cache; a file changed since is refused.
+  EXPECT_THROW(load_cached_faces(caches, photos, files, 8, "other", ChipLoading::OnDemand), Error);
+  write_file(photos / "b.jpg", "a different, longer content");
+  try {
+    load();
+    ADD_FAILURE() << "a changed file was not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Input);
+    EXPECT_NE(std::string(e.what()).find("lacks 1 of 2 images"), std::string::npos) << e.what();
+  }
+}

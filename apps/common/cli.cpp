@@ -14,7 +14,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+#ifdef FACEID_WITH_VISION
 #include <opencv2/core/utility.hpp>
+#endif
 
 #include "faceid/error.hpp"
 
@@ -106,7 +108,9 @@ int run_main(int argc, char** argv, const Tool& tool) {
     setup_logging(common);
     const int threads = resolve_threads(common.threads);
     at::set_num_threads(threads);
+#ifdef FACEID_WITH_VISION
     cv::setNumThreads(threads);
+#endif
     return tool.run(common);
   } catch (const faceid::Error& e) {
     std::cerr << "error: " << e.what() << std::endl;

@@ -143,7 +143,7 @@ std::vector<FaceRoot> face_roots(const std::vector<std::string>& dirs, const std
 }  // namespace
 
 TrainData gather_data(const Options& o, const cli::CommonOptions& common,
-                      const FacePipeline& pipeline, int threads,
+                      const FaceSource& face_source, int threads,
                       const std::vector<std::string>& val_people) {
   TrainData d;
   if (o.lfw.empty() && o.faces.empty())
@@ -174,8 +174,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   auto cache_source = [&](const std::string& source, const std::vector<fs::path>& files) {
     CacheUpdate stats;
     // Training reads each batch's chips from the cache files (memory does not grow with them).
-    FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline), threads,
-                                       !common.quiet, &stats, ChipLoading::OnDemand);
+    FaceCache cache = face_source.faces(source, files, threads, !common.quiet, stats);
     logger()->info(
         "{}: {} images, {} faces, {} without a face, {} unreadable ({} from cache, {:.1f}s)",
         source, stats.images, stats.faces, stats.no_face, stats.unreadable, stats.hits,
@@ -209,7 +208,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
                       const std::vector<fs::path>& files) {
       into.merge(cache_source(source, files));
     };
-    const auto& config = pipeline.config();
+    const auto& config = face_source.config;
     FaceCache lfw_cache = o.lfw.empty() ? FaceCache(config.chip_size, config.fingerprint())
                                         : cache_source(o.lfw, lfw_files);
     for (const auto& root : roots) {

@@ -1,7 +1,9 @@
 #pragma once
 // facetrain's parts (apps/facetrain/): main.cpp declares the flags and trains the siamese model;
 // data.cpp gathers the faces and splits them (shared by both modes); owner_only.cpp trains the
-// owner's own model (--owner-only) on top of a general bundle.
+// owner's own model (--owner-only) on top of a general bundle; ranks.cpp starts local ranks.
+// What needs OpenCV is in vision.cpp; a build without it (FACEID_BUILD_VISION=OFF) links
+// no_vision.cpp instead and trains from face caches filled elsewhere.
 
 #include <cstdint>
 #include <filesystem>
@@ -13,8 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/cli.hpp"
-#include "../common/preprocess_options.hpp"
+#include "../common/preprocess_flags.hpp"
 #include "faceid/bundle.hpp"
+#include "faceid/face_cache.hpp"
 #include "faceid/owner_model.hpp"
 #include "faceid/owner_sessions.hpp"
 #include "faceid/pair_dataset.hpp"
@@ -62,6 +65,27 @@ struct Options {
 
 constexpr std::size_t kMinOwnerPhotos = 5;
 
+/// Where the faces come from (vision.cpp: detected and aligned where the face cache lacks them;
+/// no_vision.cpp: the face caches alone).
+struct FaceSource {
+  PreprocessConfig config;  ///< the detector resolved ("auto" is not left)
+  /// The faces of `files`, images under the folder `source`, from its face cache, their chips
+  /// read on demand (training's memory does not grow with them); what it found in `stats`.
+  std::function<FaceCache(const std::filesystem::path& source,
+                          const std::vector<std::filesystem::path>& files, int threads,
+                          bool progress, CacheUpdate& stats)>
+      faces;
+};
+
+/// The face source for `config` with the YuNet model and cache folder of `o`. Throws Error(Input)
+/// when no detector is available (vision.cpp). Without the vision layer "auto" means "yunet", the
+/// detector faceprep uses where the data is.
+FaceSource face_source(const PreprocessConfig& config, const cli::PipelineOptions& o);
+
+/// curves.png: losses and validation of the run so far against minutes of training (without the
+/// vision layer: says that metrics.csv has them).
+void write_curves(const std::filesystem::path& file, const std::vector<EpochMetrics>& history);
+
 /// One capture session of the owner's photos.
 struct Session {
   std::string name;
@@ -89,9 +113,8 @@ struct TrainData {
 /// owner's photos by session (photos with one session; duplicates kept together), and logs it.
 /// Throws Error(Input) for too few owner photos, Error(Usage) for a --self folder given twice, two
 /// --faces roots of one name, or neither --lfw nor --faces.
-TrainData gather_data(const Options& o, const cli::CommonOptions& common,
-                      const FacePipeline& pipeline, int threads,
-                      const std::vector<std::string>& val_people = {});
+TrainData gather_data(const Options& o, const cli::CommonOptions& common, const FaceSource& source,
+                      int threads, const std::vector<std::string>& val_people = {});
 
 /// The data part of the bundle's training summary: folders, counts, the people trained on and
 /// held out, the excluded ones, the seed.

@@ -15,9 +15,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
-#include "faceid/annotate.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
@@ -27,7 +25,6 @@
 #include "faceid/log.hpp"
 #include "faceid/metrics.hpp"
 #include "faceid/owner_sessions.hpp"
-#include "faceid/plot.hpp"
 #include "faceid/sources.hpp"
 #include "faceid/trainer.hpp"
 #include "facetrain.hpp"
@@ -57,33 +54,6 @@ std::vector<std::string> g_args;  // this process's argv, for --nproc
 extern "C" void on_sigint(int) {
   g_stop = true;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
-
-// Loss and validation curves of the run so far against minutes of training, as one PNG.
-void write_curves(const fs::path& file, const std::vector<EpochMetrics>& history) {
-  Series pair_loss{"pair BCE", {}, {}, kRed},
-      id_loss{"identity loss / 10", {}, {}, cv::Scalar(200, 120, 0)};
-  Series train_acc{"train pair acc", {}, {}, kRed},
-      val_acc{"val acc (EER point)", {}, {}, cv::Scalar(200, 120, 0)},
-      val_auc{"val AUC", {}, {}, kGreen};
-  for (const auto& m : history) {
-    for (Series* s : {&pair_loss, &id_loss, &train_acc, &val_acc, &val_auc})
-      s->x.push_back(m.minutes);
-    pair_loss.y.push_back(m.train_pair_loss);
-    id_loss.y.push_back(m.train_id_loss / 10);
-    train_acc.y.push_back(m.train_accuracy);
-    val_acc.y.push_back(m.val_accuracy);
-    val_auc.y.push_back(m.val_auc);
-  }
-  Chart loss{"Training losses", "minutes", "loss", {pair_loss, id_loss}};
-  loss.y_min = 0;
-  Chart acc{"Pair accuracy in training; validation on people never trained on",
-            "minutes",
-            "",
-            {train_acc, val_acc, val_auc}};
-  acc.y_min = 0.5;
-  acc.y_max = 1.12;  // room above 1 for the legend
-  write_image(file, hconcat_charts({draw_chart(loss), draw_chart(acc)}));
 }
 
 // argv for the ranks --nproc starts: without --nproc, and with the run folder they must share.
@@ -143,11 +113,11 @@ int run(Options& o, const cli::CommonOptions& common) {
   const fs::path run_dir = writer ? open_run_dir(o.run_dir, o.train.resume) : fs::path(o.run_dir);
 
   // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.
-  const FacePipeline pipeline = cli::make_pipeline(o.pipeline);
+  const FaceSource source = face_source(o.pipeline.preprocess, o.pipeline);
   const int threads = cli::resolve_threads(common.threads);
   cli::CommonOptions data_options = common;
   data_options.quiet = common.quiet || !writer;  // one progress bar: rank 0's
-  TrainData data = gather_data(o, data_options, pipeline, threads);
+  TrainData data = gather_data(o, data_options, source, threads);
   const auto& sessions = data.sessions;
   const FaceSet& faces = data.faces;
   PoolSplit& split = data.split;
@@ -155,7 +125,7 @@ int run(Options& o, const cli::CommonOptions& common) {
 
   // 2. Train.
   ModelConfig model_config = default_model(o.arch);
-  model_config.input_size = pipeline.config().chip_size;
+  model_config.input_size = source.config.chip_size;
   if (o.embedding_size > 0) model_config.embedding_size = o.embedding_size;
   model_config.batch_norm = o.batch_norm;
   model_config.input_norm = o.input_norm;
@@ -188,7 +158,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                            {"output", o.output},
                            {"exclude_pairs", o.exclude_pairs},
                            {"model", model_config},
-                           {"preprocess", pipeline.config()},
+                           {"preprocess", source.config},
                            {"train", o.train},
                            {"val_fraction", o.val_fraction},
                            {"threads", threads},
@@ -265,7 +235,7 @@ int run(Options& o, const cli::CommonOptions& common) {
                  scoring.dump());
   BundleInfo info;
   info.model = net->config();
-  info.preprocess = pipeline.config();
+  info.preprocess = source.config;
   std::vector<float> scores;
   std::vector<int> labels;
   trainer.validation_scores(scores, labels);

@@ -52,8 +52,8 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   const auto start = std::chrono::steady_clock::now();
 
   // 1. Faces, through the general model's own preprocessing: the owner model sees its chips.
-  const FacePipeline pipeline(base.info.preprocess, o.pipeline.yunet_model);
-  if (pipeline.config().detector != base.info.preprocess.detector)
+  const FaceSource source = face_source(base.info.preprocess, o.pipeline);
+  if (source.config.detector != base.info.preprocess.detector)
     throw model_error(o.from + ": trained with the " + base.info.preprocess.detector +
                       " detector, which is not available here");
   const std::vector<std::string>& base_val = base.info.training.validation_people;
@@ -63,7 +63,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
         "people, which the general model may have trained on",
         o.from);
   const TrainData data =
-      gather_data(o, common, pipeline, cli::resolve_threads(common.threads), base_val);
+      gather_data(o, common, source, cli::resolve_threads(common.threads), base_val);
   const PoolSplit& split = data.split;
   if (split.val.owner.empty())
     throw input_error(

@@ -245,4 +245,56 @@ fs::path cache_file_for(const fs::path& cache_dir, const fs::path& source,
   return cache_dir / ("faces-" + fnv1a_hex(abs.string() + "|" + fingerprint) + ".bin");
 }
 
+std::vector<fs::path> tally_faces(const FaceCache& cache, const std::vector<fs::path>& files,
+                                  CacheUpdate& stats) {
+  std::vector<fs::path> unknown;
+  for (const auto& f : files) {
+    const CachedFace* face = nullptr;
+    try {
+      face = cache.find(file_key(f));
+    } catch (const Error&) {
+    }
+    if (!face) {
+      unknown.push_back(f);
+    } else if (face->status == FaceStatus::Face) {
+      ++stats.faces;
+    } else if (face->status == FaceStatus::NoFace) {
+      ++stats.no_face;
+      stats.no_face_files.push_back(f.string());
+    } else {
+      ++stats.unreadable;
+      stats.unreadable_files.push_back(face->message);
+    }
+  }
+  return unknown;
+}
+
+FaceCache load_cached_faces(const fs::path& cache_dir, const fs::path& source,
+                            const std::vector<fs::path>& files, int chip_size,
+                            const std::string& fingerprint, ChipLoading loading,
+                            CacheUpdate* stats) {
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path file = cache_file_for(cache_dir, source, fingerprint);
+  const std::string fill =
+      "fill it where OpenCV is: faceprep --lfw DIR (a folder of people) or --self DIR (of photos), "
+      "with the same --detector, --chip-size and --padding";
+  std::error_code ec;
+  if (!fs::exists(file, ec))
+    throw input_error(source.string() + ": no face cache for these settings in " +
+                      cache_dir.string() + "; " + fill);
+  FaceCache cache = FaceCache::load(file, chip_size, fingerprint, loading);
+  CacheUpdate update;
+  update.images = files.size();
+  const auto unknown = tally_faces(cache, files, update);
+  if (!unknown.empty())
+    throw input_error(source.string() + ": its face cache " + file.string() + " lacks " +
+                      std::to_string(unknown.size()) + " of " + std::to_string(files.size()) +
+                      " images (new or changed since, e.g. " + unknown.front().string() + "); " +
+                      fill);
+  update.hits = files.size();
+  update.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stats) *stats = std::move(update);
+  return cache;
+}
+
 }  // namespace faceid

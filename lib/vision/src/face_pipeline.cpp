@@ -132,24 +132,9 @@ CacheUpdate FacePipeline::update(FaceCache& cache, const std::vector<fs::path>& 
   }
   stats.computed = todo.size();
 
-  for (const auto& f : files) {
-    const CachedFace* face = nullptr;
-    try {
-      face = cache.find(file_key(f));
-    } catch (const Error&) {
-    }
-    if (!face) {
-      ++stats.unreadable;
-      stats.unreadable_files.push_back(f.string() + ": vanished while reading");
-    } else if (face->status == FaceStatus::Face) {
-      ++stats.faces;
-    } else if (face->status == FaceStatus::NoFace) {
-      ++stats.no_face;
-      stats.no_face_files.push_back(f.string());
-    } else {
-      ++stats.unreadable;
-      stats.unreadable_files.push_back(face->message);
-    }
+  for (const auto& f : tally_faces(cache, files, stats)) {
+    ++stats.unreadable;
+    stats.unreadable_files.push_back(f.string() + ": vanished while reading");
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;

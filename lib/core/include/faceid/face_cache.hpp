@@ -141,6 +141,19 @@ class FaceCacheWriter {
   std::vector<std::uint8_t> buffer_;
 };
 
+/// What filling (or reading) a cache did.
+struct CacheUpdate {
+  std::size_t images = 0;    ///< files asked for
+  std::size_t hits = 0;      ///< answered from the cache
+  std::size_t computed = 0;  ///< decoded and detected now
+  std::size_t faces = 0;     ///< files with a face (hits included)
+  std::size_t no_face = 0;
+  std::size_t unreadable = 0;
+  double seconds = 0;  ///< wall time of the update (without load/save)
+  std::vector<std::string> no_face_files;
+  std::vector<std::string> unreadable_files;  ///< "path: why"
+};
+
 /// Where caches live: $FACEID_CACHE, else $XDG_CACHE_HOME/faceid, else ~/.cache/faceid.
 std::filesystem::path default_cache_dir();
 
@@ -149,5 +162,21 @@ std::filesystem::path default_cache_dir();
 std::filesystem::path cache_file_for(const std::filesystem::path& cache_dir,
                                      const std::filesystem::path& source,
                                      const std::string& fingerprint);
+
+/// Counts each of `files` into `stats` (faces, no_face, unreadable and their lists) by what `cache`
+/// holds for it; returns the files it holds nothing for (unknown, or changed since).
+std::vector<std::filesystem::path> tally_faces(const FaceCache& cache,
+                                               const std::vector<std::filesystem::path>& files,
+                                               CacheUpdate& stats);
+
+/// The faces of `files` as the cache of `source` in `cache_dir` holds them, detecting nothing:
+/// how a build without the vision layer trains from caches that faceprep (or any tool) filled.
+/// Throws Error(Input), saying how to fill it, when the cache is missing or lacks a file or holds
+/// an older version of one.
+FaceCache load_cached_faces(const std::filesystem::path& cache_dir,
+                            const std::filesystem::path& source,
+                            const std::vector<std::filesystem::path>& files, int chip_size,
+                            const std::string& fingerprint, ChipLoading loading,
+                            CacheUpdate* stats = nullptr);
 
 }  // namespace faceid

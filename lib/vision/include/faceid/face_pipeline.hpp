@@ -25,19 +25,6 @@ namespace faceid {
 /// Called with (done, total) while a cache is being filled.
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
-/// What filling a cache did.
-struct CacheUpdate {
-  std::size_t images = 0;    ///< files asked for
-  std::size_t hits = 0;      ///< answered from the cache
-  std::size_t computed = 0;  ///< decoded and detected now
-  std::size_t faces = 0;     ///< files with a face (hits included)
-  std::size_t no_face = 0;
-  std::size_t unreadable = 0;
-  double seconds = 0;  ///< wall time of the update (without load/save)
-  std::vector<std::string> no_face_files;
-  std::vector<std::string> unreadable_files;  ///< "path: why"
-};
-
 class FacePipeline {
  public:
   /// Resolves the detector of `config` ("auto" becomes "yunet" or "haar"; see resolve_detector)
