@@ -90,12 +90,13 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   config.augment.enabled = !o.no_augment;
   OwnerTrainReport trained;
   SiameseNet& net = base.net;
-  OwnerHead head = train_owner_model(net, data.faces.chips.all(), split.train.owner,
+  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner,
                                      train_strangers, config, &trained);
 
   // 3. The threshold on P(owner) for --target-far, on held-out faces.
+  const torch::Device device = resolve_device(common.device);
   auto probabilities = [&](const std::vector<int>& ids) {
-    return to_vector(owner_probabilities(net, head, data.faces.chips.gather(ids)));
+    return to_vector(owner_probabilities(head, embed_rows(net, data.faces.chips, ids, device)));
   };
   const std::vector<float> p_owner = probabilities(split.val.owner),
                            p_strangers = probabilities(held_strangers);

@@ -324,6 +324,20 @@ torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::De
   return out.empty() ? torch::empty({0, net->config().embedding_size}) : torch::cat(out);
 }
 
+torch::Tensor embed_rows(SiameseNet& net, const ChipStore& chips, const std::vector<int>& ids,
+                         torch::Device device) {
+  constexpr std::size_t kChunk = 1024;
+  if (ids.size() <= kChunk) return embed_chips(net, chips.gather(ids), device);
+  std::vector<torch::Tensor> parts;
+  for (std::size_t i = 0; i < ids.size(); i += kChunk) {
+    const std::vector<int> chunk(
+        ids.begin() + static_cast<std::ptrdiff_t>(i),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kChunk)));
+    parts.push_back(embed_chips(net, chips.gather(chunk), device));
+  }
+  return torch::cat(parts);
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {

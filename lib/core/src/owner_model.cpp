@@ -125,13 +125,12 @@ double seconds_since(Clock::time_point t) {
 
 torch::Device device_of(SiameseNet& net) { return net->parameters().front().device(); }
 
-// Rows `ids` of uint8 chips [N, S, S, 3] as float [B, 3, S, S] in [0, 1] on `device`, augmented
-// with one seed per (copy, row).
-torch::Tensor augmented_batch(const torch::Tensor& chips, const std::vector<int>& ids,
+// Rows `ids` of the chips as float [B, 3, S, S] in [0, 1] on `device`, augmented with one seed
+// per (copy, row).
+torch::Tensor augmented_batch(const ChipStore& chips, const std::vector<int>& ids,
                               const AugmentConfig& augment, std::uint64_t seed, std::uint64_t copy,
                               torch::Device device) {
-  std::vector<std::int64_t> rows(ids.begin(), ids.end());
-  const auto x = chips.index_select(0, torch::tensor(rows, torch::kLong))
+  const auto x = chips.gather(ids)
                      .to(device)
                      .permute({0, 3, 1, 2})
                      .to(torch::kFloat)
@@ -144,7 +143,7 @@ torch::Tensor augmented_batch(const torch::Tensor& chips, const std::vector<int>
 
 // Embeddings of `copies` augmented copies of each row of `ids`, through embed_chips (so with the
 // net's own flip averaging, exactly as at verification time): [copies * ids.size(), E] on the CPU.
-torch::Tensor embed_augmented(SiameseNet& net, const torch::Tensor& chips,
+torch::Tensor embed_augmented(SiameseNet& net, const ChipStore& chips,
                               const std::vector<int>& ids, int copies, const AugmentConfig& augment,
                               std::uint64_t seed) {
   constexpr std::size_t kBatch = 64;
@@ -219,7 +218,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 // The net's last stage and embedding layer, together with the head, on fresh augmented batches of
 // batch_owner owner photos and batch_strangers stranger faces. BatchNorm keeps its running
 // statistics (eval mode): batches this small would only disturb them.
-void fine_tune_last(SiameseNet& net, OwnerHead& head, const torch::Tensor& chips,
+void fine_tune_last(SiameseNet& net, OwnerHead& head, const ChipStore& chips,
                     const std::vector<int>& owner, const std::vector<int>& strangers,
                     const OwnerTrainConfig& c, OwnerTrainReport& report) {
   const std::string stage = last_stage_prefix(net);
@@ -273,7 +272,7 @@ void fine_tune_last(SiameseNet& net, OwnerHead& head, const torch::Tensor& chips
 
 }  // namespace
 
-OwnerHead train_owner_model(SiameseNet& net, const torch::Tensor& chips,
+OwnerHead train_owner_model(SiameseNet& net, const ChipStore& chips,
                             const std::vector<int>& owner, const std::vector<int>& strangers,
                             const OwnerTrainConfig& c, OwnerTrainReport* out) {
   if (c.fine_tune != "none" && c.fine_tune != "last")

@@ -263,17 +263,7 @@ double Trainer::elapsed_seconds() const {
 }
 
 torch::Tensor Trainer::embed_chips(const std::vector<int>& ids) {
-  // A chunk of chips at a time: the held-out faces of a large set need not fit in memory.
-  constexpr std::size_t kChunk = 1024;
-  if (ids.size() <= kChunk) return faceid::embed_chips(net_, faces_.chips.gather(ids), device_);
-  std::vector<torch::Tensor> parts;
-  for (std::size_t i = 0; i < ids.size(); i += kChunk) {
-    const std::vector<int> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(i),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kChunk)));
-    parts.push_back(faceid::embed_chips(net_, faces_.chips.gather(chunk), device_));
-  }
-  return torch::cat(parts);
+  return embed_rows(net_, faces_.chips, ids, device_);
 }
 
 Trainer::ValidationSet Trainer::embed_validation() {

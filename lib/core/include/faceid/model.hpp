@@ -22,6 +22,8 @@
 #include <torch/nn/pimpl.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include "faceid/chip_store.hpp"
+
 namespace faceid {
 
 /// The architecture, stored in the model bundle.
@@ -167,6 +169,11 @@ torch::Tensor zoom_centre(const torch::Tensor& chips, double zoom);
 /// renormalised for the resnet, their mean for Koch.
 torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::Device device,
                           int batch = 64);
+
+/// embed_chips of rows `ids` of `chips`, gathered a chunk of 1,024 rows at a time (the rows of a
+/// large set need not fit in memory); float [ids.size(), E] on the CPU.
+torch::Tensor embed_rows(SiameseNet& net, const ChipStore& chips, const std::vector<int>& ids,
+                         torch::Device device);
 
 /// "cpu", "cuda" or "auto" (cuda when available) as a torch device. Throws Error(Usage) for
 /// "cuda" when this LibTorch has no CUDA (Debian's is CPU-only) and for other names.
