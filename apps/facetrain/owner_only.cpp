@@ -90,8 +90,8 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   config.augment.enabled = !o.no_augment;
   OwnerTrainReport trained;
   SiameseNet& net = base.net;
-  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner,
-                                     train_strangers, config, &trained);
+  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner, train_strangers,
+                                     config, &trained);
 
   // 3. The threshold on P(owner) for --target-far, on held-out faces.
   const torch::Device device = resolve_device(common.device);

@@ -130,11 +130,7 @@ torch::Device device_of(SiameseNet& net) { return net->parameters().front().devi
 torch::Tensor augmented_batch(const ChipStore& chips, const std::vector<int>& ids,
                               const AugmentConfig& augment, std::uint64_t seed, std::uint64_t copy,
                               torch::Device device) {
-  const auto x = chips.gather(ids)
-                     .to(device)
-                     .permute({0, 3, 1, 2})
-                     .to(torch::kFloat)
-                     .div(255.0);
+  const auto x = chips.gather(ids).to(device).permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0);
   std::vector<std::uint64_t> seeds;
   for (const int id : ids)
     seeds.push_back(mix_seed(mix_seed(seed, copy), static_cast<std::uint64_t>(id)));
@@ -143,9 +139,8 @@ torch::Tensor augmented_batch(const ChipStore& chips, const std::vector<int>& id
 
 // Embeddings of `copies` augmented copies of each row of `ids`, through embed_chips (so with the
 // net's own flip averaging, exactly as at verification time): [copies * ids.size(), E] on the CPU.
-torch::Tensor embed_augmented(SiameseNet& net, const ChipStore& chips,
-                              const std::vector<int>& ids, int copies, const AugmentConfig& augment,
-                              std::uint64_t seed) {
+torch::Tensor embed_augmented(SiameseNet& net, const ChipStore& chips, const std::vector<int>& ids,
+                              int copies, const AugmentConfig& augment, std::uint64_t seed) {
   constexpr std::size_t kBatch = 64;
   const auto device = device_of(net);
   std::vector<torch::Tensor> out;
@@ -272,9 +267,9 @@ void fine_tune_last(SiameseNet& net, OwnerHead& head, const ChipStore& chips,
 
 }  // namespace
 
-OwnerHead train_owner_model(SiameseNet& net, const ChipStore& chips,
-                            const std::vector<int>& owner, const std::vector<int>& strangers,
-                            const OwnerTrainConfig& c, OwnerTrainReport* out) {
+OwnerHead train_owner_model(SiameseNet& net, const ChipStore& chips, const std::vector<int>& owner,
+                            const std::vector<int>& strangers, const OwnerTrainConfig& c,
+                            OwnerTrainReport* out) {
   if (c.fine_tune != "none" && c.fine_tune != "last")
     throw usage_error("unknown fine-tuning mode '" + c.fine_tune + "' (expected none or last)");
   if (c.fit != "bce" && c.fit != "centroid")

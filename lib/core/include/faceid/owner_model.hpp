@@ -124,12 +124,13 @@ torch::Tensor owner_loss(const torch::Tensor& logits, const torch::Tensor& label
 
 /// Trains an owner head (and, with fine_tune "last", the net's last stage) on rows `owner`
 /// (positive) and `strangers` (negative) of `chips` (uint8 rows [S, S, 3], RGB as in the face
-/// cache: a tensor [N, S, S, 3] or a face set's store, gathered a batch at a time). The net is left in eval mode with its BatchNorm folded. Deterministic for a seed.
-/// Throws Error(Input) with fewer than 2 owner photos or no stranger, Error(Usage) for an
-/// unknown fine_tune mode or fit, a centroid with fine-tuning or a hidden layer, or bad counts.
-OwnerHead train_owner_model(SiameseNet& net, const ChipStore& chips,
-                            const std::vector<int>& owner, const std::vector<int>& strangers,
-                            const OwnerTrainConfig& config, OwnerTrainReport* report = nullptr);
+/// cache: a tensor [N, S, S, 3] or a face set's store, gathered a batch at a time). The net is left
+/// in eval mode with its BatchNorm folded. Deterministic for a seed. Throws Error(Input) with fewer
+/// than 2 owner photos or no stranger, Error(Usage) for an unknown fine_tune mode or fit, a
+/// centroid with fine-tuning or a hidden layer, or bad counts.
+OwnerHead train_owner_model(SiameseNet& net, const ChipStore& chips, const std::vector<int>& owner,
+                            const std::vector<int>& strangers, const OwnerTrainConfig& config,
+                            OwnerTrainReport* report = nullptr);
 
 /// The head on embeddings (float [N, E], any device): P(owner) [N] on the CPU, inference mode.
 torch::Tensor owner_probabilities(OwnerHead& head, const torch::Tensor& embeddings);
