@@ -191,6 +191,8 @@ TEST(FaceCache, DeletedFilesAreDroppedAndCacheFilesDependOnSettings) {
   cache.put(face_for(dir / "a.jpg", 1));
   cache.put(face_for(dir / "b.jpg", 1));
   std::filesystem::remove(dir / "a.jpg");
+  EXPECT_EQ(cache.find_file(dir / "a.jpg"), nullptr);  // gone: no entry, no error
+  EXPECT_NE(cache.find_file(dir / "b.jpg"), nullptr);
   EXPECT_EQ(cache.drop_missing(), 1u);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_NE(cache.find(file_key(dir / "b.jpg")), nullptr);

@@ -189,6 +189,14 @@ const CachedFace* FaceCache::find(const FileKey& key) const {
   return &it->second;
 }
 
+const CachedFace* FaceCache::find_file(const fs::path& file) const {
+  try {
+    return find(file_key(file));
+  } catch (const Error&) {
+    return nullptr;  // cannot be stat'ed: gone
+  }
+}
+
 void FaceCache::put(CachedFace face) {
   const std::size_t chip_bytes = static_cast<std::size_t>(chip_size_) * chip_size_ * 3;
   if (face.status == FaceStatus::Face && face.chip.size() != chip_bytes && !face.chip_file)
@@ -249,11 +257,7 @@ std::vector<fs::path> tally_faces(const FaceCache& cache, const std::vector<fs::
                                   CacheUpdate& stats) {
   std::vector<fs::path> unknown;
   for (const auto& f : files) {
-    const CachedFace* face = nullptr;
-    try {
-      face = cache.find(file_key(f));
-    } catch (const Error&) {
-    }
+    const CachedFace* face = cache.find_file(f);
     if (!face) {
       unknown.push_back(f);
     } else if (face->status == FaceStatus::Face) {

@@ -13,12 +13,7 @@ namespace {
 // Appends the face of `file` (when cached with a face) to `rows`; returns its id or -1.
 int add_face(const fs::path& file, const FaceCache& cache, std::vector<const CachedFace*>& rows,
              std::vector<std::string>& sources) {
-  const CachedFace* face = nullptr;
-  try {
-    face = cache.find(file_key(file));
-  } catch (const Error&) {
-    return -1;  // vanished since it was scanned
-  }
+  const CachedFace* face = cache.find_file(file);  // null also when it vanished since
   if (!face || face->status != FaceStatus::Face) return -1;
   rows.push_back(face);
   sources.push_back(face->key.path);

@@ -88,12 +88,7 @@ CacheUpdate FacePipeline::update(FaceCache& cache, const std::vector<fs::path>& 
   // Work out what is missing first (stat only), then detect those on `threads` threads.
   std::vector<fs::path> todo;
   for (const auto& f : files) {
-    const CachedFace* hit = nullptr;
-    try {
-      hit = cache.find(file_key(f));
-    } catch (const Error&) {
-    }
-    if (hit)
+    if (cache.find_file(f))
       ++stats.hits;
     else
       todo.push_back(f);
@@ -154,7 +149,7 @@ FaceCache FacePipeline::cached_faces(const fs::path& source, const std::vector<f
     const FolderLock lock(cache_dir);
     FaceCache saved = FaceCache::load(file, config_.chip_size, config_.fingerprint(), loading);
     for (const auto& f : files)
-      if (const CachedFace* face = cache.find(file_key(f))) saved.put(*face);
+      if (const CachedFace* face = cache.find_file(f)) saved.put(*face);
     saved.drop_missing();
     saved.save(file);
     // On demand: the new chips too are read from the file from now on (still under the lock).

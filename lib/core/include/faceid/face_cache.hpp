@@ -99,6 +99,9 @@ class FaceCache {
   /// The entry for this exact file identity, or nullptr (unknown file, or it changed since).
   const CachedFace* find(const FileKey& key) const;
 
+  /// The entry for `file` as it is now, or nullptr (unknown, changed since, or gone).
+  const CachedFace* find_file(const std::filesystem::path& file) const;
+
   /// Adds or replaces the entry for `face.key.path`. Throws Error(Internal) on a wrong chip size
   /// (a face needs its chip in memory or in a file).
   void put(CachedFace face);
