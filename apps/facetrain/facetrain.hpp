@@ -39,6 +39,7 @@ struct Options {
   std::vector<std::string> faces;  // more strangers: folder-per-person roots (--faces)
   std::string arch = "resnet";
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
+  float dropout = -1;      // < 0: the architecture's own (resnet 0.2, koch 0)
   bool batch_norm = false;
   std::string input_norm = "none";
   double val_fraction = 0.15;

@@ -104,6 +104,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   o.train.seed = common.seed;
   o.train.device = common.device;
   o.train.augment.enabled = !o.no_augment;
+  if (o.arch != "resnet" && o.dropout >= 0)
+    throw usage_error("--dropout is the resnet's (the Koch nets have no dropout layer)");
   // The seed's Koch net trains at a tenth of the resnet's learning rate (measured: 2e-4), and keeps
   // the weight decay and the single view it was measured with.
   if (o.arch != "resnet" && o.lr_option && o.lr_option->count() == 0) o.train.learning_rate = 2e-4;
@@ -127,6 +129,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   ModelConfig model_config = default_model(o.arch);
   model_config.input_size = source.config.chip_size;
   if (o.embedding_size > 0) model_config.embedding_size = o.embedding_size;
+  if (o.dropout >= 0) model_config.dropout = o.dropout;
   model_config.batch_norm = o.batch_norm;
   model_config.input_norm = o.input_norm;
   model_config.zoom_view = o.train.augment.zoom_view;
@@ -387,6 +390,10 @@ int main(int argc, char** argv) {
          app.add_option("--embedding-size", o.embedding_size,
                         "Embedding size (0: resnet 256, koch 4096)")
              ->check(CLI::Range(0, kMaxEmbeddingSize))
+             ->capture_default_str();
+         app.add_option("--dropout", o.dropout,
+                        "resnet: dropout before the embedding layer in training (-1: 0.2)")
+             ->check(CLI::Range(-1.0, 0.9))
              ->capture_default_str();
          app.add_flag("--batch-norm", o.batch_norm, "koch: BatchNorm after each convolution");
          app.add_option("--input-norm", o.input_norm,

@@ -36,6 +36,10 @@ done
 # Weight decay: the resnet recipe's 0.05 by default, the Koch nets keep the 5e-4 they were measured with.
 check weight_decay_default 0 "--weight-decay FLOAT=0.05 " -- "$bin/facetrain" --help
 grep -q '"weight_decay": 0.0005' "$tmp/run/params.json" || { echo "FAIL koch weight decay: $(grep -o '"weight_decay": [^,]*' "$tmp/run/params.json")"; fails=$((fails+1)); }
+# --dropout: the resnet's, recorded in the bundle; the Koch nets have none to set.
+check dropout_koch 2 "^error: --dropout is the resnet's" -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/m0" --run-dir "$tmp/r0" "${tiny[@]}" --dropout 0.3
+check dropout_resnet 0 '"best_epoch": 1' -- "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model_do" --run-dir "$tmp/run_do" --json "${tiny[@]:2}" --arch resnet --dropout 0.5
+grep -q '"dropout": 0.5' "$tmp/model_do/model.json" || { echo "FAIL resnet dropout: $(grep -o '"dropout": [^,]*' "$tmp/model_do/model.json")"; fails=$((fails+1)); }
 
 # Ctrl-C during an epoch: checkpoint, exit 130; --resume finishes the run.
 long=(--lfw "$tmp/lfw" --self "$tmp/me" -o "$tmp/model_int" --run-dir "$tmp/run_int" --arch koch-small --chip-size 80
