@@ -79,6 +79,58 @@ class ResNet(nn.Module):
         return F.normalize(self.embedding_bn(self.embedding(self.drop(self.features(x)))), dim=1)
 
 
+class DlibConv(nn.Module):
+    """conv + bias, then the per-channel scale layer (x * w + b), as the TF.js weights store them."""
+
+    def __init__(self, i, o, k, s, same):
+        super().__init__()
+        self.conv = nn.Conv2d(i, o, k, s, k // 2 if same else 0)
+        self.w, self.b = nn.Parameter(torch.ones(o)), nn.Parameter(torch.zeros(o))
+
+    def forward(self, x):
+        return self.conv(x) * self.w.view(1, -1, 1, 1) + self.b.view(1, -1, 1, 1)
+
+
+class DlibBlock(nn.Module):
+    def __init__(self, i, o, down):
+        super().__init__()
+        self.down = down
+        self.conv1, self.conv2 = DlibConv(i, o, 3, 2 if down else 1, not down), DlibConv(o, o, 3, 1, True)
+
+    def forward(self, x):
+        out = self.conv2(F.relu(self.conv1(x)))
+        if not self.down:
+            return F.relu(out + x)
+        short = F.avg_pool2d(x, 2, 2)
+        out = F.pad(out, (0, short.shape[3] - out.shape[3], 0, short.shape[2] - out.shape[2]))
+        if short.shape[1] != out.shape[1]:
+            short = torch.cat([short, torch.zeros_like(short)], 1)
+        return F.relu(out + short)
+
+
+class DlibResNet(nn.Module):
+    """dlib's face descriptor as face-api runs it (faceid's "dlib-resnet"): 150 px, 7x7/s2 stem +
+    max pool, residual stages 32/64/128/256, mean pool, dense 128; the plain PyTorch way (no
+    folding), as the pretrained peer of ../shared/reference was measured."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = DlibConv(3, 32, 7, 2, False)
+        blocks, w = [], 32
+        for name in ["32", "32", "32", "64d", "64", "64", "64", "128d", "128", "128", "256d", "256", "256", "256d"]:
+            o = int(name.rstrip("d"))
+            blocks.append(DlibBlock(w, o, name.endswith("d")))
+            w = o
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(256, 128, bias=False)
+        self.register_buffer("mean", torch.tensor([122.782, 117.001, 104.298]).view(1, 3, 1, 1))
+
+    def embed(self, x):
+        x = (x * 255 - self.mean) / 255
+        x = F.max_pool2d(F.relu(self.stem(x)), 3, 2)
+        return F.normalize(self.fc(self.blocks(x).mean((2, 3))), dim=1)
+
+
 def augment_batch(x):
     """Batched flip / rotation / scale / shift (one resampling) and contrast / brightness, as faceid."""
     b = x.shape[0]
@@ -192,8 +244,9 @@ def main():
         out["size"] = a.size
         out["arch"] = "resnet"
     else:
-        size = a.size if a.arch == "resnet" else 100  # the Koch nets at the size they were measured at
-        net = (ResNet(size) if a.arch == "resnet" else Koch(width)).eval()
+        # The Koch nets at the size they were measured at; dlib's net at its own.
+        size = a.size if a.arch == "resnet" else 150 if a.arch == "dlib-resnet" else 100
+        net = (ResNet(size) if a.arch == "resnet" else DlibResNet() if a.arch == "dlib-resnet" else Koch(width)).eval()
         x = torch.rand(64, 3, size, size)
         if a.arch == "resnet":
             net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)

@@ -39,15 +39,12 @@ $bin/facetrain --lfw "$data/lfw" --self "$data/owners/stads/anchor" \
   --exclude-pairs "$data/lfw_pairs/pairsDevTest.txt" -o models/stads --run-dir "$out/train" \
   ${TIME_BUDGET:+--time-budget "$TIME_BUDGET"} --fill-refs verification_data | tee "$out/facetrain.txt"
 
-echo "== 4. LFW View 1 (pairsDevTest; threshold from pairsDevTrain and 10-fold CV)"
-$bin/faceeval --model models/stads --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" \
-  --threshold-pairs "$data/lfw_pairs/pairsDevTrain.txt" --out "$out/eval_devtest" | tee "$out/faceeval.txt"
+echo "== 4, 6, 7. LFW View 1, owner report per capture session, a person never trained on"
+bash scripts/evaluate_model.sh models/stads "$out"
 
 # faceverify's exit code 1 means "no owner found": an answer, not a failure.
 verify() { $bin/faceverify --model models/stads "$@" || [ $? -eq 1 ]; }
 echo "== 5. faceverify: the owner's photos of each capture session, group photos, someone else"
-rm -rf "$out/sessions"
-python3 scripts/split_sessions.py "$data/owners/stads/positive" "$out/sessions"
 for s in "$out"/sessions/*/; do
   name=$(basename "$s")
   verify "$s" --csv -q > "$out/verify_$name.csv"
@@ -55,25 +52,6 @@ for s in "$out"/sessions/*/; do
 done
 verify "$data/scenes/faceapi/bbt1.jpg" "$data/scenes/dlib/bald_guys.jpg" "$data/owners/stads/impostors" \
   "$(ls -d "$data"/owners/stads/positive/* | head -1)" -o "$out/verified"
-
-echo "== 6. owner report per capture session vs LFW people never seen in training"
-for s in "$out"/sessions/*/; do
-  name=$(basename "$s")
-  echo "-- session $name"
-  $bin/faceeval --model models/stads --owner "$s" --strangers "$data/lfw" --strangers-pairs "$data/lfw_pairs/pairsDevTest.txt" \
-    --max-strangers 100000 --out "$out/owner_$name" | tee "$out/owner_report_$name.txt"
-done
-
-echo "== 7. a person the model never trained on: owners/oshoura, 25 references, 25 probes"
-rm -rf "$out/oshoura_refs" "$out/oshoura_probes"
-mkdir -p "$out/oshoura_refs" "$out/oshoura_probes"
-i=0
-for f in "$data"/owners/oshoura/*; do
-  if [ $((i % 2)) -eq 0 ]; then ln -s "$f" "$out/oshoura_refs/"; else ln -s "$f" "$out/oshoura_probes/"; fi
-  i=$((i + 1))
-done
-$bin/faceeval --model models/stads --refs "$out/oshoura_refs" --owner "$out/oshoura_probes" --strangers "$data/lfw" \
-  --strangers-pairs "$data/lfw_pairs/pairsDevTest.txt" --max-strangers 100000 --out "$out/oshoura" | tee "$out/oshoura_report.txt"
 
 echo "== 8. LFW View 2 for the LBP baseline, as a scores file"
 $bin/faceeval --scorer lbp --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairs.txt" \

@@ -4,17 +4,28 @@
 # nlohmann-json, tinyxml2, GoogleTest, OpenBLAS, the Haar cascades, PyTorch for the benchmark reference,
 # cpp-httplib for faceserve, Chromium and Node.js for its browser test), then the browser test's
 # npm packages (tests/web: puppeteer-core, pinned by package-lock.json; it never downloads a
-# browser). Skips apt entirely when everything is already installed.
+# browser) and the pretrained face descriptor's (pretrained/face-api). Skips apt entirely when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# puppeteer-core for tests/web, from the lock file; Debian's Chromium is the browser.
+# From their lock files: puppeteer-core for tests/web (Debian's Chromium is the browser), and the
+# pretrained face descriptor (@vladmandic/face-api with the TF.js it runs on, for the reference
+# test) in pretrained/face-api, where facetrain --init face-api finds it.
 npm_packages() {
-  if [ -d tests/web/node_modules/puppeteer-core ]; then return; fi
-  if ! command -v npm > /dev/null; then echo "setup: no npm: the browser test will be skipped"; return; fi
-  echo "setup: npm ci in tests/web"
-  (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
-    echo "setup: npm ci failed: the browser test will be skipped"
+  if ! command -v npm > /dev/null; then
+    echo "setup: no npm: the browser test is skipped and --init face-api has no model"
+    return
+  fi
+  if [ ! -d tests/web/node_modules/puppeteer-core ]; then
+    echo "setup: npm ci in tests/web"
+    (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+      echo "setup: npm ci failed: the browser test will be skipped"
+  fi
+  if [ ! -f pretrained/face-api/node_modules/@vladmandic/face-api/model/face_recognition_model.bin ]; then
+    echo "setup: npm ci in pretrained/face-api"
+    (cd pretrained/face-api && npm ci --no-audit --no-fund --loglevel=error) ||
+      echo "setup: npm ci failed: facetrain --init face-api has no model (see README)"
+  fi
 }
 
 packages=(

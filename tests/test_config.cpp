@@ -50,7 +50,7 @@ TEST(Config, PreprocessingRoundTripsThroughJson) {
 
 TEST(Config, EverySettingThatChangesTheChipsChangesTheFingerprint) {
   const PreprocessConfig base;
-  std::vector<PreprocessConfig> changed(7, base);
+  std::vector<PreprocessConfig> changed(8, base);
   changed[0].chip_size = 96;
   changed[1].detector = "yunet";
   changed[2].score_threshold = 0.6f;
@@ -58,11 +58,48 @@ TEST(Config, EverySettingThatChangesTheChipsChangesTheFingerprint) {
   changed[4].min_face_size = 30;
   changed[5].border_pad = 0;
   changed[6].padding = 0.2f;
+  changed[7].alignment = "dlib";
   std::set<std::string> prints{base.fingerprint()};
   for (const auto& c : changed) prints.insert(c.fingerprint());
   EXPECT_EQ(prints.size(), changed.size() + 1);
   EXPECT_EQ(base.fingerprint(), PreprocessConfig{}.fingerprint());
   EXPECT_EQ(base.fingerprint().size(), 16u);
+}
+
+TEST(Config, TheArcFaceTemplateKeepsTheFingerprintItHadBeforeTemplatesWereNamed) {
+  // Face caches are keyed by the fingerprint: chips of the ArcFace template made before the
+  // template was a setting must still be found.
+  const PreprocessConfig c;
+  nlohmann::json legacy = c;
+  legacy["alignment"] = "5-point similarity to the ArcFace template";
+  legacy.erase("template");
+  EXPECT_EQ(c.fingerprint(), fnv1a_hex("preprocess-v1" + legacy.dump()));
+}
+
+TEST(Config, TheAlignmentTemplateIsStoredAndCheckedOnLoad) {
+  PreprocessConfig c;
+  c.alignment = "dlib";
+  nlohmann::json j = c;
+  EXPECT_EQ(j.at("alignment"), "dlib");
+  ASSERT_EQ(j.at("template").size(), 5u);
+  // dlib's chips put the eyes high: y = 0.216 of the face square, vs ArcFace's 0.46.
+  EXPECT_NEAR(j.at("template")[0][1].get<float>(), 0.216f, 1e-3f);
+  EXPECT_NEAR(alignment_template("arcface")[0][1], 51.6963f / 112, 1e-6f);
+  EXPECT_EQ(j.get<PreprocessConfig>().alignment, "dlib");
+
+  nlohmann::json moved = j;
+  moved["template"][0][1] = 0.3f;
+  faceid::test::expect_error([&] { (void)moved.get<PreprocessConfig>(); }, ErrorKind::Model,
+                             "differs");
+  nlohmann::json unknown = j;
+  unknown["alignment"] = "mtcnn";
+  faceid::test::expect_error([&] { (void)unknown.get<PreprocessConfig>(); }, ErrorKind::Model,
+                             "unknown alignment");
+  nlohmann::json old = PreprocessConfig{};
+  old["alignment"] = "5-point similarity to the ArcFace template";
+  old.erase("template");
+  EXPECT_EQ(old.get<PreprocessConfig>().alignment, "arcface");
+  EXPECT_THROW(alignment_template("mtcnn"), Error);
 }
 
 TEST(Config, OldBundlesGetTheDefaultBorderPadAndBadSettingsAreModelErrors) {

@@ -92,6 +92,17 @@ TEST(Losses, MarginHeadGivesOneLogitPerClassAndTheTargetWinsOnItsOwnWeight) {
   }
 }
 
+TEST(Losses, ImprintingPointsEachClassWeightAtItsCentre) {
+  MarginHead head(3, 4, MarginConfig{});
+  const auto centres =
+      torch::tensor({{2.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 3.f, 0.f}, {0.f, 1.f, 0.f, 1.f}});
+  head->imprint(centres);
+  // An embedding along a centre is that class's: its cosine (1) minus the margin still wins.
+  const auto logits = head->forward(centres, torch::tensor({0, 1, 2}, torch::kLong));
+  EXPECT_TRUE(torch::equal(logits.argmax(1), torch::tensor({0, 1, 2}, torch::kLong)));
+  EXPECT_THROW(head->imprint(torch::ones({2, 4})), Error);
+}
+
 TEST(Losses, InBatchPairsAreAllPositivesAndEachRowsHardestNegative) {
   // Unit vectors in the plane at these angles (degrees); labels {0,0,1,1,2,2}.
   // Row 0 is 10 times longer: by dot product rows 2 and 5 would pick row 0; by cosine they pick

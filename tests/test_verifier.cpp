@@ -121,12 +121,12 @@ TEST(Verifier, EachSubFolderOfTheReferencesIsACaptureSessionAndTheBestSessionDec
   EXPECT_FALSE(day1[0].owner);  // 1 of the 4 of its session
 }
 
-TEST(Verifier, SeveralSessionsRecalibrateTheDetectionThresholdOnTheBundlesStrangers) {
+TEST(Verifier, TheDetectionThresholdIsFittedToTheReferencesOnTheBundlesStrangers) {
   FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
   TempDir dir;
   // A head that says P(same) = 0.5 for every pair, a bundle threshold of 0.3 and 40 stranger
   // embeddings: every stranger matches every reference at 0.3, so for FAR 0.001 the threshold
-  // must rise to 0.5; the bundle keeps the strangers.
+  // must rise to 0.5, for one session of references as for two; the bundle keeps the strangers.
   BundleInfo info;
   info.preprocess = FacePipeline(PreprocessConfig{}).config();
   info.model.name = "koch-small";
@@ -154,8 +154,9 @@ TEST(Verifier, SeveralSessionsRecalibrateTheDetectionThresholdOnTheBundlesStrang
   {
     Verifier one_session(dir / "model", "cpu");
     const auto report = one_session.load_references(dir / "one", dir / "cache", 1);
-    EXPECT_FLOAT_EQ(report.recalibrated_detection, -1.f);
-    EXPECT_FLOAT_EQ(one_session.thresholds().detection, 0.3f);  // one session: the bundle's
+    EXPECT_EQ(report.sessions, 1u);
+    EXPECT_NEAR(report.recalibrated_detection, 0.5f, 1e-4);
+    EXPECT_NEAR(one_session.thresholds().detection, 0.5f, 1e-4);
   }
   {
     Verifier two_sessions(dir / "model", "cpu");
@@ -163,6 +164,15 @@ TEST(Verifier, SeveralSessionsRecalibrateTheDetectionThresholdOnTheBundlesStrang
     EXPECT_EQ(report.sessions, 2u);
     EXPECT_NEAR(two_sessions.thresholds().detection, 0.5f, 1e-4);
     EXPECT_NEAR(report.recalibrated_detection, 0.5f, 1e-4);
+  }
+  {
+    // A bundle stricter than these references need: the fitted threshold is lower (0.5, the
+    // strangers' score, is the lowest that accepts none of them).
+    info.thresholds.detection = 0.9f;
+    save_bundle(dir / "strict", info, net, nullptr, strangers);
+    Verifier strict(dir / "strict", "cpu");
+    strict.load_references(dir / "one", dir / "cache", 1);
+    EXPECT_NEAR(strict.thresholds().detection, 0.5f, 1e-4);
   }
   {
     Verifier chosen(dir / "model", "cpu");

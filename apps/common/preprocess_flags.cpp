@@ -31,6 +31,12 @@ void add_pipeline_options(CLI::App& app, PipelineOptions& o, bool with_chip, boo
                    "more hair and context)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    app.add_option("--alignment", o.preprocess.alignment,
+                   "Where the 5 landmarks go: arcface (eyes near mid-chip) or dlib (dlib's face "
+                   "chip, eyes high: what the pretrained face-api descriptor expects; facetrain "
+                   "--init face-api sets it with 150 px and padding 0.25)")
+        ->check(CLI::IsMember({"arcface", "dlib"}))
+        ->capture_default_str();
   }
   add_model_pipeline_options(app, o);
 }

@@ -236,7 +236,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
       {"openblas_coretype",
        std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "auto"}};
   ModelConfig config = default_model(o.what == "recipe" ? "resnet" : o.arch);
-  config.input_size = o.size;
+  if (config.name != "dlib-resnet") config.input_size = o.size;  // dlib's net: its own 150 px
   const int s = config.input_size;
   out["size"] = s;
   out["arch"] = config.name;
@@ -328,7 +328,8 @@ int main(int argc, char** argv) {
          app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")
              ->capture_default_str();
          app.add_option("--size", o.size, "Chip side of the net's input")->capture_default_str();
-         app.add_option("--arch", o.arch, "resnet, koch or koch-small")->capture_default_str();
+         app.add_option("--arch", o.arch, "resnet, koch, koch-small or dlib-resnet")
+             ->capture_default_str();
          app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
          app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();

@@ -240,6 +240,14 @@ int pairs_main(const Options& o, const cli::CommonOptions& common) {
       preprocess = bundle->info.preprocess;
       report["scorer"] = o.model;
       report["model_checksum"] = bundle->checksum;
+      // LFW's protocols: a model that started from weights trained on other faces used labelled
+      // outside data; facetrain's own training uses LFW's identity labels.
+      const auto& pretrained = bundle->info.training.pretrained;
+      report["protocol"] =
+          pretrained.empty()
+              ? "unrestricted, no outside data"
+              : "unrestricted, labeled outside data (started from " +
+                    pretrained.value("package", std::string("a pretrained model")) + ")";
       check_overlap(*bundle, test, o.allow_overlap, report);
     } else {
       report["scorer"] =
@@ -282,8 +290,11 @@ int pairs_main(const Options& o, const cli::CommonOptions& common) {
   }
   if (common.json)
     cli::print_json(report);
-  else
+  else {
+    if (report.contains("protocol"))
+      std::cout << "LFW protocol: " << report["protocol"].get<std::string>() << "\n";
     print_report(title, r, test.folds > 1);
+  }
   return 0;
 }
 

@@ -38,6 +38,15 @@ struct Options {
   std::vector<std::string> exclude_pairs;
   std::vector<std::string> faces;  // more strangers: folder-per-person roots (--faces)
   std::string arch = "resnet";
+  /// The start: "none" (random weights, the from-scratch recipe) or "face-api" (the pretrained
+  /// descriptor of pretrained.hpp: dlib-resnet, 150 px chips of dlib's geometry).
+  std::string init = "none";
+  std::string pretrained;  // --pretrained: the face-api model folder (default: found)
+  std::string train_layers =
+      "all";  // --train-layers: all, last or head (SiameseNet::set_trainable)
+  CLI::Option* train_layers_option = nullptr;
+  CLI::Option* epochs_option = nullptr;
+  CLI::Option* budget_option = nullptr;
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)
   float dropout = -1;      // < 0: the architecture's own (resnet 0.2, koch 0)
   bool batch_norm = false;

@@ -25,6 +25,7 @@
 #include "faceid/log.hpp"
 #include "faceid/metrics.hpp"
 #include "faceid/owner_sessions.hpp"
+#include "faceid/pretrained.hpp"
 #include "faceid/sources.hpp"
 #include "faceid/trainer.hpp"
 #include "facetrain.hpp"
@@ -112,6 +113,24 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.arch != "resnet" && o.wd_option && o.wd_option->count() == 0) o.train.weight_decay = 5e-4;
   if (o.arch != "resnet" && o.zoom_option && o.zoom_option->count() == 0)
     o.train.augment.zoom_view = 0;
+  const bool pretrained = o.init != "none";
+  if (pretrained) {
+    if (o.arch != "resnet" || o.embedding_size > 0 || o.dropout >= 0 || o.input_norm != "none")
+      throw usage_error("--init " + o.init +
+                        ": the architecture is the pretrained one (no --arch, --embedding-size, "
+                        "--dropout or --input-norm)");
+    // The descriptor's chips: 150 px of dlib's geometry. Unless told otherwise it stays frozen
+    // (the Siamese head alone trains, one epoch): measured best on the owner's new day.
+    o.pipeline.preprocess = face_api_preprocess(o.pipeline.preprocess);
+    if (o.train_layers_option->count() == 0) o.train_layers = "head";
+    if (o.zoom_option->count() == 0) o.train.augment.zoom_view = 0;
+    if (o.train_layers == "head" && o.budget_option->count() == 0) o.train.time_budget_minutes = 0;
+    if (o.train_layers == "head" && o.epochs_option->count() == 0) o.train.epochs = 1;
+    // Fine-tuning: the identity loss's classes start at their mean embeddings, not at random.
+    o.train.imprint = o.train_layers != "head";
+  } else if (o.train_layers_option->count() > 0) {
+    throw usage_error("--train-layers is for a pretrained start (--init face-api)");
+  }
   const fs::path run_dir = writer ? open_run_dir(o.run_dir, o.train.resume) : fs::path(o.run_dir);
 
   // 1. Faces: scan, detect and align once (cached); the owner's and the strangers' split.
@@ -134,13 +153,22 @@ int run(Options& o, const cli::CommonOptions& common) {
   model_config.input_norm = o.input_norm;
   model_config.zoom_view = o.train.augment.zoom_view;
   torch::manual_seed(common.seed);
-  SiameseNet net(model_config);
+  nlohmann::json provenance = nlohmann::json::object();
+  SiameseNet net = pretrained ? import_face_api(find_face_api_model(o.pretrained), &provenance)
+                              : SiameseNet(model_config);
+  if (pretrained) {
+    model_config = net->config();
+    net->set_trainable(o.train_layers);
+  }
   o.train.checkpoint = run_dir / "checkpoint.pt";
   Trainer trainer(net, faces, split, o.train, group);
-  logger()->info("model {} ({:.1f} M parameters) on {}, {} threads{}; run folder {}",
-                 model_config.name, net->parameter_count() / 1e6, trainer.device().str(), threads,
-                 ranks.world_size > 1 ? fmt::format(" x {} ranks", ranks.world_size) : "",
-                 run_dir.string());
+  logger()->info(
+      "model {}{} ({:.1f} M parameters) on {}, {} threads{}; run folder {}", model_config.name,
+      pretrained ? fmt::format(" from {} {}, training: {}", provenance.value("package", ""),
+                               provenance.value("version", ""), o.train_layers)
+                 : "",
+      net->parameter_count() / 1e6, trainer.device().str(), threads,
+      ranks.world_size > 1 ? fmt::format(" x {} ranks", ranks.world_size) : "", run_dir.string());
   if (!writer) {
     TrainHooks hooks;
     hooks.stop = &g_stop;
@@ -161,6 +189,9 @@ int run(Options& o, const cli::CommonOptions& common) {
                            {"output", o.output},
                            {"exclude_pairs", o.exclude_pairs},
                            {"model", model_config},
+                           {"init", o.init},
+                           {"pretrained", provenance},
+                           {"train_layers", o.train_layers},
                            {"preprocess", source.config},
                            {"train", o.train},
                            {"val_fraction", o.val_fraction},
@@ -304,6 +335,8 @@ int run(Options& o, const cli::CommonOptions& common) {
   t.run_dir = fs::absolute(run_dir).string();
   t.config = o.train;
   t.scoring = scoring;
+  t.pretrained = provenance;
+  if (pretrained) t.pretrained["train_layers"] = o.train_layers;
   save_bundle(o.output, info, net, nullptr, stranger_embeddings);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, faces, split.val.owner);
   check_run_log();
@@ -387,6 +420,22 @@ int main(int argc, char** argv) {
                 "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
              ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))
              ->capture_default_str();
+         app.add_option("--init", o.init,
+                        "Start from: none (random weights, the from-scratch recipe) or face-api "
+                        "(dlib's pretrained face descriptor from the npm package scripts/setup.sh "
+                        "installs: 150 px chips of dlib's geometry; LFW figures then belong to "
+                        "LFW's labeled-outside-data protocol)")
+             ->check(CLI::IsMember({"none", "face-api"}))
+             ->capture_default_str();
+         app.add_option("--pretrained", o.pretrained,
+                        "--init face-api: its model folder (default: $FACEID_FACE_API, else "
+                        "pretrained/face-api/node_modules/@vladmandic/face-api/model)");
+         o.train_layers_option =
+             app.add_option("--train-layers", o.train_layers,
+                            "--init face-api: what trains: head (the pretrained embedding "
+                            "frozen; the default, one epoch), last (its last stage and "
+                            "descriptor layer too) or all")
+                 ->check(CLI::IsMember({"head", "last", "all"}));
          app.add_option("--embedding-size", o.embedding_size,
                         "Embedding size (0: resnet 256, koch 4096)")
              ->check(CLI::Range(0, kMaxEmbeddingSize))
@@ -401,14 +450,15 @@ int main(int argc, char** argv) {
                         "central half: brightness, contrast and colour cast cancel)")
              ->check(CLI::IsMember({"none", "face"}))
              ->capture_default_str();
-         app.add_option(
-                "--time-budget", o.train.time_budget_minutes,
-                "Minutes of training: the schedule ends and training stops then (0: run --epochs)")
-             ->check(CLI::Range(0.0, 100000.0))
-             ->capture_default_str();
-         app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")
-             ->check(CLI::Range(1, 100000))
-             ->capture_default_str();
+         o.budget_option = app.add_option("--time-budget", o.train.time_budget_minutes,
+                                          "Minutes of training: the schedule ends and training "
+                                          "stops then (0: run --epochs)")
+                               ->check(CLI::Range(0.0, 100000.0))
+                               ->capture_default_str();
+         o.epochs_option =
+             app.add_option("--epochs", o.train.epochs, "Epochs (the most, with a time budget)")
+                 ->check(CLI::Range(1, 100000))
+                 ->capture_default_str();
          app.add_option("--batch-people", o.train.batch.people, "P: different people per batch")
              ->check(CLI::Range(2, 4096))
              ->capture_default_str();

@@ -135,7 +135,8 @@ void to_json(nlohmann::json& j, const TrainingSummary& t) {
        {"run_dir", t.run_dir},
        {"best", t.best},
        {"config", t.config},
-       {"scoring", t.scoring}};
+       {"scoring", t.scoring},
+       {"pretrained", t.pretrained}};
 }
 
 void from_json(const nlohmann::json& j, TrainingSummary& t) {
@@ -168,6 +169,7 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
     t.best = j.value("best", d.best);
     t.config = j.value("config", d.config);
     t.scoring = j.value("scoring", d.scoring);
+    t.pretrained = j.value("pretrained", d.pretrained);
   } catch (const nlohmann::json::exception& e) {
     throw model_error(std::string("training summary: ") + e.what());
   }

@@ -69,4 +69,11 @@ BatchPairs in_batch_pairs(const torch::Tensor& embeddings, const torch::Tensor& 
   return p;
 }
 
+void MarginHeadImpl::imprint(const torch::Tensor& centres) {
+  if (centres.sizes() != weight_.sizes())
+    throw internal_error("MarginHead::imprint: centres of another shape than the class weights");
+  torch::NoGradGuard no_grad;
+  weight_.copy_(F::normalize(centres.to(weight_.device()), F::NormalizeFuncOptions().dim(1)));
+}
+
 }  // namespace faceid

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/json_integer.hpp"
+#include "faceid/dlib_resnet.hpp"
 #include "faceid/error.hpp"
 
 namespace nn = torch::nn;
@@ -34,11 +35,20 @@ bool known(const char* const (&names)[N], const std::string& name) {
 ModelConfig default_model(const std::string& name) {
   ModelConfig c;
   c.name = name;
-  if (name != "resnet") {
+  if (name == "dlib-resnet") {
+    c.input_size = 150;
+    c.embedding_size = 128;
+    c.dropout = 0;
+    c.score = "cosine";
+  } else if (name != "resnet") {
     c.embedding_size = 4096;
     c.dropout = 0;
   }
   return c;
+}
+
+bool unit_length_embedding(const ModelConfig& config) {
+  return config.name == "resnet" || config.name == "dlib-resnet";
 }
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
@@ -138,10 +148,10 @@ void ResidualBlockImpl::unfold() {
 }
 
 SiameseNetImpl::SiameseNetImpl(const ModelConfig& config)
-    : config_(config), resnet_(config.name == "resnet") {
+    : config_(config), resnet_(config.name == "resnet"), dlib_(config.name == "dlib-resnet") {
   if (!known(kArchitectures, config.name))
     throw usage_error("unknown architecture '" + config.name +
-                      "' (expected resnet, koch or koch-small)");
+                      "' (expected resnet, koch, koch-small or dlib-resnet)");
   if (!known(kInputNorms, config.input_norm))
     throw usage_error("unknown input normalisation '" + config.input_norm +
                       "' (expected none or face)");
@@ -167,6 +177,14 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config)
     }
     features->push_back(nn::Flatten());
     flat = widths[3] * side * side;
+  } else if (dlib_) {
+    if (config.input_size < 80)
+      throw usage_error("input size " + std::to_string(config.input_size) +
+                        " too small for dlib-resnet (>= 80)");
+    if (config.input_norm != "none")
+      throw usage_error("dlib-resnet normalises its input itself (input_norm must be none)");
+    features->push_back(DlibResNet());
+    flat = kDlibFeatures;
   } else {
     const int side = koch_output_side(config.input_size);
     if (side < 1)
@@ -189,11 +207,13 @@ SiameseNetImpl::SiameseNetImpl(const ModelConfig& config)
   }
   features_ = register_module("features", features);
   if (resnet_) dropout_ = register_module("dropout", nn::Dropout(config.dropout));
-  embedding_ = register_module("embedding", nn::Linear(flat, config.embedding_size));
+  // dlib's descriptor layer has no bias.
+  embedding_ = register_module(
+      "embedding", nn::Linear(nn::LinearOptions(flat, config.embedding_size).bias(!dlib_)));
   if (resnet_)
     embedding_bn_ = register_module("embedding_bn", nn::BatchNorm1d(config.embedding_size));
   classifier_ = register_module("classifier", nn::Linear(config.embedding_size, 1));
-  if (resnet_) {
+  if (unit_length_embedding(config)) {
     // Unit-length embeddings differ by ~1/sqrt(E) per component: a randomly signed head starts
     // blind and, measured, stayed at the base rate for minutes. Start it as a scaled L1 distance
     // instead: logit = 7 - 8 * |e1 - e2|_1 / sqrt(E), about +2 for cosine 0.7, -2 for strangers.
@@ -211,14 +231,21 @@ void SiameseNetImpl::set_scoring(const std::string& score, bool flip_average) {
   config_.flip_average = flip_average;
 }
 
-void SiameseNetImpl::fold_batch_norm() {
-  if (!resnet_) return;
-  torch::NoGradGuard no_grad;
+void SiameseNetImpl::fold_features(bool fold) {
   for (auto& m : features_->children())
     if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m))
-      c->fold();
+      fold ? c->fold() : c->unfold();
     else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m))
-      b->fold();
+      fold ? b->fold() : b->unfold();
+    else if (auto d = std::dynamic_pointer_cast<DlibResNetImpl>(m))
+      fold ? d->fold() : d->unfold();
+}
+
+void SiameseNetImpl::fold_batch_norm() {
+  if (!resnet_ && !dlib_) return;
+  torch::NoGradGuard no_grad;
+  fold_features(true);
+  if (!resnet_) return;
   const auto scale =
       embedding_bn_->weight / (embedding_bn_->running_var + embedding_bn_->options.eps()).sqrt();
   folded_weight_ = embedding_->weight * scale.unsqueeze(1);
@@ -227,13 +254,32 @@ void SiameseNetImpl::fold_batch_norm() {
 
 void SiameseNetImpl::train(bool on) {
   torch::nn::Module::train(on);
-  if (!on || !resnet_) return;
-  for (auto& m : features_->children())
-    if (auto c = std::dynamic_pointer_cast<ConvBnImpl>(m))
-      c->unfold();
-    else if (auto b = std::dynamic_pointer_cast<ResidualBlockImpl>(m))
-      b->unfold();
+  if (!on || (!resnet_ && !dlib_)) return;
+  fold_features(false);
   folded_weight_ = folded_bias_ = torch::Tensor();
+}
+
+void SiameseNetImpl::set_trainable(const std::string& layers) {
+  if (layers != "all" && layers != "head" && layers != "last")
+    throw usage_error("unknown trainable layers '" + layers + "' (expected all, last or head)");
+  for (auto& p : parameters()) p.set_requires_grad(layers == "all");
+  for (auto& p : classifier_->parameters()) p.set_requires_grad(true);
+  if (layers != "last") return;
+  for (auto& p : embedding_->parameters()) p.set_requires_grad(true);
+  if (embedding_bn_)
+    for (auto& p : embedding_bn_->parameters()) p.set_requires_grad(true);
+  const auto children = features_->children();
+  std::shared_ptr<torch::nn::Module> last;
+  for (const auto& m : children)
+    if (!m->parameters().empty()) last = m;
+  if (auto d = std::dynamic_pointer_cast<DlibResNetImpl>(last)) {
+    for (const auto& item : d->named_parameters())
+      if (item.key().rfind("conv256_1.", 0) == 0 || item.key().rfind("conv256_2.", 0) == 0 ||
+          item.key().rfind("conv256_down_out.", 0) == 0)
+        item.value().set_requires_grad(true);
+  } else if (last) {
+    for (auto& p : last->parameters()) p.set_requires_grad(true);
+  }
 }
 
 void SiameseNetImpl::use_channels_last() {
@@ -251,7 +297,13 @@ torch::Tensor standardise_faces(const torch::Tensor& chips) {
   return (chips - mean) / std.clamp_min(0.02);
 }
 
+torch::Tensor SiameseNetImpl::descriptor(const torch::Tensor& chips) {
+  if (!dlib_) throw usage_error("descriptor() is dlib-resnet's");
+  return embedding_(features_->forward(chips.contiguous(at::MemoryFormat::ChannelsLast)));
+}
+
 torch::Tensor SiameseNetImpl::embed(const torch::Tensor& chips) {
+  if (dlib_) return F::normalize(descriptor(chips), F::NormalizeFuncOptions().dim(1));
   const auto input = config_.input_norm == "face" ? standardise_faces(chips) : chips;
   const auto x = features_->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
   if (!resnet_) return torch::sigmoid(embedding_(x));
@@ -317,8 +369,8 @@ torch::Tensor embed_chips(SiameseNet& net, const torch::Tensor& chips, torch::De
     auto e = net->embed(views[0]);
     for (std::size_t v = 1; v < views.size(); ++v) e = e + net->embed(views[v]);
     if (views.size() > 1)
-      e = c.name == "resnet" ? F::normalize(e, F::NormalizeFuncOptions().dim(1))
-                             : e.div_(static_cast<double>(views.size()));
+      e = unit_length_embedding(c) ? F::normalize(e, F::NormalizeFuncOptions().dim(1))
+                                   : e.div_(static_cast<double>(views.size()));
     out.push_back(e.to(torch::kCPU));
   }
   return out.empty() ? torch::empty({0, net->config().embedding_size}) : torch::cat(out);

@@ -39,6 +39,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"id_weight", c.id_weight},
        {"id_smoothing", c.id_smoothing},
        {"pair_weight", c.pair_weight},
+       {"imprint", c.imprint},
        {"ema", c.ema},
        {"val_pairs_per_family", c.val_pairs},
        {"patience", c.patience},
@@ -149,6 +150,18 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
                       " px but the model expects " + std::to_string(net_->config().input_size));
   auto classes = training_classes(split_.train);
   const int n_classes = static_cast<int>(classes.size());
+  torch::Tensor centres;  // --imprint: the classes' mean embeddings, before training moves them
+  if (config_.imprint && config_.id_loss.kind != "none" && config_.id_weight > 0) {
+    std::vector<int> ids, class_of;
+    for (int c = 0; c < n_classes; ++c)
+      for (const int id : classes[static_cast<std::size_t>(c)]) {
+        ids.push_back(id);
+        class_of.push_back(c);
+      }
+    const auto e = embed_rows(net_, faces_.chips, ids, device_);
+    centres = torch::zeros({n_classes, e.size(1)})
+                  .index_add_(0, torch::tensor(class_of, torch::kLong), e);
+  }
   sampler_ =
       std::make_unique<PKSampler>(std::move(classes), config_.batch, mix_seed(config_.seed, 0x5a3));
   const auto per_step = static_cast<std::size_t>(world_size_ * config_.accumulate);
@@ -167,6 +180,7 @@ Trainer::Trainer(SiameseNet net, const FaceSet& faces, const PoolSplit& split, T
   if (config_.id_loss.kind != "none" && config_.id_weight > 0) {
     id_head_ = MarginHead(n_classes, net_->config().embedding_size, config_.id_loss);
     id_head_->to(device_);
+    if (centres.defined()) id_head_->imprint(centres);
     for (const auto& p : id_head_->parameters()) params.push_back(p);
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(

@@ -8,16 +8,12 @@
 namespace faceid {
 
 std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& c) {
-  static const float kArcFace[5][2] = {{38.2946f, 51.6963f},
-                                       {73.5318f, 51.5014f},
-                                       {56.0252f, 71.7366f},
-                                       {41.5493f, 92.3655f},
-                                       {70.7299f, 92.2041f}};
+  const auto points = alignment_template(c.alignment);
   std::array<cv::Point2f, 5> t;
   const float s = static_cast<float>(c.chip_size);
   for (int k = 0; k < 5; ++k)
-    t[k] = {(kArcFace[k][0] / 112.f + c.padding) / (1 + 2 * c.padding) * s,
-            (kArcFace[k][1] / 112.f + c.padding) / (1 + 2 * c.padding) * s};
+    t[k] = {(points[k][0] + c.padding) / (1 + 2 * c.padding) * s,
+            (points[k][1] + c.padding) / (1 + 2 * c.padding) * s};
   return t;
 }
 

@@ -109,20 +109,20 @@ ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& c
     std::memcpy(refs[static_cast<long>(i)].data_ptr<float>(), e->data(), e->size() * sizeof(float));
   }
   references_ = refs.to(device_);
-  // The bundle's detection threshold is calibrated for one session's references; with several,
-  // a face has one chance per session: recalibrate on the bundle's held-out strangers for the
-  // target FAR, never below the bundle's threshold (unless --threshold chose one).
-  if (report.sessions > 1 && bundle_.strangers.defined() &&
-      thresholds_.detection == bundle_.info.thresholds.detection) {
-    const float d =
+  // The rule belongs to these references: the bundle's detection threshold was fitted to the
+  // training owner's references, and another person's (or several sessions', where a face has one
+  // chance per session) accept strangers at another rate. Refit it for the target FAR on the
+  // bundle's held-out strangers, a cohort the model never trained on (unless --threshold chose
+  // one).
+  if (bundle_.strangers.defined() && thresholds_.detection == bundle_.info.thresholds.detection) {
+    report.recalibrated_detection =
         session_detection_for_far(gallery_scores(bundle_.net, bundle_.strangers, references_),
                                   reference_sessions_, thresholds_.ratio, thresholds_.target_far);
-    report.recalibrated_detection = std::max(d, thresholds_.detection);
     logger()->info(
-        "{} capture sessions of references: detection threshold {:.3f} for FAR <= {:g} on the "
-        "bundle's {} held-out strangers (the bundle's: {:.3f})",
-        report.sessions, report.recalibrated_detection, thresholds_.target_far,
-        bundle_.strangers.size(0), thresholds_.detection);
+        "detection threshold {:.3f} fitted to these references: FAR <= {:g} on the bundle's {} "
+        "held-out strangers (the bundle's: {:.3f})",
+        report.recalibrated_detection, thresholds_.target_far, bundle_.strangers.size(0),
+        thresholds_.detection);
     thresholds_.detection = report.recalibrated_detection;
   }
   for (const auto& s : report.skipped) logger()->warn("reference skipped: {}", s);

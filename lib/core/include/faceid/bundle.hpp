@@ -80,6 +80,9 @@ struct TrainingSummary {
   nlohmann::json best = nlohmann::json::object();     ///< the best epoch's metrics
   nlohmann::json config = nlohmann::json::object();   ///< the training configuration
   nlohmann::json scoring = nlohmann::json::object();  ///< validation AUC of each score kind tried
+  /// Where the starting weights came from (pretrained.hpp: package, version, licence, file
+  /// checksum); empty for a net trained from scratch.
+  nlohmann::json pretrained = nlohmann::json::object();
 };
 
 void to_json(nlohmann::json& j, const TrainingSummary& t);

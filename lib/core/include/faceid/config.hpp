@@ -2,6 +2,7 @@
 // All defaults in one place: the preprocessing that is part of a model bundle, and the
 // augmentation applied on the fly in training. Plain structs; JSON in config.cpp.
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -23,10 +24,26 @@ struct PreprocessConfig {
                              ///< cut by the border)
   float padding =
       0.25f;  ///< margin around the 5-point template, as a fraction of the chip (context)
+  /// Where the 5 landmarks go (alignment_template): "arcface" (the ArcFace 112x112 template: the
+  /// eyes near mid-chip) or "dlib" (dlib's face chip: eyes high, the geometry dlib's descriptor
+  /// and its face-api port were trained on). The geometry belongs to the model: a net sees chips
+  /// of the template it was trained with.
+  std::string alignment = "arcface";
 
   /// A short string that changes whenever a field that changes the chips changes (cache key).
   std::string fingerprint() const;
 };
+
+/// The alignment templates PreprocessConfig::alignment accepts.
+inline const char* const kAlignments[] = {"arcface", "dlib"};
+
+/// The 5 landmarks (the eye on the image's left, the other eye, the nose tip, the mouth corner on
+/// the image's left, the other corner) of template `name` as (x, y) in [0, 1] of the unpadded
+/// face square; a chip of side S with padding p puts point q at (q + p) / (1 + 2p) * S.
+/// "arcface": ArcFace's 112 px template / 112. "dlib": dlib's mean face shape (the 68-point
+/// means that get_face_chip_details aligns to): the eyes' six contour points averaged, the nose
+/// tip (point 30), the mouth corners (48, 54). Throws Error(Usage) for another name.
+std::array<std::array<float, 2>, 5> alignment_template(const std::string& name);
 
 /// On-the-fly augmentation of training chips (DESIGN.md §3), seeded per pair.
 struct AugmentConfig {

@@ -40,6 +40,10 @@ class MarginHeadImpl : public torch::nn::Module {
   MarginHeadImpl(int classes, int embedding_size, MarginConfig config);
   /// Logits [B, C] for embeddings [B, E] (normalised here) and their classes [B].
   torch::Tensor forward(const torch::Tensor& embeddings, const torch::Tensor& labels);
+  /// Weight imprinting: each class's weight becomes the direction of `centres` [C, E] (e.g. the
+  /// mean embedding of its photos), so that a pretrained embedding starts with a head that already
+  /// agrees with it instead of pulling it towards random directions.
+  void imprint(const torch::Tensor& centres);
 
  private:
   torch::Tensor weight_;

@@ -7,9 +7,11 @@
 //   auto logits = net->head(e_query, e_ref);       // [B,E] x [B,E] -> [B]
 //   auto s = net->score(e_query, e_ref);           // "how alike", in [0,1]: the one score function
 //
-// Two families: "resnet" (the default; unit-length embeddings trained with an identity-margin
-// loss beside the pair loss) and the seed's "koch" / "koch-small" (Koch et al. 2015; sigmoid
-// embeddings). Submodule names are checkpoint keys: they are a file format; do not rename them.
+// Three families: "resnet" (the default; unit-length embeddings trained with an identity-margin
+// loss beside the pair loss), "dlib-resnet" (dlib's face descriptor, dlib_resnet.hpp, imported
+// pretrained by pretrained.hpp; unit-length) and the seed's "koch" / "koch-small" (Koch et al.
+// 2015; sigmoid embeddings). Submodule names are checkpoint keys: they are a file format; do not
+// rename them.
 
 #include <string>
 
@@ -30,7 +32,8 @@ namespace faceid {
 struct ModelConfig {
   /// "resnet" (3x3/s2 stem, four residual stages 32/64/128/256 each halving the map, dense
   /// embedding + BatchNorm, L2-normalised), "koch" (the seed's / Koch's net) or "koch-small"
-  /// (Koch with half the channels).
+  /// (Koch with half the channels), "dlib-resnet" (dlib's face descriptor: 150 px chips of the
+  /// "dlib" alignment, 128-d; see dlib_resnet.hpp).
   std::string name = "resnet";
   int input_size = 100;  ///< chip side the net expects (must equal the preprocessing chip size)
   int channels = 3;      ///< RGB
@@ -65,13 +68,16 @@ inline const char* const kInputNorms[] = {"none", "face"};
 /// "face" input normalisation of float chips [B, C, S, S] (see ModelConfig::input_norm).
 torch::Tensor standardise_faces(const torch::Tensor& chips);
 
-/// The architecture names facetrain accepts.
-inline const char* const kArchitectures[] = {"resnet", "koch", "koch-small"};
+/// The architecture names a bundle may declare.
+inline const char* const kArchitectures[] = {"resnet", "koch", "koch-small", "dlib-resnet"};
 
 /// The defaults of architecture `name` (resnet: embedding 256, dropout 0.2; koch and koch-small:
-/// the seed's 4096-wide sigmoid embedding, no dropout). Unknown names are left to the net to
-/// reject.
+/// the seed's 4096-wide sigmoid embedding, no dropout; dlib-resnet: 150 px, 128-d, no dropout,
+/// cosine score). Unknown names are left to the net to reject.
 ModelConfig default_model(const std::string& name);
+
+/// Whether the architecture's embeddings are unit length (resnet, dlib-resnet; not Koch's).
+bool unit_length_embedding(const ModelConfig& config);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 /// Throws Error(Model) for missing fields or an unknown architecture name.
@@ -117,8 +123,16 @@ class SiameseNetImpl : public torch::nn::Module {
   explicit SiameseNetImpl(const ModelConfig& config);
 
   /// Embeddings of a batch of chips: float [B, C, S, S] in [0, 1] -> [B, E]; unit length for
-  /// the resnet, in (0, 1) for koch.
+  /// the resnet and dlib-resnet, in (0, 1) for koch.
   torch::Tensor embed(const torch::Tensor& chips);
+  /// dlib-resnet: the descriptor before normalisation (what dlib and face-api return), [B, E].
+  /// Throws Error(Usage) for the other architectures.
+  torch::Tensor descriptor(const torch::Tensor& chips);
+  /// Which parameters train (requires_grad): "all"; "head" (the Siamese head alone: the
+  /// embedding frozen); "last" (the head, the embedding layer and the last stage: dlib-resnet's
+  /// conv256_1, conv256_2, conv256_down_out; the resnet's last residual block). Throws
+  /// Error(Usage) for another name.
+  void set_trainable(const std::string& layers);
   /// Logits of "same person" for pairs of embeddings: [B, E] x [B, E] -> [B]. Broadcasts, so a
   /// [1, E] query against [N, E] references gives [N].
   torch::Tensor head(const torch::Tensor& e1, const torch::Tensor& e2);
@@ -147,8 +161,10 @@ class SiameseNetImpl : public torch::nn::Module {
  private:
   torch::Tensor resnet_embed(const torch::Tensor& x);
 
+  void fold_features(bool fold);
+
   ModelConfig config_;
-  bool resnet_ = false;
+  bool resnet_ = false, dlib_ = false;
   torch::nn::Sequential features_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear embedding_{nullptr};

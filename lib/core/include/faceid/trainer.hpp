@@ -45,6 +45,9 @@ struct TrainConfig {
   double id_weight = 1.0;       ///< weight of the identity loss in the sum
   double id_smoothing = 0.0;    ///< label smoothing of the identity loss's targets
   double pair_weight = 1.0;     ///< weight of the head's binary cross-entropy in the sum
+  /// Start the identity loss's class weights at the classes' mean embeddings (MarginHead::imprint;
+  /// one pass over the training photos first): for a pretrained embedding.
+  bool imprint = false;
   /// > 0: decay per step of an exponential moving average of the weights (Polyak averaging);
   /// validation, the best epoch and the result are then the average's. 0 = the last weights.
   double ema = 0.0;

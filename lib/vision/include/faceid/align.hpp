@@ -12,8 +12,8 @@
 
 namespace faceid {
 
-/// Where the 5 landmarks go in a chip of `config.chip_size` (the ArcFace 112x112 template,
-/// normalised, with `config.padding` added around it).
+/// Where the 5 landmarks go in a chip of `config.chip_size`: `config.alignment`'s template
+/// (alignment_template) with `config.padding` added around it.
 std::array<cv::Point2f, 5> chip_template(const PreprocessConfig& config);
 
 /// The 2x3 similarity transform (CV_64F) that best maps `from` onto `to` (Umeyama, least squares).

@@ -55,7 +55,7 @@ struct ReferenceReport {
   std::size_t sessions =
       0;  ///< capture sessions with a reference: the photos at the top, each sub-folder
   float recalibrated_detection =
-      -1;  ///< several sessions: the detection threshold now in use (-1: the bundle's)
+      -1;  ///< the detection threshold fitted to these references (-1: the bundle's)
   std::vector<std::string> skipped;  ///< "file: why" (no face, unreadable)
 };
 
@@ -79,10 +79,10 @@ class Verifier {
   /// Detects, aligns and embeds the photos in `dir` (largest face each) through the face cache
   /// and the embedding cache in `cache_dir`. The photos at the top of `dir` are one capture
   /// session and each sub-folder's photos another: a face's match share is that of the session
-  /// it matches best, and with several sessions the detection threshold is recalibrated for the
-  /// target FAR on the bundle's held-out strangers (when it has them and no --threshold was
-  /// given; never below the bundle's). Throws Error(Input) when the folder is missing, holds no
-  /// image, or no face was found in any of them.
+  /// it matches best. The detection threshold is then fitted to these references: the lowest
+  /// one at which the rule accepts at most the target FAR of the bundle's held-out strangers
+  /// (when it has them and no --threshold was given). Throws Error(Input) when the folder is
+  /// missing, holds no image, or no face was found in any of them.
   ReferenceReport load_references(const std::filesystem::path& dir,
                                   const std::filesystem::path& cache_dir, int threads,
                                   const Progress& progress = {});
