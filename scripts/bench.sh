@@ -3,6 +3,7 @@
 # of the same network, measured side by side in one run on this machine, as one table.
 #   scripts/bench.sh [STEPS]      (build first: scripts/build.sh; data: $FACEID_DATA)
 # Rows: fp32 GEMM GFLOP/s (the ceiling), training pairs/s on random tensors (compute only),
+# inference faces/s of each architecture (the pretrained dlib-resnet also in bfloat16),
 # training pairs/s end to end (faceid: face cache -> pairs -> augmentation; reference: the seed's
 # decode + resize of two JPEGs per pair every step), inference embeddings/s, peak RSS, and
 # faceverify's cost per face with 50 references: cached embeddings vs the seed's 50 pair-forwards.
@@ -36,10 +37,12 @@ label="faceid";                          run $bench --what recipe --batch 128 --
 label="faceid (glibc allocator as is)";  FACEID_NO_TUNE=1 run $bench --what recipe --batch 128 --steps "$steps" --threads "$threads" -q
 label="pytorch";                         run $ref --what recipe --batch 128 --steps "$steps" --threads "$threads"
 label="pytorch (freed memory kept)";     GLIBC_TUNABLES=$keep run $ref --what recipe --batch 128 --steps "$steps" --threads "$threads"
-for arch in koch resnet; do
+for arch in koch resnet dlib-resnet; do
   label="faceid";  run $bench --what embed --arch $arch --steps 4 --threads "$threads" -q
   label="pytorch"; run $ref --what embed --arch $arch --steps 4 --threads "$threads"
 done
+# The pretrained descriptor in bfloat16 (autocast; AVX512-BF16 where the CPU has it).
+label="faceid (bf16 autocast)"; run $bench --what embed --arch dlib-resnet --bf16 --steps 4 --threads "$threads" -q
 label="faceid"; run $bench --what verify --arch koch --steps 20 --threads "$threads" --image "$data/scenes/faceapi/bbt1.jpg" -q
 label="faceid"; run $bench --what verify --arch resnet --steps 20 --threads "$threads" -q
 
@@ -77,5 +80,7 @@ for r in rows:
     ratio = f"{r[key] / base[key]:.2f}x" if base and base is not r and what != "gemm" else ""
     util = f"{r[key] * flop_per_pair[arch] / 1e9 / gemm * 100:.0f}%" if what in ("train", "e2e") else ""
     print(f"{name:<34} {r['label']:<32} {r[key]:>10.1f} {unit:<9} {ratio:>10} {util:>10} {r['peak_rss_mb']:>7.0f}MB")
+    if "bf16_min_cosine_to_fp32" in r:
+        print(f"{'  bf16 embeddings vs fp32':<34} {'lowest cosine over 64 faces':<32} {r['bf16_min_cosine_to_fp32']:>10.5f}")
 PY
 rm -f "$out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory of training as the face set grows (issue 13), side by side in one run on this machine:
+# Memory of training as the face set grows, side by side in one run on this machine:
 # facetrain's peak RSS with LFW (minus the pairsDevTest people) as the strangers, and with a
 # synthetic folder-per-person set of FACES faces instead (`facebench --what synth`: augmented
 # copies of LFW's cached chips written into the set's face cache, 10 photos per person; ~30 KB

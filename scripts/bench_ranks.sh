@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel training throughput (issue 13), side by side in one run on this machine: the
+# Data-parallel training throughput, side by side in one run on this machine: the
 # default recipe on LFW (minus the pairsDevTest people) for a few epochs as
 #   1 process x all cores (steps of 2 batches: --accumulate 2, the same global batch as 2 ranks),
 #   2 ranks x half the cores (--nproc 2: c10d/Gloo over loopback),

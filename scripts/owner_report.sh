@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The owner's own model against the reference rule (issue 11's must-show tables), for a general
+# The owner's own model against the reference rule, for a general
 # model BASE (e.g. models/stads, trained on owners/stads/anchor):
 # owners/stads/positive is split by capture time (scripts/split_sessions.py) into the 199 photos
 # taken minutes after anchor (SAME_EVENING) and the 98 taken three days later (NEW_DAY):

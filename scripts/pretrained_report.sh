@@ -25,7 +25,7 @@ for variant in "${variants[@]}"; do
       --lfw "$data/lfw" --self "$data/owners/stads/anchor" --exclude-pairs "$data/lfw_pairs/pairsDevTest.txt" \
       -o "$dir/model" --run-dir "$dir/run" --fill-refs "$dir/refs" 2>&1 | tee "$dir/facetrain.txt"
     bash scripts/evaluate_model.sh "$dir/model" "$dir/eval" "$dir/refs" > "$dir/evaluate.txt" 2>&1
-    tail -n 1 "$dir/eval/summary.md" | sed "s/^| model /| ${variant} seed ${seed} /" >> "$out/rows.md"
+    tail -n 1 "$dir/eval/summary.md" | sed "s#^| $dir/model #| ${variant}, seed ${seed} #" >> "$out/rows.md"
   done
 done
 { head -n 2 "$(ls "$out"/*/eval/summary.md | head -1)"; cat "$out/rows.md"; } > "$out/summary.md"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set-up, build, then a real run on real data —
-#   1. detect and align all of LFW and the owner's photos into the face cache (faceprep),
+#   1. detect and align all of LFW and the owner's photos into the face cache (faceprep; the chips
+#      of the pretrained descriptor: 150 px, dlib's geometry),
 #   2. score the detectors against the hand-drawn boxes of scenes/dlib (facedetect),
-#   3. train the owner's model with the LFW people of pairsDevTest left out (facetrain); the owner
-#      photos held out from training become faceverify's references (verification_data/),
-#   4. evaluate it on LFW View 1 (faceeval: pairsDevTest, threshold from pairsDevTrain),
+#   3. train the owner's model with the LFW people of pairsDevTest left out (facetrain's default:
+#      the pretrained face-api descriptor, frozen, with its Siamese head and the owner rule
+#      calibrated; the npm package comes from scripts/setup.sh); the owner photos held out from
+#      training become faceverify's references (verification_data/),
+#   4. evaluate it on LFW View 1 (faceeval: pairsDevTest, threshold from pairsDevTrain; LFW's
+#      "labeled outside data" protocol, since the descriptor was trained on other faces),
 #   5. find the owner in owners/stads/positive and in group photos (faceverify); positive holds two
 #      capture sessions (scripts/split_sessions.py): 199 photos taken minutes after the training
 #      photos, and 98 taken three days later (another room, light and shirt: the hard case),
@@ -12,11 +16,12 @@
 #   7. a person the model never trained on (owners/oshoura): 25 photos as references, the other 25
 #      as probes, same strangers,
 #   8. the classical baseline on LFW View 2: LBP scores file -> the same report (faceeval).
-# Everything lands in runs/main/, models/stads/ and verification_data/. Measured: 31 minutes with the
-# build and face cache warm (the training's time budget is 30); a fresh machine adds set-up and build
-# (~14 min) and the face cache (~1 min). FACEID_DATA (default ../shared/data) points at the data;
-# TIME_BUDGET (minutes) shortens the training. facetrain exits 1 — and so this job — when the model
-# it trained is unusable (its calibrated rule accepts under half of the held-out owner photos).
+# Everything lands in runs/main/, models/stads/ and verification_data/ (see docs/pretrained.md for
+# the measured wall time); a fresh machine adds set-up and build (~25 min on 2 cores).
+# FACEID_DATA (default ../shared/data) points at the data; INIT=none trains the from-scratch
+# recipe instead (30 minutes; TIME_BUDGET in minutes shortens it). facetrain exits 1 — and so this
+# job — when the model it trained is unusable (its calibrated rule accepts under half of the
+# held-out owner photos).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,14 +33,16 @@ mkdir -p "$out"
 bin=build/bin
 
 echo "== 1. face cache: LFW + owner photos"
-$bin/faceprep --lfw "$data/lfw" --self "$data/owners/stads/anchor" --preview "$out/lfw_chips.png" | tee "$out/faceprep.txt"
+chips=(--alignment dlib --chip-size 150 --padding 0.25)  # what the pretrained descriptor sees
+[ "${INIT:-face-api}" = none ] && chips=()
+$bin/faceprep --lfw "$data/lfw" --self "$data/owners/stads/anchor" "${chips[@]}" --preview "$out/lfw_chips.png" | tee "$out/faceprep.txt"
 
 echo "== 2. detectors vs hand-drawn boxes"
 $bin/facedetect --boxes "$data/scenes/dlib/training.xml" --detector all | tee "$out/detection.txt"
 $bin/facedetect "$data/scenes/faceapi/bbt1.jpg" -o "$out/bbt1_faces.png"
 
 echo "== 3. train (LFW people of pairsDevTest excluded)"
-$bin/facetrain --lfw "$data/lfw" --self "$data/owners/stads/anchor" \
+$bin/facetrain --init "${INIT:-face-api}" --lfw "$data/lfw" --self "$data/owners/stads/anchor" \
   --exclude-pairs "$data/lfw_pairs/pairsDevTest.txt" -o models/stads --run-dir "$out/train" \
   ${TIME_BUDGET:+--time-budget "$TIME_BUDGET"} --fill-refs verification_data | tee "$out/facetrain.txt"
 

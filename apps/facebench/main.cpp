@@ -18,6 +18,7 @@
 #include <iostream>
 #include <numeric>
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,8 @@ struct Options {
   std::string what = "train", arch = "koch", lfw, image, out;  // koch: the seed's benchmarks
   int batch = 16, steps = 10, workers = 1, classes = 4069, size = 100, photos = 10;
   std::int64_t faces = 200000;
+  bool bf16 =
+      false;  // embed: bfloat16 autocast (oneDNN's AVX512-BF16 kernels where the CPU has them)
   cli::PipelineOptions pipeline;
 };
 
@@ -302,10 +305,19 @@ int run(const Options& o, const cli::CommonOptions& common) {
     net->eval();
     net->fold_batch_norm();  // as load_bundle does
     const auto chips = torch::randint(0, 256, {64, s, s, 3}, torch::kUInt8);
-    embed_chips(net, chips, torch::kCPU);
+    const auto fp32 = embed_chips(net, chips, torch::kCPU);
+    if (o.bf16) {
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      // How far bfloat16 moves the embeddings (the accuracy side of the trade).
+      const auto e = embed_chips(net, chips, torch::kCPU).to(torch::kFloat);
+      out["bf16_min_cosine_to_fp32"] = torch::cosine_similarity(e, fp32, 1).min().item<double>();
+    }
+    out["bf16"] = o.bf16;
     const auto t = std::chrono::steady_clock::now();
     for (int i = 0; i < o.steps; ++i) embed_chips(net, chips, torch::kCPU);
     out["faces_per_second"] = 64.0 * o.steps / seconds_since(t);
+    at::autocast::set_cpu_enabled(false);
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -331,6 +343,9 @@ int main(int argc, char** argv) {
          app.add_option("--arch", o.arch, "resnet, koch, koch-small or dlib-resnet")
              ->capture_default_str();
          app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
+         app.add_flag("--bf16", o.bf16,
+                      "embed: bfloat16 autocast; also reports the lowest cosine of its embeddings "
+                      "to the float32 ones");
          app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
          app.add_option("--lfw", o.lfw, "LFW root (e2e)");

@@ -38,13 +38,17 @@ struct Options {
   std::vector<std::string> exclude_pairs;
   std::vector<std::string> faces;  // more strangers: folder-per-person roots (--faces)
   std::string arch = "resnet";
-  /// The start: "none" (random weights, the from-scratch recipe) or "face-api" (the pretrained
-  /// descriptor of pretrained.hpp: dlib-resnet, 150 px chips of dlib's geometry).
-  std::string init = "none";
+  /// The start: "face-api" (the default: the pretrained descriptor of pretrained.hpp,
+  /// dlib-resnet on 150 px chips of dlib's geometry) or "none" (random weights, the from-scratch
+  /// recipe; what --arch implies).
+  std::string init = "face-api";
+  CLI::Option* init_option = nullptr;
+  CLI::Option* arch_option = nullptr;
   std::string pretrained;  // --pretrained: the face-api model folder (default: found)
   std::string train_layers =
       "all";  // --train-layers: all, last or head (SiameseNet::set_trainable)
   CLI::Option* train_layers_option = nullptr;
+  CLI::Option* val_option = nullptr;
   CLI::Option* epochs_option = nullptr;
   CLI::Option* budget_option = nullptr;
   int embedding_size = 0;  // 0: the architecture's own (resnet 256, koch 4096)

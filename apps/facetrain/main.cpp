@@ -39,10 +39,10 @@ TrainConfig faceid::facetrain::default_train() {
   c.time_budget_minutes = 30;
   c.epochs = 1000;
   // AdamW's usual decay, not the 5e-4 of SGD recipes (which AdamW multiplies by the learning rate):
-  // measured on three seeds, README "Weight decay".
+  // measured on three seeds, docs/notebook.md "Weight decay".
   c.weight_decay = 0.05;
   // A second view of each face, its centre zoomed in 1.6 times: +3 points DevTest on three seeds
-  // (README "A zoom view").
+  // (docs/notebook.md "A zoom view").
   c.augment.zoom_view = kRecipeZoomView;
   return c;
 }
@@ -113,9 +113,12 @@ int run(Options& o, const cli::CommonOptions& common) {
   if (o.arch != "resnet" && o.wd_option && o.wd_option->count() == 0) o.train.weight_decay = 5e-4;
   if (o.arch != "resnet" && o.zoom_option && o.zoom_option->count() == 0)
     o.train.augment.zoom_view = 0;
+  // An architecture named is one trained from scratch.
+  if (o.arch_option->count() > 0 && o.init_option->count() == 0) o.init = "none";
   const bool pretrained = o.init != "none";
   if (pretrained) {
-    if (o.arch != "resnet" || o.embedding_size > 0 || o.dropout >= 0 || o.input_norm != "none")
+    if (o.arch_option->count() > 0 || o.embedding_size > 0 || o.dropout >= 0 ||
+        o.input_norm != "none")
       throw usage_error("--init " + o.init +
                         ": the architecture is the pretrained one (no --arch, --embedding-size, "
                         "--dropout or --input-norm)");
@@ -126,8 +129,14 @@ int run(Options& o, const cli::CommonOptions& common) {
     if (o.zoom_option->count() == 0) o.train.augment.zoom_view = 0;
     if (o.train_layers == "head" && o.budget_option->count() == 0) o.train.time_budget_minutes = 0;
     if (o.train_layers == "head" && o.epochs_option->count() == 0) o.train.epochs = 1;
-    // Fine-tuning: the identity loss's classes start at their mean embeddings, not at random.
+    // A frozen embedding learns nothing from the training people: hold half of them out, so
+    // that the stranger cohort the rule is fitted on (kept in the bundle) is a few thousand faces
+    // and FAR 0.001 is resolved by more than one stranger.
+    if (o.train_layers == "head" && o.val_option->count() == 0) o.val_fraction = 0.5;
+    // Fine-tuning: the identity loss's classes start at their mean embeddings, not at random, and
+    // the pretrained weights move at a twentieth of the from-scratch rate (as measured).
     o.train.imprint = o.train_layers != "head";
+    if (o.train_layers != "head" && o.lr_option->count() == 0) o.train.learning_rate = 1e-4;
   } else if (o.train_layers_option->count() > 0) {
     throw usage_error("--train-layers is for a pretrained start (--init face-api)");
   }
@@ -415,18 +424,21 @@ int main(int argc, char** argv) {
          app.add_option("--exclude-pairs", o.exclude_pairs,
                         "LFW pairs file(s) whose people are left out of training")
              ->check(CLI::ExistingFile);
-         app.add_option(
-                "--arch", o.arch,
-                "Architecture: resnet (the recipe), koch or koch-small (the seed's Koch net)")
-             ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))
-             ->capture_default_str();
-         app.add_option("--init", o.init,
-                        "Start from: none (random weights, the from-scratch recipe) or face-api "
-                        "(dlib's pretrained face descriptor from the npm package scripts/setup.sh "
-                        "installs: 150 px chips of dlib's geometry; LFW figures then belong to "
-                        "LFW's labeled-outside-data protocol)")
-             ->check(CLI::IsMember({"none", "face-api"}))
-             ->capture_default_str();
+         o.arch_option =
+             app.add_option("--arch", o.arch,
+                            "Train from scratch (--init none): resnet (the from-scratch recipe), "
+                            "koch or koch-small (the seed's Koch net)")
+                 ->check(CLI::IsMember({"resnet", "koch", "koch-small"}))
+                 ->capture_default_str();
+         o.init_option =
+             app.add_option("--init", o.init,
+                            "Start from: face-api (dlib's pretrained face descriptor from the npm "
+                            "package scripts/setup.sh installs: 150 px chips of dlib's geometry; "
+                            "LFW figures then belong to LFW's labeled-outside-data protocol) or "
+                            "none (random weights: the from-scratch recipe; the default when "
+                            "--arch is given)")
+                 ->check(CLI::IsMember({"none", "face-api"}))
+                 ->capture_default_str();
          app.add_option("--pretrained", o.pretrained,
                         "--init face-api: its model folder (default: $FACEID_FACE_API, else "
                         "pretrained/face-api/node_modules/@vladmandic/face-api/model)");
@@ -434,7 +446,7 @@ int main(int argc, char** argv) {
              app.add_option("--train-layers", o.train_layers,
                             "--init face-api: what trains: head (the pretrained embedding "
                             "frozen; the default, one epoch), last (its last stage and "
-                            "descriptor layer too) or all")
+                            "descriptor layer too) or all (both: --lr 1e-4 unless given)")
                  ->check(CLI::IsMember({"head", "last", "all"}));
          app.add_option("--embedding-size", o.embedding_size,
                         "Embedding size (0: resnet 256, koch 4096)")
@@ -519,10 +531,11 @@ int main(int argc, char** argv) {
              ->capture_default_str();
          app.add_option("--val-pairs", o.train.val_pairs, "Validation pairs per family")
              ->capture_default_str();
-         app.add_option("--val-fraction", o.val_fraction,
-                        "Share of people and owner photos held out")
-             ->check(CLI::Range(0.0, 0.9))
-             ->capture_default_str();
+         o.val_option = app.add_option("--val-fraction", o.val_fraction,
+                                       "Share of people and owner photos held out (--init "
+                                       "face-api --train-layers head: 0.5 unless given)")
+                            ->check(CLI::Range(0.0, 0.9))
+                            ->capture_default_str();
          app.add_option("--patience", o.train.patience,
                         "Early stop after this many epochs without a better val AUC (0: never)")
              ->capture_default_str();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One face cache, several processes at once (issue 12): two faceprep runs on overlapping folders
+# One face cache, several processes at once: two faceprep runs on overlapping folders
 # (a+b, b+c) and two faceeval runs (LBP scorer) that each add half of the LFW folder's images to
 # its cache (the images of their pairs files: 1-2 and 3-4 of each person) start together on a
 # cold cache, and again after some images changed. Every run must succeed; afterwards the caches

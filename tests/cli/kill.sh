@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Killed at a random moment (issue 12): faceprep filling a face cache, facetrain (a tiny run that
+# Killed at a random moment: faceprep filling a face cache, facetrain (a tiny run that
 # writes its run folder, checkpoints and bundle) and faceeval writing its report get SIGKILL or
 # SIGINT after a random delay, in a bounded loop. After each kill every cache, bundle and report
 # is whole or absent: the tools load it (faceverify the bundle), its format checks out (the face

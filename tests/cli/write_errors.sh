@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Write errors for real (issue 12): a full disk (a file-size limit, `ulimit -f`, which binds root
+# Write errors for real: a full disk (a file-size limit, `ulimit -f`, which binds root
 # too; and a filled tmpfs where a user and mount namespace can be had), a read-only folder and a
 # file where a folder belongs. Each must be one `error:` line naming the path, exit 3, and nothing
 # partial: no file under the final name, no temporary. The faceeval cases need no data; faceprep,

@@ -37,7 +37,8 @@ constexpr int kOwnerBundleFormatVersion = 2;  ///< owner bundles (kind "owner")
 inline constexpr const char* kSiameseKind = "siamese";
 inline constexpr const char* kOwnerKind = "owner";
 
-/// The unsure verdict's measured defaults (README, issue 11 section; defined in bundle.cpp).
+/// The unsure verdict's measured defaults (docs/notebook.md, "The unsure verdict"; defined in
+/// bundle.cpp).
 extern const int kDefaultMinFace;
 extern const float kDefaultMinSharpness;
 

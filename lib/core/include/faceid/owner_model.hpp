@@ -1,5 +1,5 @@
 #pragma once
-// The owner's own model (DESIGN.md §10, issue 11): one embedding net with an owner-vs-everyone
+// The owner's own model (docs/design.md §10): one embedding net with an owner-vs-everyone
 // output. A small head on the (normalised) embedding of a general model gives the logit of
 // P(this face is the owner); it is trained with class-weighted binary cross-entropy on the owner's
 // photos (positive) and strangers' faces (negative), augmented. Two ways:
@@ -87,7 +87,8 @@ struct OwnerTrainConfig {
   /// How the head is fitted: "centroid" (no fitting: the logit is the cosine to the owner's mean
   /// embedding, rescaled; needs fine_tune "none" and hidden 0) or "bce" (class-weighted BCE,
   /// below). The threshold is calibrated on held-out faces either way. Measured on the owner's
-  /// other day (README): centroid 77 / 73 / 26 of 98 for three base seeds, bce 25 / 13 / 45.
+  /// other day (docs/notebook.md): centroid 77 / 73 / 26 of 98 for three base seeds, bce 25 / 13
+  /// / 45.
   std::string fit = "centroid";
   int hidden = 0;           ///< OwnerHeadConfig::hidden
   int owner_copies = 16;    ///< augmented copies of each owner photo the head learns from

@@ -1,5 +1,5 @@
 #pragma once
-// The owner's photos as capture sessions (DESIGN.md §10, issue 11): which photos are held out for
+// The owner's photos as capture sessions (docs/design.md §10): which photos are held out for
 // validation and calibration, and which photos are duplicates of each other. A new day is what
 // the owner will meet, so with two or more sessions whole sessions are held out; duplicates
 // (byte-identical files, or near-identical frames of a webcam capture) always land on the same
@@ -24,7 +24,7 @@ struct OwnerPhoto {
 };
 
 /// Chips whose difference hashes differ in at most this many of 64 bits are "near-identical"
-/// (the same frame re-encoded or a neighbouring webcam frame; see README "Sessions").
+/// (the same frame re-encoded or a neighbouring webcam frame; see docs/notebook.md "Sessions").
 constexpr int kNearDuplicateBits = 4;
 
 /// A 64-bit difference hash of an aligned RGB chip (chip_size x chip_size x 3 bytes, row-major):
