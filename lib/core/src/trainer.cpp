@@ -331,19 +331,26 @@ std::pair<double, double> Trainer::validation_auc_by_score() {
   return {auc(v.scores(net_, "head"), v.labels), auc(v.scores(net_, "cosine"), v.labels)};
 }
 
-nlohmann::json Trainer::choose_scoring() {
+nlohmann::json Trainer::choose_scoring(double switch_margin) {
   nlohmann::json aucs;
   double best = -1;
-  std::string best_kind = "head";
+  const std::string configured = net_->config().score;
+  std::string best_kind = configured;
   bool best_flip = false;
   for (const bool flip : {false, true}) {
-    net_->set_scoring(net_->config().score, flip);
+    net_->set_scoring(configured, flip);
     const auto [head, cosine] = validation_auc_by_score();
     aucs[flip ? "head+mirror" : "head"] = head;
     aucs[flip ? "cosine+mirror" : "cosine"] = cosine;
+    // The net's own kind first; another kind must beat the best so far by switch_margin, the
+    // mirror (a second forward per face) by 0.001 more.
     const double margin = flip ? 1e-3 : 0;
-    if (head > best + margin) best = head, best_kind = "head", best_flip = flip;
-    if (cosine > best + margin) best = cosine, best_kind = "cosine", best_flip = flip;
+    const std::string other = configured == "head" ? "cosine" : "head";
+    for (const std::string* kind : {&configured, &other}) {
+      const double v = *kind == "head" ? head : cosine;
+      const double needed = best + margin + (*kind == configured ? 0 : switch_margin);
+      if (v > needed) best = v, best_kind = *kind, best_flip = flip;
+    }
   }
   net_->set_scoring(best_kind, best_flip);
   return aucs;

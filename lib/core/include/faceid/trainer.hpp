@@ -133,9 +133,10 @@ class Trainer {
   /// Validation AUC of each score kind, "head" and "cosine", under the current weights.
   std::pair<double, double> validation_auc_by_score();
   /// Sets the net's scoring (net->set_scoring) to the kind — head or cosine, with or without
-  /// mirror averaging — of the highest validation AUC; mirror averaging (a second forward per
-  /// face) only for a gain above 0.001. Returns every AUC measured, e.g. {"head": 0.93, ...}.
-  nlohmann::json choose_scoring();
+  /// mirror averaging — of the highest validation AUC; the net's configured kind is kept unless
+  /// the other beats it by more than `switch_margin`, mirror averaging (a second forward per face)
+  /// only for a gain above 0.001. Returns every AUC measured, e.g. {"head": 0.93, ...}.
+  nlohmann::json choose_scoring(double switch_margin = 0);
 
   /// Embeddings of chip rows `ids` (no augmentation), batched, on the CPU: [ids.size(), E].
   torch::Tensor embed_chips(const std::vector<int>& ids);
