@@ -204,9 +204,9 @@ SiameseNet import_face_api(const fs::path& model_dir, nlohmann::json* provenance
     if (version != kFaceApiVersion)
       logger()->warn("{}: {} version {}, faceid was checked against {}", package_json.string(),
                      kFaceApiPackage, version, kFaceApiVersion);
-    std::string shards;
-    for (const auto& file : {std::string("face_recognition_model.bin")})
-      if (fs::is_regular_file(model_dir / file)) shards = read_bytes(model_dir / file, "weights");
+    // The weights' identity: the manifest and the shard it names (read_tfjs_weights checked both).
+    const std::string weights = read_bytes(manifest, "TF.js weights manifest") +
+                                read_bytes(model_dir / "face_recognition_model.bin", "weights");
     *provenance = {{"name", "face-api"},
                    {"package", package.value("name", std::string(kFaceApiPackage))},
                    {"version", version},
@@ -215,7 +215,7 @@ SiameseNet import_face_api(const fs::path& model_dir, nlohmann::json* provenance
                     "TF.js port of dlib's face recognition ResNet (dlib_face_recognition_resnet_"
                     "model_v1, public domain); trained on faces outside LFW"},
                    {"manifest", fs::absolute(manifest).string()},
-                   {"weights_checksum", checksum_bytes(shards)}};
+                   {"weights_checksum", checksum_bytes(weights)}};
   }
   net->use_channels_last();
   return net;

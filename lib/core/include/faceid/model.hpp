@@ -147,8 +147,9 @@ class SiameseNetImpl : public torch::nn::Module {
   /// Chooses the score kind ("head" or "cosine") and test-time flip averaging; stored in bundles.
   /// Throws Error(Usage) for another kind.
   void set_scoring(const std::string& score, bool flip_average);
-  /// Folds every BatchNorm into the convolution (and dense layer) before it, for inference:
-  /// same embeddings, fewer passes over memory. Undone by train(true).
+  /// Folds every BatchNorm (resnet) or scale layer (dlib-resnet) into the convolution (and dense
+  /// layer) before it, for inference: same embeddings, fewer passes over memory. Undone by
+  /// train(true).
   void fold_batch_norm();
   void train(bool on = true) override;
   /// Stores the convolution weights channels-last (NHWC), the layout oneDNN's convolutions run
@@ -161,6 +162,7 @@ class SiameseNetImpl : public torch::nn::Module {
  private:
   torch::Tensor resnet_embed(const torch::Tensor& x);
 
+  /// Folds (or unfolds) the feature layers: ConvBn, ResidualBlock, DlibResNet.
   void fold_features(bool fold);
 
   ModelConfig config_;
