@@ -31,6 +31,7 @@ npm_packages() {
 packages=(
   build-essential cmake ccache pkg-config
   clang-format         # scripts/check_format.sh (CI)
+  clang-14 libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh, CI)
   libtorch-dev libgloo-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev      # the imglab box files of the detection report

@@ -108,3 +108,20 @@ TEST(Augment, RandomErasingReplacesOneRectangleOfTheChosenImages) {
   c.erase_prob = 0;
   EXPECT_TRUE(torch::allclose(augment_batch(images, c, kSeeds), images, 0, 1e-6));
 }
+
+TEST(Augment, EveryDeviceAugmentsWhereTheImagesAreWithTheCpuResult) {
+  // The trainer augments on its device (a GPU's for a GPU run): the draws are the CPU's on every
+  // device, so the pixels agree up to float rounding. Runs on the CPU, and on CUDA where present.
+  AugmentConfig c = strong_config();
+  c.erase_prob = 0.5f;
+  const auto images = make_images();
+  const auto on_cpu = augment_batch(images, c, kSeeds);
+  std::vector<torch::Device> devices = {torch::kCPU};
+  if (torch::cuda::is_available()) devices.emplace_back(torch::kCUDA);
+  for (const auto& device : devices) {
+    const auto out = augment_batch(images.to(device), c, kSeeds);
+    EXPECT_EQ(out.device(), device);
+    EXPECT_LT((out.cpu() - on_cpu).abs().max().item<float>(), 1e-4f) << device;
+    EXPECT_NEAR(out.mean().item<float>(), on_cpu.mean().item<float>(), 1e-5) << device;
+  }
+}

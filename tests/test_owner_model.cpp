@@ -10,21 +10,16 @@
 #include "faceid/bundle.hpp"
 #include "faceid/decision.hpp"
 #include "faceid/error.hpp"
+#include "synthetic.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;
 using faceid::test::read_file;
 using faceid::test::TempDir;
+using faceid::test::tiny_resnet;
 using faceid::test::write_file;
 
 namespace {
-
-ModelConfig tiny_resnet() {
-  ModelConfig c;  // the default architecture, small
-  c.input_size = 32;
-  c.embedding_size = 16;
-  return c;
-}
 
 // `n` chips of one colour with pixel noise: uint8 [n, s, s, 3].
 torch::Tensor coloured_chips(int n, std::array<int, 3> rgb, int s = 32) {

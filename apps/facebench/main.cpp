@@ -3,8 +3,9 @@
 //   gemm   fp32 matrix product GFLOP/s (the machine's ceiling for this BLAS)
 //   train  training steps on random tensors (compute only), pairs/s
 //   e2e    training steps fed by the real loader: face cache -> pairs -> augmentation, pairs/s
-//   recipe the default recipe's training step (resnet, P x K batch, augmentation, in-batch pair
-//          BCE + CosFace over --classes identities, AdamW), images/s, with the time of each part
+//   recipe the from-scratch recipe's training steps, run by the library's Trainer exactly as
+//          facetrain runs them, on random chips: images/s and the share of time waiting for data
+//          (--device cuda on a GPU build)
 //   embed  inference embeddings, faces/s
 //   verify faceverify's cost per face with 50 references: cached reference embeddings (one
 //          embedding + the head over 50) vs the seed's 50 full pair-forwards; with --image also
@@ -16,9 +17,7 @@
 
 #include <chrono>
 #include <iostream>
-#include <numeric>
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
@@ -26,12 +25,13 @@
 #include "../common/preprocess_options.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/augment.hpp"
+#include "faceid/autocast.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
-#include "faceid/losses.hpp"
 #include "faceid/model.hpp"
 #include "faceid/pair_dataset.hpp"
 #include "faceid/sources.hpp"
+#include "faceid/trainer.hpp"
 
 using namespace faceid;
 namespace F = torch::nn::functional;
@@ -40,10 +40,9 @@ namespace {
 
 struct Options {
   std::string what = "train", arch = "koch", lfw, image, out;  // koch: the seed's benchmarks
-  int batch = 16, steps = 10, workers = 1, classes = 4069, size = 100, photos = 10;
+  int batch = 16, steps = 10, workers = 1, size = 100, photos = 10;
   std::int64_t faces = 200000;
-  bool bf16 =
-      false;  // embed: bfloat16 autocast (oneDNN's AVX512-BF16 kernels where the CPU has them)
+  bool bf16 = false;  // embed, recipe: bfloat16 autocast
   cli::PipelineOptions pipeline;
 };
 
@@ -67,50 +66,46 @@ double ms_per_call(int reps, F&& f) {
   return seconds_since(t) * 1000.0 / reps;
 }
 
-// The default recipe's training step on random chips: what facetrain does per batch.
-void recipe_step(const ModelConfig& config, const Options& o, nlohmann::json& out) {
-  SiameseNet net(config);
-  MarginHead ids(o.classes, config.embedding_size, MarginConfig{});
-  auto params = net->parameters();
-  for (const auto& p : ids->parameters()) params.push_back(p);
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-3).weight_decay(5e-4));
-  const auto chips =
-      torch::randint(0, 256, {o.batch, config.input_size, config.input_size, 3}, torch::kUInt8);
-  const auto labels = torch::arange(o.batch / 2).repeat_interleave(2);
-  std::vector<std::uint64_t> seeds(static_cast<std::size_t>(o.batch));
-  std::iota(seeds.begin(), seeds.end(), 1);
-  double augment_s = 0, forward_s = 0, backward_s = 0, step_s = 0;
-  net->train();
-  for (int i = 0; i <= o.steps; ++i) {
-    auto t = std::chrono::steady_clock::now();
-    const auto x = augment_batch(chips.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0),
-                                 AugmentConfig{}, seeds);
-    const double a = seconds_since(t);
-    t = std::chrono::steady_clock::now();
-    const auto e = net->embed(x);
-    const auto pairs = in_batch_pairs(e, labels);
-    const auto loss =
-        F::binary_cross_entropy_with_logits(
-            net->head(e.index_select(0, pairs.a), e.index_select(0, pairs.b)), pairs.target) +
-        F::cross_entropy(ids(e, labels), labels);
-    const double f = seconds_since(t);
-    t = std::chrono::steady_clock::now();
-    opt.zero_grad();
-    loss.backward();
-    const double b = seconds_since(t);
-    t = std::chrono::steady_clock::now();
-    opt.step();
-    const double s = seconds_since(t);
-    if (i == 0) continue;  // warm-up
-    augment_s += a, forward_s += f, backward_s += b, step_s += s;
-  }
-  const double total = augment_s + forward_s + backward_s + step_s;
-  out["classes"] = o.classes;
-  out["images_per_second"] = o.batch * o.steps / total;
-  out["ms_augment"] = augment_s * 1000 / o.steps;
-  out["ms_forward"] = forward_s * 1000 / o.steps;
-  out["ms_backward"] = backward_s * 1000 / o.steps;
-  out["ms_optimizer"] = step_s * 1000 / o.steps;
+// The from-scratch recipe's training steps as facetrain runs them: the library's Trainer with
+// default_train() (P x K batches gathered and prefetched, augmented on the device, in-batch pair
+// BCE + CosFace, AdamW), one epoch of --steps + 1 batches over random chips of 2 photos a person.
+// images/s leaves out the first step (allocations); the data-wait share is the epoch's.
+void recipe_steps(const Options& o, const cli::CommonOptions& common, nlohmann::json& out) {
+  TrainConfig train = default_train();
+  train.time_budget_minutes = 0;
+  train.epochs = 1;
+  train.batch = {o.batch / 2, 2};
+  train.val_pairs = 50;
+  train.device = common.device;
+  train.precision = o.bf16 ? "bf16" : "fp32";
+  train.seed = common.seed;
+  ModelConfig model = default_model("resnet");
+  model.input_size = o.size;
+  model.zoom_view = train.augment.zoom_view;
+  const int people = (o.steps + 1) * train.batch.people;
+  FaceSet faces;
+  faces.chips = torch::randint(0, 256, {people * 2, o.size, o.size, 3}, torch::kUInt8);
+  for (int p = 0; p < people; ++p)
+    faces.pool.people.push_back({"p" + std::to_string(p), {2 * p, 2 * p + 1}});
+  const PoolSplit split{faces.pool, faces.pool};
+  SiameseNet net(model);
+  Trainer trainer(net, faces, split, train);
+  std::chrono::steady_clock::time_point first, last;
+  std::size_t steps = 0;
+  TrainHooks hooks;
+  hooks.on_batch = [&](int, std::size_t done, std::size_t, double, double) {
+    (done == 1 ? first : last) = std::chrono::steady_clock::now();
+    steps = done;
+  };
+  EpochMetrics epoch;
+  hooks.on_epoch = [&](const EpochMetrics& m) { epoch = m; };
+  trainer.fit(hooks);
+  out["device"] = trainer.device().str();
+  out["precision"] = train.precision;
+  out["classes"] = people;
+  out["images_per_second"] = static_cast<double>(o.batch * (steps - 1)) /
+                             std::chrono::duration<double>(last - first).count();
+  out["data_wait_share"] = epoch.data_wait_share;
 }
 
 void verify_latency(const ModelConfig& config, const Options& o, nlohmann::json& out) {
@@ -295,7 +290,7 @@ int run(const Options& o, const cli::CommonOptions& common) {
     }
     out["pairs_per_second"] = o.batch * (step - 1) / seconds_since(t);
   } else if (o.what == "recipe") {
-    recipe_step(config, o, out);
+    recipe_steps(o, common, out);
   } else if (o.what == "verify") {
     verify_latency(config, o, out);
   } else if (o.what == "synth") {
@@ -306,9 +301,8 @@ int run(const Options& o, const cli::CommonOptions& common) {
     net->fold_batch_norm();  // as load_bundle does
     const auto chips = torch::randint(0, 256, {64, s, s, 3}, torch::kUInt8);
     const auto fp32 = embed_chips(net, chips, torch::kCPU);
+    Bf16Autocast bf16(torch::kCPU, o.bf16);
     if (o.bf16) {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
       // How far bfloat16 moves the embeddings (the accuracy side of the trade).
       const auto e = embed_chips(net, chips, torch::kCPU).to(torch::kFloat);
       out["bf16_min_cosine_to_fp32"] = torch::cosine_similarity(e, fp32, 1).min().item<double>();
@@ -317,7 +311,6 @@ int run(const Options& o, const cli::CommonOptions& common) {
     const auto t = std::chrono::steady_clock::now();
     for (int i = 0; i < o.steps; ++i) embed_chips(net, chips, torch::kCPU);
     out["faces_per_second"] = 64.0 * o.steps / seconds_since(t);
-    at::autocast::set_cpu_enabled(false);
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -337,15 +330,13 @@ int main(int argc, char** argv) {
          app.add_option("--what", o.what, "gemm, train, e2e, recipe, embed, verify or synth")
              ->check(CLI::IsMember({"gemm", "train", "e2e", "recipe", "embed", "verify", "synth"}))
              ->capture_default_str();
-         app.add_option("--classes", o.classes, "Identities of the identity loss (recipe)")
-             ->capture_default_str();
          app.add_option("--size", o.size, "Chip side of the net's input")->capture_default_str();
          app.add_option("--arch", o.arch, "resnet, koch, koch-small or dlib-resnet")
              ->capture_default_str();
          app.add_option("--batch", o.batch, "Pairs per step")->capture_default_str();
          app.add_flag("--bf16", o.bf16,
-                      "embed: bfloat16 autocast; also reports the lowest cosine of its embeddings "
-                      "to the float32 ones");
+                      "embed, recipe: bfloat16 autocast (embed also reports the lowest cosine of "
+                      "its embeddings to the float32 ones)");
          app.add_option("--steps", o.steps, "Measured steps")->capture_default_str();
          app.add_option("--workers", o.workers, "Loader threads (e2e)")->capture_default_str();
          app.add_option("--lfw", o.lfw, "LFW root (e2e)");

@@ -25,12 +25,6 @@
 
 namespace faceid::facetrain {
 
-/// The recipe: what `facetrain --lfw DIR --self DIR -o DIR` does with no other flag.
-TrainConfig default_train();
-
-/// The recipe's zoom view (--zoom-view; koch nets train without it).
-constexpr float kRecipeZoomView = 1.6f;
-
 struct Options {
   std::string lfw, output = "models/me", run_dir, fill_refs;
   std::vector<std::string>
@@ -61,7 +55,7 @@ struct Options {
   int references = 50;
   double min_owner_tar = 0.5;  // below this held-out TAR the model is reported unusable (exit 1)
   bool no_augment = false;
-  TrainConfig train = default_train();  // the recipe (see default_train in main.cpp)
+  TrainConfig train = default_train();  // the recipe (trainer.hpp)
   CLI::Option* lr_option = nullptr;
   CLI::Option* wd_option = nullptr;
   CLI::Option* zoom_option = nullptr;

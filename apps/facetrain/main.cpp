@@ -34,19 +34,6 @@ namespace fs = std::filesystem;
 using namespace faceid;
 using namespace faceid::facetrain;
 
-TrainConfig faceid::facetrain::default_train() {
-  TrainConfig c;
-  c.time_budget_minutes = 30;
-  c.epochs = 1000;
-  // AdamW's usual decay, not the 5e-4 of SGD recipes (which AdamW multiplies by the learning rate):
-  // measured on three seeds, docs/notebook.md "Weight decay".
-  c.weight_decay = 0.05;
-  // A second view of each face, its centre zoomed in 1.6 times: +3 points DevTest on three seeds
-  // (docs/notebook.md "A zoom view").
-  c.augment.zoom_view = kRecipeZoomView;
-  return c;
-}
-
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -214,7 +201,7 @@ int run(Options& o, const cli::CommonOptions& common) {
     csv.write(
         "epoch,minutes,learning_rate,train_loss,train_pair_loss,train_id_loss,train_accuracy,"
         "val_loss,val_accuracy,val_precision,val_recall,val_auc,val_auc_head,val_auc_cosine,"
-        "val_owner_accuracy,val_score_std,seconds,images_per_second\n");
+        "val_owner_accuracy,val_score_std,seconds,images_per_second,data_wait_share\n");
 
   std::signal(SIGINT, on_sigint);
   std::vector<EpochMetrics> history;
@@ -235,18 +222,19 @@ int run(Options& o, const cli::CommonOptions& common) {
     history.push_back(m);
     logger()->info(
         "epoch {:>3} ({:.1f} min, lr {:.2g}): loss pair {:.4f} id {:.3f}, pair acc {:.3f} | val "
-        "AUC head {:.3f} cosine {:.3f}, acc {:.3f}, owner acc {:.3f} | {:.0f} images/s, {:.0f}s{}",
+        "AUC head {:.3f} cosine {:.3f}, acc {:.3f}, owner acc {:.3f} | {:.0f} images/s ({:.0f}% "
+        "waiting for data), {:.0f}s{}",
         m.epoch, m.minutes, m.learning_rate, m.train_pair_loss, m.train_id_loss, m.train_accuracy,
         m.val_auc_head, m.val_auc_cosine, m.val_accuracy, m.val_owner_accuracy, m.images_per_second,
-        m.seconds, m.collapsed ? "  COLLAPSED?" : "");
+        100 * m.data_wait_share, m.seconds, m.collapsed ? "  COLLAPSED?" : "");
     jsonl.write(nlohmann::json(m).dump() + "\n");
     csv.write(
         fmt::format("{},{:.3f},{:.3g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},"
-                    "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f},{:.2f}\n",
+                    "{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f},{:.2f},{:.4f}\n",
                     m.epoch, m.minutes, m.learning_rate, m.train_loss, m.train_pair_loss,
                     m.train_id_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.val_precision,
                     m.val_recall, m.val_auc, m.val_auc_head, m.val_auc_cosine, m.val_owner_accuracy,
-                    m.val_score_std, m.seconds, m.images_per_second));
+                    m.val_score_std, m.seconds, m.images_per_second, m.data_wait_share));
     check_run_log();
   };
   const TrainResult result = trainer.fit(hooks);
@@ -346,6 +334,7 @@ int run(Options& o, const cli::CommonOptions& common) {
   t.date = timestamp();
   t.faceid_version = FACEID_VERSION;
   t.run_dir = fs::absolute(run_dir).string();
+  t.device = trainer.device().str();
   t.config = o.train;
   t.scoring = scoring;
   t.pretrained = provenance;
@@ -486,6 +475,11 @@ int main(int argc, char** argv) {
                         "Batches per optimisation step and rank, their gradients averaged (a step "
                         "of ranks x accumulate x P x K photos)")
              ->check(CLI::Range(1, 1024))
+             ->capture_default_str();
+         app.add_option("--precision", o.train.precision,
+                        "fp32, or bf16: the forward pass under bfloat16 autocast (for GPUs with "
+                        "bfloat16 units; on this kind of CPU measured slower)")
+             ->check(CLI::IsMember({"fp32", "bf16"}))
              ->capture_default_str();
          app.add_option("--nproc", o.nproc,
                         "Train data-parallel on this many local ranks (processes; c10d/Gloo), the "

@@ -171,6 +171,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
   s.date = timestamp();
   s.faceid_version = FACEID_VERSION;
   s.run_dir = fs::absolute(run_dir).string();
+  s.device = resolve_device(common.device).str();
   s.config = config;
   save_bundle(o.output, info, net, &head);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, data.faces, split.val.owner);

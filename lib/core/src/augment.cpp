@@ -76,9 +76,12 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
       erased.push_back({i, x0, y0, x0 + w, y0 + h, rng()});
     }
   }
+  // The draws are made on the CPU (the same for every device), the pixels worked where they are.
+  const auto device = images.device();
+  const auto on_device = [&](const std::vector<float>& v) { return torch::tensor(v).to(device); };
   auto x = images.to(torch::kFloat);
   const auto grid =
-      F::affine_grid(torch::tensor(theta).view({n, 2, 3}), x.sizes(), /*align_corners=*/false);
+      F::affine_grid(on_device(theta).view({n, 2, 3}), x.sizes(), /*align_corners=*/false);
   x = F::grid_sample(x, grid,
                      F::GridSampleFuncOptions()
                          .mode(torch::kBilinear)
@@ -86,23 +89,23 @@ torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& c,
                          .align_corners(false));
 
   // Photometry: contrast around each image's mean, then brightness, as one multiply-add.
-  const auto gain = torch::tensor(contrast).view({n, 1, 1, 1});
+  const auto gain = on_device(contrast).view({n, 1, 1, 1});
   const auto mean = x.mean({1, 2, 3}, /*keepdim=*/true);
-  x = torch::addcmul(torch::tensor(brightness).view({n, 1, 1, 1}) + mean * (1 - gain), x, gain);
+  x = torch::addcmul(on_device(brightness).view({n, 1, 1, 1}) + mean * (1 - gain), x, gain);
 
   // A 3x3 binomial blur of the chosen images only (separable, edges replicated).
   std::vector<std::int64_t> blurred_rows;
   for (std::int64_t i = 0; i < n; ++i)
     if (blur[static_cast<std::size_t>(i)] > 0) blurred_rows.push_back(i);
   if (!blurred_rows.empty()) {
-    const auto rows = torch::tensor(blurred_rows);
+    const auto rows = torch::tensor(blurred_rows).to(device);
     auto b =
         F::pad(x.index_select(0, rows), F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
     b = (b.slice(3, 0, -2) + 2 * b.slice(3, 1, -1) + b.slice(3, 2)) / 4;
     b = (b.slice(2, 0, -2) + 2 * b.slice(2, 1, -1) + b.slice(2, 2)) / 4;
     x.index_copy_(0, rows, b);
   }
-  if (!noise.empty()) x = x + torch::stack(noise) * c.noise_std;
+  if (!noise.empty()) x = x + torch::stack(noise).to(device) * c.noise_std;
   for (const auto& e : erased) {
     auto patch = x[e.image].slice(1, e.y0, e.y1).slice(2, e.x0, e.x1);
     auto gen = at::detail::createCPUGenerator(e.fill_seed);

@@ -10,6 +10,7 @@
 #include "detail/json_integer.hpp"
 #include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
+#include "faceid/portable.hpp"
 
 namespace fs = std::filesystem;
 
@@ -74,24 +75,18 @@ void save_bundle(const fs::path& dir, const BundleInfo& info, SiameseNet& net,
 
   std::ostringstream weights;
   {
-    // Saved from the CPU so that a bundle trained on a GPU loads anywhere.
+    // CPU copies (portable.hpp): a bundle trained on a GPU loads anywhere.
     torch::serialize::OutputArchive archive;
-    const auto device = net->parameters().front().device();
-    net->to(torch::kCPU);
-    net->save(archive);
-    net->to(device);
+    save_portable(*net, archive);
     if (owner) {
       torch::serialize::OutputArchive head;
-      const auto head_device = (*owner_head)->parameters().front().device();
-      (*owner_head)->to(torch::kCPU);
-      (*owner_head)->save(head);
-      (*owner_head)->to(head_device);
+      save_portable(**owner_head, head);
       archive.write("owner_head", head);
     }
     if (strangers.defined()) {
       if (strangers.dim() != 2 || strangers.size(1) != c.embedding_size)
         throw usage_error("save_bundle: stranger embeddings must be [N, embedding size]");
-      archive.write("calibration_strangers", strangers.to(torch::kCPU, torch::kFloat).contiguous());
+      archive.write("calibration_strangers", cpu_copy(strangers.to(torch::kFloat).contiguous()));
     }
     archive.save_to(weights);
   }
@@ -134,6 +129,7 @@ void to_json(nlohmann::json& j, const TrainingSummary& t) {
        {"date", t.date},
        {"faceid_version", t.faceid_version},
        {"run_dir", t.run_dir},
+       {"device", t.device},
        {"best", t.best},
        {"config", t.config},
        {"scoring", t.scoring},
@@ -167,6 +163,7 @@ void from_json(const nlohmann::json& j, TrainingSummary& t) {
     t.date = j.value("date", d.date);
     t.faceid_version = j.value("faceid_version", d.faceid_version);
     t.run_dir = j.value("run_dir", d.run_dir);
+    t.device = j.value("device", d.device);
     t.best = j.value("best", d.best);
     t.config = j.value("config", d.config);
     t.scoring = j.value("scoring", d.scoring);
@@ -307,7 +304,7 @@ LoadedBundle load_bundle(const fs::path& dir, torch::Device device) {
       expected[p.key()] = p.value().sizes().vec();
     torch::serialize::InputArchive archive;
     std::istringstream in(bytes);
-    archive.load_from(in);
+    archive.load_from(in, torch::kCPU);  // moved to `device` below, whatever it was saved from
     loaded.net->load(archive);
     loaded.net->use_channels_last();
     for (const auto& p : loaded.net->named_parameters())

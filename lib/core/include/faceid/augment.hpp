@@ -18,6 +18,8 @@ torch::Tensor augment(const torch::Tensor& image, const AugmentConfig& config, s
 
 /// A batch at once (the trainer's path): `images` float [B, 3, S, S] in [0, 1], image i
 /// augmented with seeds[i] exactly as augment() would (one resampling pass for the whole batch).
+/// The pixels are worked on the images' device (a GPU's for a GPU run); the random draws are
+/// the same on every device.
 /// Throws Error(Internal) on another shape or a seed count other than B.
 torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& config,
                             const std::vector<std::uint64_t>& seeds);

@@ -78,6 +78,7 @@ struct TrainingSummary {
   double train_seconds = 0;
   bool interrupted = false, early_stopped = false, collapsed = false, budget_reached = false;
   std::string date, faceid_version, run_dir;
+  std::string device;  ///< where the weights were trained ("cpu", "cuda:0"); loads on any
   nlohmann::json best = nlohmann::json::object();     ///< the best epoch's metrics
   nlohmann::json config = nlohmann::json::object();   ///< the training configuration
   nlohmann::json scoring = nlohmann::json::object();  ///< validation AUC of each score kind tried

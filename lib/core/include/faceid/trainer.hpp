@@ -19,10 +19,11 @@
 #include <string>
 #include <vector>
 
-#include <torch/optim/optimizer.h>
+#include <torch/optim/adamw.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include "faceid/batch_sampler.hpp"
+#include "faceid/chip_feeder.hpp"
 #include "faceid/config.hpp"
 #include "faceid/distributed.hpp"
 #include "faceid/losses.hpp"
@@ -56,9 +57,15 @@ struct TrainConfig {
   std::uint64_t seed = 42;
   AugmentConfig augment;
   std::string device = "auto";
+  /// "fp32", or "bf16": the forward pass under bfloat16 autocast (Bf16Autocast) on the device.
+  std::string precision = "fp32";
   std::filesystem::path checkpoint;  ///< written every epoch; empty = no checkpoints
   bool resume = false;               ///< continue from `checkpoint`
 };
+
+/// The from-scratch recipe: what `facetrain --init none` trains with no other flag (a 30-minute
+/// budget, AdamW with decay 0.05, the zoom view), and what facebench times.
+TrainConfig default_train();
 
 void to_json(nlohmann::json& j, const TrainConfig& c);
 
@@ -77,6 +84,9 @@ struct EpochMetrics {
   double val_score_std = 0;  ///< spread of P(same) on validation pairs (collapse when ~0)
   double seconds = 0;
   double images_per_second = 0;
+  /// Share of the training time spent waiting for input (chips gathered and uploaded; augmentation
+  /// runs on the device and counts as compute): near 0 when the device is kept fed.
+  double data_wait_share = 0;
   bool collapsed = false;
 };
 
@@ -165,8 +175,10 @@ class Trainer {
   void evaluate(EpochMetrics& m);
   /// One optimisation step on this rank's batches `mine` of the epoch's `batches`; adds their
   /// losses to `progress`.
+  /// `next`: the batch trained after this step (prefetched while this one trains); past the end
+  /// of `batches` for none.
   void train_step(const std::vector<Batch>& batches, const std::vector<std::size_t>& mine,
-                  int epoch, EpochProgress& progress);
+                  std::size_t next, int epoch, EpochProgress& progress);
   /// The sums of every rank's progress (this rank's alone without a group).
   EpochProgress total(const EpochProgress& progress);
   /// The elapsed seconds (the slowest clock) and whether any rank was asked to stop.
@@ -190,9 +202,10 @@ class Trainer {
   const PoolSplit& split_;
   TrainConfig config_;
   torch::Device device_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
   MarginHead id_head_{nullptr};
   std::unique_ptr<PKSampler> sampler_;
+  std::unique_ptr<ChipFeeder> feeder_;
   double learning_rate_ = 0;
   double seconds_before_ = 0;  ///< training time of earlier sessions of a resumed run
   double agreed_seconds_ = 0;  ///< the last elapsed time all ranks agreed on
