@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (DESIGN.md §8): faceid's C++ path and the reference PyTorch (Python) implementation
+# The benchmark (docs/design.md §8): faceid's C++ path and the reference PyTorch (Python) implementation
 # of the same network, measured side by side in one run on this machine, as one table.
 #   scripts/bench.sh [STEPS]      (build first: scripts/build.sh; data: $FACEID_DATA)
 # Rows: fp32 GEMM GFLOP/s (the ceiling), training pairs/s on random tensors (compute only),

@@ -22,7 +22,7 @@ pairs=$data/lfw_pairs/pairsDevTest.txt
 mkdir -p "$out"
 
 echo "== LFW View 1 (pairsDevTest; threshold from pairsDevTrain and 10-fold CV)"
-$bin/faceeval --model "$model" --lfw "$data/lfw" --pairs "$pairs" \
+$bin/faceeval pairs --model "$model" --lfw "$data/lfw" --pairs "$pairs" \
   --threshold-pairs "$data/lfw_pairs/pairsDevTrain.txt" --out "$out/eval_devtest" | tee "$out/faceeval.txt"
 
 echo "== owner report per capture session vs the pairsDevTest people (never trained on)"
@@ -31,7 +31,7 @@ python3 scripts/split_sessions.py "$data/owners/stads/positive" "$out/sessions"
 for s in "$out"/sessions/*/; do
   name=$(basename "$s")
   echo "-- session $name"
-  $bin/faceeval --model "$model" --refs "$refs" --owner "$s" --strangers "$data/lfw" --strangers-pairs "$pairs" \
+  $bin/faceeval owner --model "$model" --refs "$refs" --owner "$s" --strangers "$data/lfw" --strangers-pairs "$pairs" \
     --max-strangers 100000 --out "$out/owner_$name" | tee "$out/owner_report_$name.txt"
 done
 
@@ -43,7 +43,7 @@ for f in "$data"/owners/oshoura/*; do
   if [ $((i % 2)) -eq 0 ]; then ln -s "$f" "$out/oshoura_refs/"; else ln -s "$f" "$out/oshoura_probes/"; fi
   i=$((i + 1))
 done
-$bin/faceeval --model "$model" --refs "$out/oshoura_refs" --owner "$out/oshoura_probes" --strangers "$data/lfw" \
+$bin/faceeval owner --model "$model" --refs "$out/oshoura_refs" --owner "$out/oshoura_probes" --strangers "$data/lfw" \
   --strangers-pairs "$pairs" --max-strangers 100000 --out "$out/oshoura" | tee "$out/oshoura_report.txt"
 
 python3 - "$model" "$out" > "$out/summary.md" <<'PY'

@@ -64,7 +64,7 @@ for mode in "${modes[@]}"; do
     esac
     for t in $test; do
       probe=$(basename "$t")
-      run "$bin/faceeval" --model "$dir/model" "${rule[@]}" --owner "$t" --strangers "$data/lfw" \
+      run "$bin/faceeval" owner --model "$dir/model" "${rule[@]}" --owner "$t" --strangers "$data/lfw" \
         --strangers-pairs "$pairs" --max-strangers 100000 --impostors "$data/owners/stads/impostors" --threads 1 \
         --out "$dir/eval_$probe" 2>&1 | tee "$out/${name}_${mode}_$probe.txt"
       python3 - "$dir/eval_$probe/owner_report.json" "$dir/model/model.json" "$name -> $probe" "$mode" >> "$summary" <<'PY'

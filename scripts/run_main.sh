@@ -61,9 +61,9 @@ verify "$data/scenes/faceapi/bbt1.jpg" "$data/scenes/dlib/bald_guys.jpg" "$data/
   "$(ls -d "$data"/owners/stads/positive/* | head -1)" -o "$out/verified"
 
 echo "== 8. LFW View 2 for the LBP baseline, as a scores file"
-$bin/faceeval --scorer lbp --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairs.txt" \
+$bin/faceeval pairs --scorer lbp --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairs.txt" \
   --write-scores "$out/lbp_view2_scores.csv" -q > /dev/null
-$bin/faceeval --scores "$out/lbp_view2_scores.csv" --pairs "$data/lfw_pairs/pairs.txt" --out "$out/eval_lbp_view2" \
+$bin/faceeval pairs --scores "$out/lbp_view2_scores.csv" --pairs "$data/lfw_pairs/pairs.txt" --out "$out/eval_lbp_view2" \
   | tee "$out/lbp_view2.txt"
 echo "done: see $out/ (curves: $out/train/curves.png, ROC: $out/eval_devtest/roc.png, pictures: $out/verified/," \
   "histograms: $out/owner_<session>/owner_histograms.png)"

@@ -28,10 +28,10 @@ for seed in "$@"; do
       --fill-refs "$out/refs_$seed" ${TIME_BUDGET:+--time-budget "$TIME_BUDGET"} ${FACETRAIN_FLAGS:-} -q \
       > "$out/facetrain_$seed.txt" || [ $? -eq 1 ]
   fi
-  $bin/faceeval --model "$model" --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" --json -q \
+  $bin/faceeval pairs --model "$model" --lfw "$data/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" --json -q \
     > "$out/devtest_$seed.json"
   for sess in "$out"/sessions/*/; do
-    $bin/faceeval --model "$model" --refs "$out/refs_$seed" --owner "$sess" --strangers "$data/lfw" \
+    $bin/faceeval owner --model "$model" --refs "$out/refs_$seed" --owner "$sess" --strangers "$data/lfw" \
       --strangers-pairs "$data/lfw_pairs/pairsDevTest.txt" --max-strangers 100000 --json -q \
       > "$out/owner_${seed}_$(basename "$sess").json"
   done

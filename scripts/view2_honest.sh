@@ -22,8 +22,8 @@ for half in 1-5 6-10; do
       -o "$model" --run-dir "$out/train_$half" ${TIME_BUDGET:+--time-budget "$TIME_BUDGET"} "$@" \
       | tee "$out/facetrain_$half.txt"
   fi
-  $bin/faceeval --model "$model" --lfw "$data/lfw" --pairs "$out/folds$half.txt" \
+  $bin/faceeval pairs --model "$model" --lfw "$data/lfw" --pairs "$out/folds$half.txt" \
     --write-scores "$out/scores_$half.csv" --out "$out/eval_$half" | tee "$out/eval_$half.txt"
 done
 (cat "$out/scores_1-5.csv"; tail -n +2 "$out/scores_6-10.csv") > "$out/scores.csv"
-$bin/faceeval --scores "$out/scores.csv" --pairs "$pairs" --out "$out/eval_view2" | tee "$out/view2.txt"
+$bin/faceeval pairs --scores "$out/scores.csv" --pairs "$pairs" --out "$out/eval_view2" | tee "$out/view2.txt"

@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "faceid/atomic_file.hpp"
+#include "faceid/io/atomic_file.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

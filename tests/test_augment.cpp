@@ -1,6 +1,6 @@
 #include <torch/torch.h>
 
-#include "faceid/augment.hpp"
+#include "faceid/data/augment.hpp"
 #include "faceid/error.hpp"
 #include "test_support.hpp"
 

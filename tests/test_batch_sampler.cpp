@@ -2,7 +2,7 @@
 #include <map>
 #include <set>
 
-#include "faceid/batch_sampler.hpp"
+#include "faceid/data/batch_sampler.hpp"
 #include "faceid/error.hpp"
 #include "test_support.hpp"
 

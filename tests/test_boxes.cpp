@@ -1,4 +1,4 @@
-#include "faceid/boxes.hpp"
+#include "faceid/io/boxes.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "faceid/bundle.hpp"
+#include "faceid/bundle/bundle.hpp"
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "faceid/chip_feeder.hpp"
+#include "faceid/data/chip_feeder.hpp"
 
 #include <gtest/gtest.h>
 

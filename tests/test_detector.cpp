@@ -3,10 +3,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "faceid/boxes.hpp"
 #include "faceid/error.hpp"
 #include "faceid/face_pipeline.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/boxes.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

@@ -1,4 +1,4 @@
-#include "faceid/distributed.hpp"
+#include "faceid/train/distributed.hpp"
 
 #include <cstdlib>
 #include <thread>

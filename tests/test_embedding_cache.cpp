@@ -1,4 +1,4 @@
-#include "faceid/embedding_cache.hpp"
+#include "faceid/io/embedding_cache.hpp"
 
 #include <cmath>
 #include <cstring>

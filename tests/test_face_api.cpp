@@ -9,9 +9,9 @@
 #include <torch/torch.h>
 #include <opencv2/imgproc.hpp>
 
+#include "faceid/bundle/pretrained.hpp"
 #include "faceid/face_pipeline.hpp"
 #include "faceid/image.hpp"
-#include "faceid/pretrained.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

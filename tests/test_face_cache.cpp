@@ -1,12 +1,12 @@
-#include "faceid/face_cache.hpp"
+#include "faceid/io/face_cache.hpp"
 
 #include <sstream>
 #include <thread>
 
 #include <torch/torch.h>
 
-#include "faceid/chip_store.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/chip_store.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

@@ -4,9 +4,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "faceid/align.hpp"
-#include "faceid/boxes.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/boxes.hpp"
 #include "test_images.hpp"
 #include "test_support.hpp"
 

@@ -1,4 +1,4 @@
-#include "faceid/lfw_pairs.hpp"
+#include "faceid/io/lfw_pairs.hpp"
 
 #include "faceid/error.hpp"
 #include "test_support.hpp"

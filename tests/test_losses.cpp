@@ -5,7 +5,7 @@
 #include <tuple>
 
 #include "faceid/error.hpp"
-#include "faceid/losses.hpp"
+#include "faceid/model/losses.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

@@ -1,10 +1,10 @@
-#include "faceid/model.hpp"
+#include "faceid/model/model.hpp"
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
+#include "faceid/score/decision.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 

@@ -1,4 +1,4 @@
-#include "faceid/owner_model.hpp"
+#include "faceid/model/owner_model.hpp"
 
 #include <array>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "faceid/bundle.hpp"
-#include "faceid/decision.hpp"
+#include "faceid/bundle/bundle.hpp"
 #include "faceid/error.hpp"
+#include "faceid/score/decision.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 

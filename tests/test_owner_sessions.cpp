@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "faceid/owner_sessions.hpp"
-#include "faceid/pairs.hpp"
+#include "faceid/data/owner_sessions.hpp"
+#include "faceid/data/pairs.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

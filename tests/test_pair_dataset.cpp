@@ -1,8 +1,8 @@
-#include "faceid/pair_dataset.hpp"
+#include "faceid/data/pair_dataset.hpp"
 
 #include <torch/data.h>
 
-#include "faceid/augment.hpp"
+#include "faceid/data/augment.hpp"
 #include "faceid/error.hpp"
 #include "test_support.hpp"
 

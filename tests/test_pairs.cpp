@@ -1,4 +1,4 @@
-#include "faceid/pairs.hpp"
+#include "faceid/data/pairs.hpp"
 
 #include <algorithm>
 #include <map>

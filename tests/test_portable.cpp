@@ -1,12 +1,12 @@
-#include "faceid/portable.hpp"
+#include "faceid/bundle/portable.hpp"
 
 #include <sstream>
 
 #include <torch/torch.h>
 
-#include "faceid/bundle.hpp"
-#include "faceid/model.hpp"
-#include "faceid/trainer.hpp"
+#include "faceid/bundle/bundle.hpp"
+#include "faceid/model/model.hpp"
+#include "faceid/train/trainer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 

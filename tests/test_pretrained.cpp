@@ -2,7 +2,7 @@
 // the face-api importer. (The descriptors' equality with the original TF.js model in node is
 // test_face_api.cpp's.)
 
-#include "faceid/pretrained.hpp"
+#include "faceid/bundle/pretrained.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "faceid/dlib_resnet.hpp"
+#include "faceid/model/dlib_resnet.hpp"
 #include "test_support.hpp"
 
 using namespace faceid;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "faceid/schedule.hpp"
+#include "faceid/train/schedule.hpp"
 
 using namespace faceid;
 

@@ -1,4 +1,4 @@
-#include "faceid/sources.hpp"
+#include "faceid/io/sources.hpp"
 
 #include "faceid/error.hpp"
 #include "test_support.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "faceid/error.hpp"
-#include "faceid/sources.hpp"
+#include "faceid/io/sources.hpp"
 
 namespace faceid::test {
 

@@ -1,4 +1,4 @@
-#include "faceid/trainer.hpp"
+#include "faceid/train/trainer.hpp"
 
 #include <chrono>
 #include <functional>
@@ -7,9 +7,9 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "faceid/distributed.hpp"
 #include "faceid/error.hpp"
-#include "faceid/metrics.hpp"
+#include "faceid/score/metrics.hpp"
+#include "faceid/train/distributed.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 

@@ -2,9 +2,9 @@
 
 #include <torch/torch.h>
 
-#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/score/decision.hpp"
 #include "test_images.hpp"
 #include "test_support.hpp"
 

@@ -75,6 +75,11 @@ static void keep_freed_memory() {
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 }
 
+void warn_deprecated(const std::string& old_spelling, const std::string& now) {
+  std::cerr << "warning: " << old_spelling << " is deprecated and goes in the next release: use "
+            << now << std::endl;
+}
+
 int run_main(int argc, char** argv, const Tool& tool) {
   select_blas_kernel(argv);
   keep_freed_memory();

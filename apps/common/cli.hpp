@@ -31,8 +31,22 @@ struct Tool {
 };
 
 /// Parses flags (usage errors -> exit 2, --help/--version -> 0), configures logging and threads,
-/// runs the tool and maps exceptions to one `error: ...` line on stderr and DESIGN.md §9's codes.
+/// runs the tool and maps exceptions to one `error: ...` line on stderr and docs/design.md §9's
+/// codes.
 int run_main(int argc, char** argv, const Tool& tool);
+
+/// Says on stderr that `old_spelling` is deprecated and what to use instead (one line).
+void warn_deprecated(const std::string& old_spelling, const std::string& now);
+
+/// A flag's old spelling, kept for one release: bound to the same `value`, hidden from --help, and
+/// a deprecation line on stderr when it is used.
+template <typename T>
+CLI::Option* add_old_spelling(CLI::App& app, const std::string& old_name, const std::string& now,
+                              T& value) {
+  return app.add_option(old_name, value)->group("")->each([old_name, now](const std::string&) {
+    warn_deprecated(old_name, now);
+  });
+}
 
 /// The number of threads `requested` means (0 = the machine's cores, shared out among the local
 /// ranks of a data-parallel run: LOCAL_WORLD_SIZE).

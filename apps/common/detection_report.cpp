@@ -7,9 +7,9 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include "faceid/boxes.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/boxes.hpp"
 #include "faceid/log.hpp"
 
 namespace faceid::cli {

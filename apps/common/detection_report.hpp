@@ -1,5 +1,5 @@
 #pragma once
-// The detection report (DESIGN.md §7), shared by facedetect --boxes and faceeval --boxes: each
+// The detection report (docs/design.md §7), shared by facedetect --boxes and faceeval detect: each
 // detector's boxes against hand-drawn ones (dlib imglab XML): hits, misses, false boxes, recall
 // and precision at IoU >= min_iou, time per image.
 

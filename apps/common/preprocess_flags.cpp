@@ -1,6 +1,6 @@
 #include "preprocess_flags.hpp"
 
-#include "faceid/face_cache.hpp"
+#include "faceid/io/face_cache.hpp"
 
 namespace faceid::cli {
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
-#include "faceid/face_cache.hpp"
+#include "faceid/io/face_cache.hpp"
 #include "faceid/log.hpp"
 
 namespace faceid::cli {

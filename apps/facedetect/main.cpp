@@ -12,11 +12,11 @@
 #include "../common/detection_report.hpp"
 #include "../common/preprocess_options.hpp"
 #include "faceid/annotate.hpp"
-#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/sources.hpp"
 
 namespace fs = std::filesystem;
 using namespace faceid;
@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
       {"facedetect", "Find faces in images; or score detectors against hand-drawn boxes (--boxes).",
        [&](CLI::App& app, cli::CommonOptions&) {
          app.add_option("inputs", o.inputs, "Images or folders of images");
-         app.add_option("-o,--output", o.output, "Annotated image (one input) or folder (several)");
+         app.add_option("-o,--out", o.output, "Annotated image (one input) or folder (several)");
+         cli::add_old_spelling(app, "--output", "-o/--out", o.output);
          app.add_option("--boxes", o.boxes,
                         "dlib imglab XML with hand-drawn face boxes: print recall/precision")
              ->check(CLI::ExistingFile);

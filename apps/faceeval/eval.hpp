@@ -1,5 +1,5 @@
 #pragma once
-// faceeval's reports (DESIGN.md §7), one file each; main.cpp declares the flags and picks one.
+// faceeval's reports (docs/design.md §7), one file each; main.cpp declares the flags and picks one.
 //   pairs_eval.cpp   LFW pair protocols for a faceid model, the LBP baseline or a scores file
 //   owner_eval.cpp   owner vs strangers with faceverify's decision (an owner model side by side
 //                    with the reference rule)

@@ -1,4 +1,4 @@
-// faceeval's owner report (DESIGN.md §7): faceverify's decision rule, with the model's
+// faceeval's owner report (docs/design.md §7): faceverify's decision rule, with the model's
 // thresholds and references, on owner photos (ideally another session than training saw) and on
 // strangers the model never saw (people it trained or validated on are left out). TAR, FAR,
 // accuracy, AUC of the match ratio, histograms, and the thresholds a target FAR would need.
@@ -21,14 +21,15 @@
 
 #include "eval.hpp"
 #include "faceid/annotate.hpp"
-#include "faceid/atomic_file.hpp"
-#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
-#include "faceid/lfw_pairs.hpp"
+#include "faceid/image.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/lfw_pairs.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/metrics.hpp"
+#include "faceid/owner_report.hpp"
 #include "faceid/plot.hpp"
-#include "faceid/sources.hpp"
+#include "faceid/score/decision.hpp"
 #include "faceid/verifier.hpp"
 
 namespace faceid::eval {
@@ -36,34 +37,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The largest face of each file that has one, from the face cache.
-struct Faces {
-  std::vector<fs::path> files;  ///< with a face, in chip order
-  torch::Tensor chips;          ///< uint8 [N, S, S, 3]
-  std::size_t photos = 0;       ///< files looked at (until `limit` faces were found)
-};
-
-Faces cached_faces(const FacePipeline& pipeline, const fs::path& source,
-                   const std::vector<fs::path>& files, std::size_t limit, const Options& o,
-                   const cli::CommonOptions& common) {
+// The cached faces of `files` (detected where the cache lacks them), until `limit` were found.
+FaceChips cached_faces(const FacePipeline& pipeline, const fs::path& source,
+                       const std::vector<fs::path>& files, std::size_t limit, const Options& o,
+                       const cli::CommonOptions& common) {
   const FaceCache cache = cli::cache_faces(pipeline, source, files, cli::cache_dir(o.pipeline),
                                            cli::resolve_threads(common.threads), !common.quiet);
-  Faces faces;
-  std::vector<const CachedFace*> found;
-  for (const auto& f : files) {
-    if (found.size() == limit) break;
-    ++faces.photos;
-    const CachedFace* face = cache.find(file_key(f));
-    if (!face || face->status != FaceStatus::Face) continue;
-    found.push_back(face);
-    faces.files.push_back(f);
-  }
-  const int s = pipeline.config().chip_size;
-  faces.chips = torch::empty({static_cast<long>(found.size()), s, s, 3}, torch::kUInt8);
-  for (std::size_t i = 0; i < found.size(); ++i)
-    std::memcpy(faces.chips[static_cast<long>(i)].data_ptr<std::uint8_t>(), found[i]->chip.data(),
-                found[i]->chip.size());
-  return faces;
+  return faces_of(cache, files, limit, pipeline.config().chip_size);
 }
 
 // Stranger photos, shuffled: the person folders under --strangers without the people the model
@@ -114,197 +94,56 @@ std::vector<fs::path> stranger_files(const Options& o,
   return files;
 }
 
-// Share of faces per bin of [0, 1], as a line per group.
-Series histogram(const std::string& name, const std::vector<float>& values,
-                 const cv::Scalar& colour, int bins = 20) {
-  Series s{name, {}, std::vector<double>(static_cast<std::size_t>(bins), 0.0), colour};
-  for (int b = 0; b < bins; ++b) s.x.push_back((b + 0.5) / bins);
-  for (const float v : values)
-    s.y[static_cast<std::size_t>(std::clamp(static_cast<int>(v * bins), 0, bins - 1))] +=
-        1.0 / values.size();
-  return s;
-}
-
-struct Side {
-  std::vector<float> share, best;
-  std::vector<bool> owner;
-  std::size_t accepted = 0;
-};
-
-Side decide_all(const Verifier& verifier, const std::vector<std::vector<float>>& scores) {
-  Side side;
-  for (const auto& row : scores) {
-    const FaceVerdict v = verifier.decide(Face{}, row);
-    side.share.push_back(v.share);
-    side.best.push_back(v.best);
-    side.owner.push_back(v.owner);
-    side.accepted += v.owner;
-  }
-  return side;
-}
-
-// Appends the faces of `more` to `faces`.
-void append(Faces& faces, const Faces& more) {
-  faces.files.insert(faces.files.end(), more.files.begin(), more.files.end());
-  faces.chips = torch::cat({faces.chips, more.chips});
-  faces.photos += more.photos;
-}
-
-// One way of deciding (an owner model, or a siamese model's reference rule) on the same faces.
-struct System {
-  std::string label;  ///< "owner model" or "reference rule"
-  std::string model;
-  std::unique_ptr<Verifier> verifier;
-  std::string refs_folder;
-  ReferenceReport refs;
-  std::vector<std::vector<float>> owner_scores, stranger_scores;
-  Side mine, theirs;
-  Thresholds oracle;  ///< thresholds for --target-far chosen on these faces
-  double ms_per_face = 0;
-  double auc_share = 0, auc_best = 0;
-
-  bool owner_kind() const { return !verifier->needs_references(); }
-  std::string rule() const {
-    const Thresholds& t = verifier->thresholds();
-    return owner_kind()
-               ? fmt::format("P(owner) > {:.4f}", t.owner)
-               : fmt::format(
-                     "P(same) > {:.3f} on > {:.0f}% of {} refs{}", t.detection, t.ratio * 100,
-                     refs.used,
-                     refs.sessions > 1 ? fmt::format(" of one of {} sessions", refs.sessions) : "");
-  }
-  std::string oracle_rule() const {
-    return owner_kind()
-               ? fmt::format("P(owner) > {:.4f}", oracle.owner)
-               : fmt::format("P(same) > {:.3f} on > {:.0f}%", oracle.detection, oracle.ratio * 100);
-  }
-};
-
-std::vector<float> flat(const std::vector<std::vector<float>>& rows) {
-  std::vector<float> out;
-  for (const auto& r : rows) out.insert(out.end(), r.begin(), r.end());
-  return out;
-}
-
-void score(System& s, const Faces& owner, const Faces& strangers, const Options& o) {
-  // A warm-up batch first: the first forward of a process sets up oneDNN's kernels.
-  s.verifier->score_chips(owner.chips.slice(0, 0, std::min<std::int64_t>(owner.chips.size(0), 16)));
-  const auto t0 = std::chrono::steady_clock::now();
-  s.owner_scores = s.verifier->score_chips(owner.chips);
-  s.stranger_scores = s.verifier->score_chips(strangers.chips);
-  s.ms_per_face =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
-      static_cast<double>(owner.files.size() + strangers.files.size());
-  s.mine = decide_all(*s.verifier, s.owner_scores);
-  s.theirs = decide_all(*s.verifier, s.stranger_scores);
-  s.oracle = s.owner_kind() ? calibrate_owner_score(flat(s.owner_scores), flat(s.stranger_scores),
-                                                    o.target_far)
-                            : calibrate_owner(s.owner_scores, s.stranger_scores, o.target_far);
-  std::vector<float> share = s.mine.share, best = s.mine.best;
-  share.insert(share.end(), s.theirs.share.begin(), s.theirs.share.end());
-  best.insert(best.end(), s.theirs.best.begin(), s.theirs.best.end());
-  std::vector<int> labels(owner.files.size(), 1);
-  labels.resize(share.size(), 0);
-  s.auc_share = auc(share, labels);
-  s.auc_best = auc(best, labels);
-}
-
-nlohmann::json system_json(const System& s, const Faces& owner, const Faces& strangers,
-                           const Options& o) {
-  const Thresholds& t = s.verifier->thresholds();
-  const double n_owner = static_cast<double>(owner.files.size()),
-               n_strangers = static_cast<double>(strangers.files.size());
-  nlohmann::json j = {
-      {"label", s.label},
-      {"model", s.model},
-      {"model_checksum", s.verifier->bundle().checksum},
-      {"kind", s.verifier->kind()},
-      {"rule", s.rule()},
-      {"owner_accepted", s.mine.accepted},
-      {"strangers_accepted", s.theirs.accepted},
-      {"tar", s.mine.accepted / n_owner},
-      {"far", s.theirs.accepted / n_strangers},
-      {"accuracy", (s.mine.accepted + n_strangers - s.theirs.accepted) / (n_owner + n_strangers)},
-      {"ms_per_face", s.ms_per_face}};
-  if (s.owner_kind()) {
-    j["thresholds"] = {{"owner", t.owner}, {"source", "model bundle"}};
-    j["auc"] = s.auc_share;
-  } else {
-    j["thresholds"] = {{"detection", t.detection}, {"ratio", t.ratio}, {"source", "model bundle"}};
-    j["references"] = {{"folder", s.refs_folder}, {"used", s.refs.used}};
-    j["auc_match_ratio"] = s.auc_share;
-    j["auc_best_score"] = s.auc_best;
-  }
-  nlohmann::json oracle = {
-      {"target_far", o.target_far},
-      {"rule", s.oracle_rule()},
-      {"tar", s.oracle.calibration["tar"]},
-      {"far", s.oracle.calibration["far"]},
-      {"owner_accepted", s.oracle.calibration["owner_accepted"]},
-      {"strangers_accepted", s.oracle.calibration["strangers_accepted"]},
-      {"note", "chosen on these very faces: an optimistic, after-the-fact number"}};
-  if (s.owner_kind())
-    oracle["owner"] = s.oracle.owner;
-  else
-    oracle.update({{"detection", s.oracle.detection}, {"ratio", s.oracle.ratio}});
-  j["for_target_far"] = oracle;
-  return j;
-}
-
 // The side-by-side table of several systems on the same faces.
-void print_comparison(const std::vector<System>& systems, const Faces& owner,
-                      const Faces& strangers, const Options& o) {
+void print_comparison(const std::vector<RuleReport>& systems, const FaceChips& owner,
+                      const FaceChips& strangers, const Options& o) {
   const std::size_t n_owner = owner.files.size(), n_strangers = strangers.files.size();
   auto row = [&](const std::string& name, auto cell) {
     std::string line = fmt::format("{:<24}", name);
     for (const auto& s : systems) line += fmt::format(" {:<38}", cell(s));
     std::cout << line << "\n";
   };
-  row("",
-      [](const System& s) { return s.label + " (" + fs::path(s.model).filename().string() + ")"; });
-  row("rule", [](const System& s) { return s.rule(); });
-  row("TAR at the rule", [&](const System& s) {
-    return fmt::format("{}/{} = {:.4f}", s.mine.accepted, n_owner,
-                       static_cast<double>(s.mine.accepted) / n_owner);
+  row("", [](const RuleReport& s) {
+    return s.label + " (" + fs::path(s.model).filename().string() + ")";
   });
-  row("FAR at the rule", [&](const System& s) {
-    return fmt::format("{}/{} = {:.4f}", s.theirs.accepted, n_strangers,
-                       static_cast<double>(s.theirs.accepted) / n_strangers);
+  row("rule", [](const RuleReport& s) { return s.rule(); });
+  row("TAR at the rule", [&](const RuleReport& s) {
+    return fmt::format("{}/{} = {:.4f}", s.owner.accepted, n_owner,
+                       static_cast<double>(s.owner.accepted) / n_owner);
   });
-  row(fmt::format("TAR at FAR <= {:g}", o.target_far), [&](const System& s) {
-    const auto& c = s.oracle.calibration;
+  row("FAR at the rule", [&](const RuleReport& s) {
+    return fmt::format("{}/{} = {:.4f}", s.strangers.accepted, n_strangers,
+                       static_cast<double>(s.strangers.accepted) / n_strangers);
+  });
+  row(fmt::format("TAR at FAR <= {:g}", o.target_far), [&](const RuleReport& s) {
+    const auto& c = s.for_target_far.calibration;
     return fmt::format("{}/{} = {:.4f} ({} strangers)", c["owner_accepted"].get<std::size_t>(),
                        n_owner, c["tar"].get<double>(), c["strangers_accepted"].get<std::size_t>());
   });
-  row("  its rule (optimistic)", [](const System& s) { return s.oracle_rule(); });
-  row("AUC", [](const System& s) {
+  row("  its rule (optimistic)", [](const RuleReport& s) { return s.target_rule(); });
+  row("AUC", [](const RuleReport& s) {
     return s.owner_kind() ? fmt::format("{:.4f} (P(owner))", s.auc_share)
                           : fmt::format("{:.4f} ratio / {:.4f} best", s.auc_share, s.auc_best);
   });
   row("ms per face (embed+decide)",
-      [](const System& s) { return fmt::format("{:.2f}", s.ms_per_face); });
+      [](const RuleReport& s) { return fmt::format("{:.2f}", s.ms_per_face); });
 }
 
-}  // namespace
-
-int owner_main(const Options& o, const cli::CommonOptions& common) {
-  if (o.model.empty())
-    throw usage_error(
-        "--owner needs --model DIR (and, for a siamese model, the references in --refs)");
-  if (o.strangers.empty()) throw usage_error("--owner needs --strangers DIR (e.g. the LFW root)");
-  const int threads = cli::resolve_threads(common.threads);
-  std::vector<System> systems;
-  systems.push_back({});
-  systems[0].model = o.model;
-  systems[0].verifier = std::make_unique<Verifier>(o.model, common.device, o.pipeline.yunet_model);
-  const bool owner_kind = !systems[0].verifier->needs_references();
-  systems[0].label = owner_kind ? "owner model" : "reference rule";
+// The ways of deciding to score: the model's own, and for an owner model with --refs the
+// reference rule of the model it came from (or --baseline), each with its references loaded.
+std::vector<RuleReport> rules_to_score(const Options& o, const cli::CommonOptions& common) {
+  std::vector<RuleReport> rules;
+  rules.push_back({});
+  rules[0].model = o.model;
+  rules[0].verifier = std::make_unique<Verifier>(o.model, common.device, o.pipeline.yunet_model);
+  const bool owner_kind = rules[0].owner_kind();
+  rules[0].label = owner_kind ? "owner model" : "reference rule";
   std::string baseline;
   if (owner_kind) {
     if (!o.baseline.empty())
       baseline = o.baseline;
     else if (o.refs_given)
-      baseline = systems[0].verifier->bundle().info.owner.from;
+      baseline = rules[0].verifier->bundle().info.owner.from;
     if (!o.baseline.empty() && !o.refs_given)
       throw usage_error("--baseline needs --refs (the reference photos of its rule)");
     if (o.refs_given && baseline.empty())
@@ -315,192 +154,193 @@ int owner_main(const Options& o, const cli::CommonOptions& common) {
                       " is a siamese model");
   }
   if (!baseline.empty()) {
-    systems.push_back({});
-    systems[1].label = "reference rule";
-    systems[1].model = baseline;
-    systems[1].verifier =
-        std::make_unique<Verifier>(baseline, common.device, o.pipeline.yunet_model);
-    require_siamese(systems[1].verifier->bundle(), baseline, "the reference rule (--baseline)");
-    if (systems[1].verifier->pipeline().config().fingerprint() !=
-        systems[0].verifier->pipeline().config().fingerprint())
+    rules.push_back({});
+    rules[1].label = "reference rule";
+    rules[1].model = baseline;
+    rules[1].verifier = std::make_unique<Verifier>(baseline, common.device, o.pipeline.yunet_model);
+    require_siamese(rules[1].verifier->bundle(), baseline, "the reference rule (--baseline)");
+    if (rules[1].verifier->pipeline().config().fingerprint() !=
+        rules[0].verifier->pipeline().config().fingerprint())
       throw usage_error(baseline + " and " + o.model +
                         " prepare faces differently: they cannot be compared on the same faces");
   }
-  for (auto& s : systems)
-    if (s.verifier->needs_references()) {
-      s.refs_folder = o.refs;
-      s.refs = s.verifier->load_references(o.refs, cli::cache_dir(o.pipeline), threads);
+  const int threads = cli::resolve_threads(common.threads);
+  for (auto& r : rules)
+    if (r.verifier->needs_references()) {
+      r.refs_folder = o.refs;
+      r.refs = r.verifier->load_references(o.refs, cli::cache_dir(o.pipeline), threads);
     }
-  const Verifier& verifier = *systems[0].verifier;
-  const LoadedBundle& bundle = verifier.bundle();
-  nlohmann::json report = {{"model", o.model},
-                           {"model_checksum", bundle.checksum},
-                           {"kind", verifier.kind()},
-                           {"owner", o.owner},
-                           {"strangers", o.strangers}};
-  if (!owner_kind)
-    report["references"] = {
-        {"folder", o.refs}, {"used", systems[0].refs.used}, {"sessions", systems[0].refs.sessions}};
+  // A bundle lists its --self folders separated by "; ".
   std::error_code ec;
-  for (const auto& s : systems) {
-    // A bundle lists its --self folders separated by "; ".
-    const std::string& trained = s.verifier->bundle().info.training.self;
+  for (const auto& r : rules) {
+    const std::string& trained = r.verifier->bundle().info.training.self;
     for (std::size_t start = 0; start < trained.size();) {
       const std::size_t end = std::min(trained.find("; ", start), trained.size());
       if (fs::equivalent(o.owner, trained.substr(start, end - start), ec))
         logger()->warn(
             "{} is a folder {} was trained on: the TAR is optimistic; use another session", o.owner,
-            s.model);
+            r.model);
       start = end + 2;
     }
   }
+  return rules;
+}
 
+// The owner's faces and the strangers' (people the models never saw, then --impostors whole).
+std::pair<FaceChips, FaceChips> faces_to_score(const Options& o, const cli::CommonOptions& common,
+                                               const std::vector<RuleReport>& rules,
+                                               nlohmann::json& report) {
+  const FacePipeline& pipeline = rules[0].verifier->pipeline();
   const auto owner_files = list_images(o.owner);
   if (owner_files.empty()) throw input_error(o.owner + ": no owner photos");
-  const Faces owner =
-      cached_faces(verifier.pipeline(), o.owner, owner_files, owner_files.size(), o, common);
+  FaceChips owner = cached_faces(pipeline, o.owner, owner_files, owner_files.size(), o, common);
   std::vector<const LoadedBundle*> bundles;
-  for (const auto& s : systems) bundles.push_back(&s.verifier->bundle());
+  for (const auto& r : rules) bundles.push_back(&r.verifier->bundle());
   auto candidates = stranger_files(o, bundles, common.seed, report);
   // Detection only for what is needed (LFW finds a face in ~100 % of its photos).
   const auto wanted = static_cast<std::size_t>(o.max_strangers);
   candidates.resize(std::min(candidates.size(), wanted + wanted / 10 + 10));
-  Faces strangers = cached_faces(verifier.pipeline(), o.strangers, candidates,
-                                 static_cast<std::size_t>(o.max_strangers), o, common);
+  FaceChips strangers = cached_faces(pipeline, o.strangers, candidates, wanted, o, common);
   std::size_t impostor_faces = 0;
   for (const auto& dir : o.impostors) {
     const auto files = list_images(dir);
-    const Faces more = cached_faces(verifier.pipeline(), dir, files, files.size(), o, common);
+    const FaceChips more = cached_faces(pipeline, dir, files, files.size(), o, common);
     impostor_faces += more.files.size();
-    append(strangers, more);
+    strangers.append(more);
   }
   if (owner.files.empty() || strangers.files.empty())
     throw input_error(fmt::format("faces found in {} owner and {} stranger photos: need both",
                                   owner.files.size(), strangers.files.size()));
-  for (auto& s : systems) score(s, owner, strangers, o);
-  const System& main_system = systems[0];
-  const Side& mine = main_system.mine;
-  const Side& theirs = main_system.theirs;
-  const double tar = static_cast<double>(mine.accepted) / owner.files.size();
-  const double far = static_cast<double>(theirs.accepted) / strangers.files.size();
-
-  const nlohmann::json primary = system_json(main_system, owner, strangers, o);
-  report["thresholds"] = primary["thresholds"];
-  report["owner_photos"] = owner.photos;
-  report["owner_faces"] = owner.files.size();
-  report["stranger_faces"] = strangers.files.size();
   report["impostor_faces"] = impostor_faces;
-  report["impostors"] = o.impostors;
-  report["owner_accepted"] = mine.accepted;
-  report["strangers_accepted"] = theirs.accepted;
-  report["tar"] = tar;
-  report["tar_of_photos"] = static_cast<double>(mine.accepted) / owner.photos;
-  report["far"] = far;
-  report["accuracy"] = primary["accuracy"];
-  report["auc_match_ratio"] = main_system.auc_share;
-  report["auc_best_score"] = main_system.auc_best;
-  report["ms_per_face"] = main_system.ms_per_face;
-  report["for_target_far"] = primary["for_target_far"];
-  report["systems"] = nlohmann::json::array();
-  for (const auto& s : systems) report["systems"].push_back(system_json(s, owner, strangers, o));
+  return {std::move(owner), std::move(strangers)};
+}
 
-  if (!o.out.empty()) {
-    create_folder(o.out, "the report folder");
-    write_file_atomically(fs::path(o.out) / "owner_report.json", "the report",
-                          report.dump(2) + "\n");
-    write_file_atomically(
-        fs::path(o.out) / "owner_scores.csv", "the scores", [&](std::ostream& csv) {
-          csv << "file,label";
-          for (const auto& s : systems)
-            csv << (s.owner_kind() ? ",p_owner,owner_model_decision"
-                                   : ",match_ratio,best_score,decision");
-          csv << "\n";
-          auto rows = [&](const Faces& faces, bool is_owner, const char* label) {
-            for (std::size_t i = 0; i < faces.files.size(); ++i) {
-              csv << faces.files[i].string() << "," << label;
-              for (const auto& s : systems) {
-                const Side& side = is_owner ? s.mine : s.theirs;
-                if (s.owner_kind())
-                  csv << fmt::format(",{:.6f},{}", side.share[i],
-                                     side.owner[i] ? "owner" : "unknown");
-                else
-                  csv << fmt::format(",{:.4f},{:.4f},{}", side.share[i], side.best[i],
-                                     side.owner[i] ? "owner" : "unknown");
-              }
-              csv << "\n";
-            }
-          };
-          rows(owner, true, "owner");
-          rows(strangers, false, "stranger");
-        });
-    std::vector<cv::Mat> charts;
-    for (const auto& s : systems) {
-      const Thresholds& t = s.verifier->thresholds();
-      Chart ratio{
-          s.owner_kind()
-              ? fmt::format("P(owner); owner when > {:.3f}", t.owner)
-              : fmt::format("Match ratio (P > {:.3f}); owner when > {:.2f}", t.detection, t.ratio),
-          s.owner_kind() ? "P(owner)" : "match ratio",
-          "share of faces",
-          {histogram("owner", s.mine.share, kGreen), histogram("strangers", s.theirs.share, kRed)}};
-      ratio.x_min = ratio.y_min = 0;
-      ratio.x_max = 1;
-      charts.push_back(draw_chart(ratio));
-      if (s.owner_kind()) continue;
-      Chart best{
-          "Best P(same) over the references",
-          "P(same)",
-          "share of faces",
-          {histogram("owner", s.mine.best, kGreen), histogram("strangers", s.theirs.best, kRed)}};
-      best.x_min = best.y_min = 0;
-      best.x_max = 1;
-      charts.push_back(draw_chart(best));
-    }
-    write_image(fs::path(o.out) / "owner_histograms.png", hconcat_charts(charts));
-  }
-  if (common.json) {
-    cli::print_json(report);
-    return 0;
-  }
-  if (owner_kind)
+void write_report_files(const fs::path& out, const nlohmann::json& report,
+                        const std::vector<RuleReport>& rules, const FaceChips& owner,
+                        const FaceChips& strangers) {
+  create_folder(out, "the report folder");
+  write_file_atomically(out / "owner_report.json", "the report", report.dump(2) + "\n");
+  write_file_atomically(out / "owner_scores.csv", "the scores", [&](std::ostream& csv) {
+    csv << "file,label";
+    for (const auto& r : rules)
+      csv << (r.owner_kind() ? ",p_owner,owner_model_decision"
+                             : ",match_ratio,best_score,decision");
+    csv << "\n";
+    auto rows = [&](const FaceChips& faces, bool is_owner, const char* label) {
+      for (std::size_t i = 0; i < faces.files.size(); ++i) {
+        csv << faces.files[i].string() << "," << label;
+        for (const auto& r : rules) {
+          const Verdicts& side = is_owner ? r.owner : r.strangers;
+          if (r.owner_kind())
+            csv << fmt::format(",{:.6f},{}", side.share[i], side.owner[i] ? "owner" : "unknown");
+          else
+            csv << fmt::format(",{:.4f},{:.4f},{}", side.share[i], side.best[i],
+                               side.owner[i] ? "owner" : "unknown");
+        }
+        csv << "\n";
+      }
+    };
+    rows(owner, true, "owner");
+    rows(strangers, false, "stranger");
+  });
+  std::vector<cv::Mat> charts;
+  for (const auto& r : rules)
+    for (auto& c : rule_histograms(r)) charts.push_back(c);
+  write_image(out / "owner_histograms.png", hconcat_charts(charts));
+}
+
+void print_report(const nlohmann::json& report, const std::vector<RuleReport>& rules,
+                  const FaceChips& owner, const FaceChips& strangers, const Options& o) {
+  const RuleReport& main_rule = rules[0];
+  const Thresholds& t = main_rule.verifier->thresholds();
+  if (main_rule.owner_kind())
     std::cout << fmt::format("Owner report: owner model {} (from {}); owner when {}\n", o.model,
-                             bundle.info.owner.from, main_system.rule());
+                             main_rule.verifier->bundle().info.owner.from, main_rule.rule());
   else
     std::cout << fmt::format(
         "Owner report: {} references from {} ({} capture session(s)); owner: P(same) > {:.3f} on > "
         "{:.0f}% of those of one session\n",
-        main_system.refs.used, o.refs, main_system.refs.sessions, verifier.thresholds().detection,
-        verifier.thresholds().ratio * 100);
+        main_rule.refs.used, o.refs, main_rule.refs.sessions, t.detection, t.ratio * 100);
   std::cout << fmt::format("{:<10} {:>7} {:>7} {:>9}  {}\n", "", "photos", "faces", "accepted",
                            "rate");
   std::cout << fmt::format("{:<10} {:>7} {:>7} {:>9}  TAR {:.4f} ({:.4f} of photos)\n", "owner",
-                           owner.photos, owner.files.size(), mine.accepted, tar,
-                           report["tar_of_photos"].get<double>());
+                           owner.photos, owner.files.size(), main_rule.owner.accepted,
+                           report["tar"].get<double>(), report["tar_of_photos"].get<double>());
+  const auto impostor_faces = report["impostor_faces"].get<std::size_t>();
   std::cout << fmt::format(
       "{:<10} {:>7} {:>7} {:>9}  FAR {:.4f}{}\n", "strangers", strangers.photos,
-      strangers.files.size(), theirs.accepted, far,
+      strangers.files.size(), main_rule.strangers.accepted, report["far"].get<double>(),
       impostor_faces
           ? fmt::format(" (the strangers include {} faces from --impostors)", impostor_faces)
           : "");
-  if (owner_kind)
+  if (main_rule.owner_kind())
     std::cout << fmt::format("accuracy {:.4f}   AUC of P(owner) {:.4f}   {:.2f} ms per face\n",
-                             primary["accuracy"].get<double>(), main_system.auc_share,
-                             main_system.ms_per_face);
+                             report["accuracy"].get<double>(), main_rule.auc_share,
+                             main_rule.ms_per_face);
   else
     std::cout << fmt::format(
         "accuracy {:.4f}   AUC of the match ratio {:.4f}, of the best score {:.4f}   {:.2f} ms per "
         "face\n",
-        primary["accuracy"].get<double>(), main_system.auc_share, main_system.auc_best,
-        main_system.ms_per_face);
+        report["accuracy"].get<double>(), main_rule.auc_share, main_rule.auc_best,
+        main_rule.ms_per_face);
   std::cout << fmt::format(
       "for FAR <= {:g} on these strangers: {} -> TAR {:.4f}, FAR {:.4f} (chosen on these faces: "
       "optimistic)\n",
-      o.target_far, main_system.oracle_rule(), main_system.oracle.calibration["tar"].get<double>(),
-      main_system.oracle.calibration["far"].get<double>());
-  if (systems.size() > 1) {
+      o.target_far, main_rule.target_rule(),
+      main_rule.for_target_far.calibration["tar"].get<double>(),
+      main_rule.for_target_far.calibration["far"].get<double>());
+  if (rules.size() > 1) {
     std::cout << "\nSide by side on the same faces:\n";
-    print_comparison(systems, owner, strangers, o);
+    print_comparison(rules, owner, strangers, o);
   }
+}
+
+}  // namespace
+
+int owner_main(const Options& o, const cli::CommonOptions& common) {
+  if (o.model.empty())
+    throw usage_error(
+        "faceeval owner needs -m/--model DIR (and, for a siamese model, the references in --refs)");
+  if (o.strangers.empty())
+    throw usage_error("faceeval owner needs --strangers DIR (e.g. the LFW root)");
+  std::vector<RuleReport> rules = rules_to_score(o, common);
+  const RuleReport& main_rule = rules[0];
+  nlohmann::json report = {{"model", o.model},
+                           {"model_checksum", main_rule.verifier->bundle().checksum},
+                           {"kind", main_rule.verifier->kind()},
+                           {"owner", o.owner},
+                           {"strangers", o.strangers}};
+  if (!main_rule.owner_kind())
+    report["references"] = {
+        {"folder", o.refs}, {"used", main_rule.refs.used}, {"sessions", main_rule.refs.sessions}};
+  const auto [owner, strangers] = faces_to_score(o, common, rules, report);
+  for (auto& r : rules) score_rule(r, owner.chips, strangers.chips, o.target_far);
+
+  const nlohmann::json primary = rule_json(main_rule, o.target_far);
+  const auto n_owner = static_cast<double>(owner.files.size());
+  report["thresholds"] = primary["thresholds"];
+  report["owner_photos"] = owner.photos;
+  report["owner_faces"] = owner.files.size();
+  report["stranger_faces"] = strangers.files.size();
+  report["impostors"] = o.impostors;
+  report["owner_accepted"] = main_rule.owner.accepted;
+  report["strangers_accepted"] = main_rule.strangers.accepted;
+  report["tar"] = static_cast<double>(main_rule.owner.accepted) / n_owner;
+  report["tar_of_photos"] =
+      static_cast<double>(main_rule.owner.accepted) / static_cast<double>(owner.photos);
+  report["far"] = primary["far"];
+  report["accuracy"] = primary["accuracy"];
+  report["auc_match_ratio"] = main_rule.auc_share;
+  report["auc_best_score"] = main_rule.auc_best;
+  report["ms_per_face"] = main_rule.ms_per_face;
+  report["for_target_far"] = primary["for_target_far"];
+  report["systems"] = nlohmann::json::array();
+  for (const auto& r : rules) report["systems"].push_back(rule_json(r, o.target_far));
+  if (!o.out.empty()) write_report_files(o.out, report, rules, owner, strangers);
+  if (common.json)
+    cli::print_json(report);
+  else
+    print_report(report, rules, owner, strangers, o);
   return 0;
 }
 

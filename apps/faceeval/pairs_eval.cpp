@@ -1,4 +1,4 @@
-// faceeval's pairs report (DESIGN.md §7): LFW View 2 (10 folds) and View 1 (threshold from
+// faceeval's pairs report (docs/design.md §7): LFW View 2 (10 folds) and View 1 (threshold from
 // DevTrain, or 10-fold CV) for a faceid model, the LBP baseline, or any other system's scores.
 
 #include <chrono>
@@ -15,15 +15,15 @@
 #include "eval.hpp"
 #include "faceid/align.hpp"
 #include "faceid/annotate.hpp"
-#include "faceid/atomic_file.hpp"
-#include "faceid/bundle.hpp"
+#include "faceid/bundle/bundle.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/lbp.hpp"
 #include "faceid/log.hpp"
-#include "faceid/pair_report.hpp"
 #include "faceid/plot.hpp"
-#include "faceid/sources.hpp"
+#include "faceid/score/pair_report.hpp"
 
 namespace faceid::eval {
 namespace {
@@ -213,6 +213,51 @@ void print_report(const std::string& title, const PairsReport& r, bool view2) {
                              r.impostor_pairs, 1.0 / std::max<std::size_t>(1, r.impostor_pairs));
 }
 
+// The pairs' scores from their LFW images: a faceid model's (-m) or the LBP baseline's.
+void score_images(const Options& o, const cli::CommonOptions& common, const PairsFile& test,
+                  const std::optional<PairsFile>& threshold_file, nlohmann::json& report,
+                  std::vector<float>& test_scores, std::vector<float>& threshold_scores) {
+  std::optional<LoadedBundle> bundle;
+  PreprocessConfig preprocess = o.pipeline.preprocess;
+  if (!o.model.empty()) {
+    bundle = load_bundle(o.model, resolve_device(common.device));
+    require_siamese(*bundle, o.model, "faceeval pairs");
+    preprocess = bundle->info.preprocess;
+    report["scorer"] = o.model;
+    report["model_checksum"] = bundle->checksum;
+    // LFW's protocols: a model that started from weights trained on other faces used labelled
+    // outside data; facetrain's own training uses LFW's identity labels.
+    const auto& pretrained = bundle->info.training.pretrained;
+    report["protocol"] = pretrained.empty()
+                             ? "unrestricted, no outside data"
+                             : "unrestricted, labeled outside data (started from " +
+                                   pretrained.value("package", std::string("a pretrained model")) +
+                                   ")";
+    check_overlap(*bundle, test, o.allow_overlap, report);
+  } else {
+    report["scorer"] =
+        "lbp: uniform LBP(8,1) root histograms, 8x8 cells of the central 80% of the aligned "
+        "chip, minus chi-square distance";
+  }
+  const FacePipeline pipeline(preprocess, o.pipeline.yunet_model);
+  if (bundle && pipeline.config().detector != preprocess.detector)
+    throw model_error(o.model + ": trained with the " + preprocess.detector +
+                      " detector, which is not available here");
+  const std::vector<const PairsFile*> files = {&test, threshold_file ? &*threshold_file : nullptr};
+  const PairImages images = gather_images(files, o.lfw, pipeline, cli::cache_dir(o.pipeline),
+                                          cli::resolve_threads(common.threads), !common.quiet);
+  const auto t0 = std::chrono::steady_clock::now();
+  const PairScorer scorer = bundle ? model_scorer(*bundle, images.chips) : lbp_scorer(images.chips);
+  test_scores = score_file(test, o.lfw, images, scorer);
+  if (threshold_file) threshold_scores = score_file(*threshold_file, o.lfw, images, scorer);
+  report["detector"] = pipeline.config().detector;
+  report["detection_fallbacks"] = images.fallbacks;
+  report["detection_fallback_policy"] =
+      "centre crop of the (pre-aligned) LFW image when no face is detected";
+  report["score_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
 int pairs_main(const Options& o, const cli::CommonOptions& common) {
@@ -232,47 +277,7 @@ int pairs_main(const Options& o, const cli::CommonOptions& common) {
     test_scores = read_scores_csv(o.scores, test);
     if (threshold_file) threshold_scores = read_scores_csv(o.scores, *threshold_file);
   } else {
-    std::optional<LoadedBundle> bundle;
-    PreprocessConfig preprocess = o.pipeline.preprocess;
-    if (!o.model.empty()) {
-      bundle = load_bundle(o.model, resolve_device(common.device));
-      require_siamese(*bundle, o.model, "faceeval --pairs");
-      preprocess = bundle->info.preprocess;
-      report["scorer"] = o.model;
-      report["model_checksum"] = bundle->checksum;
-      // LFW's protocols: a model that started from weights trained on other faces used labelled
-      // outside data; facetrain's own training uses LFW's identity labels.
-      const auto& pretrained = bundle->info.training.pretrained;
-      report["protocol"] =
-          pretrained.empty()
-              ? "unrestricted, no outside data"
-              : "unrestricted, labeled outside data (started from " +
-                    pretrained.value("package", std::string("a pretrained model")) + ")";
-      check_overlap(*bundle, test, o.allow_overlap, report);
-    } else {
-      report["scorer"] =
-          "lbp: uniform LBP(8,1) root histograms, 8x8 cells of the central 80% of the aligned "
-          "chip, minus chi-square distance";
-    }
-    const FacePipeline pipeline(preprocess, o.pipeline.yunet_model);
-    if (bundle && pipeline.config().detector != preprocess.detector)
-      throw model_error(o.model + ": trained with the " + preprocess.detector +
-                        " detector, which is not available here");
-    const std::vector<const PairsFile*> files = {&test,
-                                                 threshold_file ? &*threshold_file : nullptr};
-    const PairImages images = gather_images(files, o.lfw, pipeline, cli::cache_dir(o.pipeline),
-                                            cli::resolve_threads(common.threads), !common.quiet);
-    const auto t0 = std::chrono::steady_clock::now();
-    const PairScorer scorer =
-        bundle ? model_scorer(*bundle, images.chips) : lbp_scorer(images.chips);
-    test_scores = score_file(test, o.lfw, images, scorer);
-    if (threshold_file) threshold_scores = score_file(*threshold_file, o.lfw, images, scorer);
-    report["detector"] = pipeline.config().detector;
-    report["detection_fallbacks"] = images.fallbacks;
-    report["detection_fallback_policy"] =
-        "centre crop of the (pre-aligned) LFW image when no face is detected";
-    report["score_seconds"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    score_images(o, common, test, threshold_file, report, test_scores, threshold_scores);
     if (!o.write_scores.empty()) write_scores_csv(o.write_scores, test, test_scores);
   }
   const ScoredPairs scored = score_pairs(test, test_scores);

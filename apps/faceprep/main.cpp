@@ -11,8 +11,8 @@
 #include "../common/preprocess_options.hpp"
 #include "faceid/annotate.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/sources.hpp"
 
 namespace fs = std::filesystem;
 using namespace faceid;

@@ -1,8 +1,8 @@
-// faceserve: the owner's face-ID web page and HTTP API (DESIGN.md §10). Loads the model and the
-// reference embeddings once, then serves the page and /api/verify until SIGINT or SIGTERM, after
-// which the requests in flight are finished and it exits 0.
+// faceserve: the owner's face-ID web page and HTTP API (docs/design.md §10). Loads the model and
+// the reference embeddings once, then serves the page and /api/verify until SIGINT or SIGTERM,
+// after which the requests in flight are finished and it exits 0.
 //
-// Exit codes (DESIGN.md §9): 0 stopped by a signal, 2 usage (or the address cannot be bound),
+// Exit codes (docs/design.md §9): 0 stopped by a signal, 2 usage (or the address cannot be bound),
 // 3 references unusable, 4 model.
 
 #include <csignal>

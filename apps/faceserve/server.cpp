@@ -13,10 +13,10 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "../common/verdicts.hpp"
-#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
-#include "faceid/face_cache.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/face_cache.hpp"
 #include "faceid/log.hpp"
 #include "faceserve_page.hpp"  // kPage: page.html, generated at configure time
 
@@ -265,7 +265,7 @@ nlohmann::json FaceServer::model_json(const Engine& e) const {
   return j;
 }
 
-void FaceServer::routes() {
+void FaceServer::set_up_http() {
   httplib::Server& s = *http_;
   // As many connections may wait for a server thread as there are threads; beyond that, 503.
   s.new_task_queue = [n = o_.workers + o_.queue + 4] {
@@ -323,7 +323,11 @@ void FaceServer::routes() {
                    req.path.empty() ? "-" : req.path, res.status, req.body.size(), res.body.size(),
                    ms);
   });
+}
 
+void FaceServer::routes() {
+  set_up_http();
+  httplib::Server& s = *http_;
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     // Everything the page needs is in it: no other origin may be contacted.
     res.set_header("Content-Security-Policy",

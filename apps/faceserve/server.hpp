@@ -1,5 +1,5 @@
 #pragma once
-// faceserve's HTTP server (DESIGN.md §10): one process holds the model and the owner's cached
+// faceserve's HTTP server (docs/design.md §10): one process holds the model and the owner's cached
 // reference embeddings and answers
 //
 //   GET  /             the page (embedded in the binary: no CDN, works offline)
@@ -96,6 +96,9 @@ class FaceServer {
  private:
   std::shared_ptr<Engine> load_engine() const;
   std::shared_ptr<Engine> engine() const;
+  /// Limits, timeouts, the pre-routing, error and exception handlers, the access log.
+  void set_up_http();
+  /// The pages and the API (set_up_http first).
   void routes();
   void verify(const httplib::Request& req, httplib::Response& res);
   void reload(httplib::Response& res);

@@ -16,11 +16,11 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
-#include "faceid/lfw_pairs.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/lfw_pairs.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/sources.hpp"
 #include "facetrain.hpp"
 
 namespace fs = std::filesystem;
@@ -142,10 +142,32 @@ std::vector<FaceRoot> face_roots(const std::vector<std::string>& dirs, const std
 
 }  // namespace
 
-TrainData gather_data(const Options& o, const cli::CommonOptions& common,
-                      const FaceSource& face_source, int threads,
-                      const std::vector<std::string>& val_people) {
-  TrainData d;
+namespace {
+
+// --negatives: each folder is one person, or one person per sub-folder with photos. Throws
+// Error(Input) when they hold no photo.
+std::vector<Person> negative_people(const Options& o) {
+  std::vector<Person> negatives;
+  for (const auto& dir : o.negatives) {
+    const std::string name = "negatives/" + fs::weakly_canonical(dir).filename().string();
+    if (auto files = list_images(dir); !files.empty())
+      negatives.push_back({name, std::move(files)});
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.is_directory())
+        if (auto files = list_images(entry.path()); !files.empty())
+          negatives.push_back({name + "/" + entry.path().filename().string(), std::move(files)});
+  }
+  if (!o.negatives.empty() && negatives.empty())
+    throw input_error(fmt::format("--negatives {}: no photos", fmt::join(o.negatives, " ")));
+  return negatives;
+}
+
+// Scans --lfw, --faces, --negatives and the --self sessions and gathers their faces through the
+// caches into d.faces (strangers by person, the owner's photos); fills `session_of` (owner file ->
+// session) and returns whether there are --negatives.
+bool load_faces(TrainData& d, const Options& o, const cli::CommonOptions& common,
+                const FaceSource& face_source, int threads,
+                std::map<std::string, int>& session_of) {
   if (o.lfw.empty() && o.faces.empty())
     throw usage_error("give the strangers: --lfw DIR, --faces DIR..., or both");
   auto people = o.lfw.empty() ? std::vector<Person>{} : scan_people(o.lfw);
@@ -157,7 +179,6 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   std::vector<fs::path> owner_files;
   // Owner file -> session index, keyed by the absolute path (as the face cache's keys and
   // FaceSet::sources are: --self may be relative).
-  std::map<std::string, int> session_of;
   for (std::size_t i = 0; i < sessions.size(); ++i)
     for (const auto& f : sessions[i].files) {
       if (!session_of.emplace(fs::absolute(f).lexically_normal().string(), static_cast<int>(i))
@@ -186,19 +207,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
     const auto names = people_in(read_pairs_file(file));
     excluded.insert(names.begin(), names.end());
   }
-  // --negatives: each folder is one person, or one person per sub-folder with photos.
-  std::vector<Person> negatives;
-  for (const auto& dir : o.negatives) {
-    const std::string name = "negatives/" + fs::weakly_canonical(dir).filename().string();
-    if (auto files = list_images(dir); !files.empty())
-      negatives.push_back({name, std::move(files)});
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_directory())
-        if (auto files = list_images(entry.path()); !files.empty())
-          negatives.push_back({name + "/" + entry.path().filename().string(), std::move(files)});
-  }
-  if (!o.negatives.empty() && negatives.empty())
-    throw input_error(fmt::format("--negatives {}: no photos", fmt::join(o.negatives, " ")));
+  const std::vector<Person> negatives = negative_people(o);
   // The caches are only needed to gather the faces: let them go before training (the chips stay in
   // their files, open).
   d.faces = [&] {
@@ -225,14 +234,24 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
     for (const auto& session : sessions) gather(owner_cache, session.dir.string(), session.files);
     return make_face_set(people, lfw_cache, owner_files, &owner_cache, excluded);
   }();
+  return !negatives.empty();
+}
+
+// Splits d.faces: the strangers by person (`val_people`, when given, are the held-out ones;
+// --negatives always train), the owner's photos by session (duplicates kept together); logs it.
+void split_faces(TrainData& d, const Options& o, std::uint64_t seed,
+                 const std::vector<std::string>& val_people, bool have_negatives,
+                 const std::map<std::string, int>& session_of) {
+  const auto& sessions = d.sessions;
+  const std::string& self_text = d.self_text;
   const FaceSet& faces = d.faces;
   if (faces.pool.owner.size() < kMinOwnerPhotos)
     throw input_error(self_text + ": faces found in only " +
                       std::to_string(faces.pool.owner.size()) + " photo(s); need " +
                       std::to_string(kMinOwnerPhotos));
-  d.split = split_pool(faces.pool, o.val_fraction, common.seed);
+  d.split = split_pool(faces.pool, o.val_fraction, seed);
   PoolSplit& split = d.split;
-  if (!val_people.empty() || !negatives.empty()) {
+  if (!val_people.empty() || have_negatives) {
     // The held-out strangers are `val_people` (people the general model never trained on); the
     // --negatives always train (they are the hard cases).
     const std::set<std::string> held(val_people.begin(), val_people.end());
@@ -252,7 +271,7 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
   // straddle training and held-out photos.
   d.photos = owner_photos(faces, session_of);
   const auto& photos = d.photos;
-  d.owner_split = split_owner_photos(photos, duplicate_groups(photos), o.val_fraction, common.seed);
+  d.owner_split = split_owner_photos(photos, duplicate_groups(photos), o.val_fraction, seed);
   const OwnerSplit& owner_split = d.owner_split;
   split.train.owner = owner_split.train;
   split.val.owner = owner_split.val;
@@ -290,6 +309,17 @@ TrainData gather_data(const Options& o, const cli::CommonOptions& common,
       "people; {} people excluded by pairs files",
       split.train.owner.size(), split.train.people.size(), split.train.stranger_chips(),
       split.val.owner.size(), split.val.people.size(), faces.excluded_people);
+}
+
+}  // namespace
+
+TrainData gather_data(const Options& o, const cli::CommonOptions& common,
+                      const FaceSource& face_source, int threads,
+                      const std::vector<std::string>& val_people) {
+  TrainData d;
+  std::map<std::string, int> session_of;
+  const bool have_negatives = load_faces(d, o, common, face_source, threads, session_of);
+  split_faces(d, o, common.seed, val_people, have_negatives, session_of);
   return d;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,12 +17,14 @@
 
 #include "../common/cli.hpp"
 #include "../common/preprocess_flags.hpp"
-#include "faceid/bundle.hpp"
-#include "faceid/face_cache.hpp"
-#include "faceid/owner_model.hpp"
-#include "faceid/owner_sessions.hpp"
-#include "faceid/pair_dataset.hpp"
-#include "faceid/trainer.hpp"
+#include "faceid/bundle/bundle.hpp"
+#include "faceid/data/owner_sessions.hpp"
+#include "faceid/data/pair_dataset.hpp"
+#include "faceid/io/atomic_file.hpp"
+#include "faceid/io/face_cache.hpp"
+#include "faceid/model/owner_model.hpp"
+#include "faceid/train/trainer.hpp"
+#include "faceid/train/training_run.hpp"
 
 namespace faceid::facetrain {
 
@@ -72,6 +75,9 @@ struct Options {
 };
 
 constexpr std::size_t kMinOwnerPhotos = 5;
+
+/// Declares every facetrain flag on `app`, bound to `o` (flags.cpp).
+void add_flags(CLI::App& app, Options& o);
 
 /// Where the faces come from (vision.cpp: detected and aligned where the face cache lacks them;
 /// no_vision.cpp: the face caches alone).
@@ -165,5 +171,33 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& args);
 
 /// --owner-only: trains the owner's own model on top of --from and writes an owner bundle.
 int run_owner_only(const Options& o, const cli::CommonOptions& common);
+
+/// The run folder's record of each epoch (metrics.jsonl, metrics.csv, the log line) and the
+/// progress bar, as training hooks (run_folder.cpp).
+class EpochLog {
+ public:
+  EpochLog(const std::filesystem::path& run_dir, const TrainConfig& train, bool progress);
+  /// on_batch draws the bar, on_epoch records the epoch (the stop flag is the caller's).
+  TrainHooks hooks();
+  void finish();
+
+ private:
+  void record(const EpochMetrics& m);
+
+  AppendFile jsonl_, csv_;
+  const TrainConfig& train_;
+  bool progress_;
+  std::optional<cli::ProgressBar> bar_;
+};
+
+/// params.json of a siamese run: the inputs, sessions, recipe, preprocessing, threads and ranks.
+void write_params(const std::filesystem::path& run_dir, const Options& o, const Recipe& recipe,
+                  const TrainData& data, const nlohmann::json& provenance,
+                  const PreprocessConfig& preprocess, int threads, int ranks);
+
+/// The run's summary on stdout: `summary` itself with --json, else a few lines.
+void print_summary(const nlohmann::json& summary, const TrainedModel& m,
+                   const std::filesystem::path& output, const std::filesystem::path& run_dir,
+                   bool json);
 
 }  // namespace faceid::facetrain

@@ -14,11 +14,12 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "faceid/atomic_file.hpp"
-#include "faceid/decision.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/atomic_file.hpp"
 #include "faceid/log.hpp"
-#include "faceid/metrics.hpp"
+#include "faceid/score/decision.hpp"
+#include "faceid/score/metrics.hpp"
+#include "faceid/train/owner_run.hpp"
 #include "facetrain.hpp"
 
 namespace fs = std::filesystem;
@@ -26,15 +27,95 @@ namespace fs = std::filesystem;
 namespace faceid::facetrain {
 namespace {
 
-std::vector<float> to_vector(const torch::Tensor& t) {
-  const auto c = t.to(torch::kCPU).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
 std::vector<int> chips_of(const std::vector<Identity>& people) {
   std::vector<int> ids;
   for (const auto& p : people) ids.insert(ids.end(), p.chips.begin(), p.chips.end());
   return ids;
+}
+
+// The held-out strangers' chip rows the threshold is fitted on: shuffled, at most
+// --calibration-strangers. Throws Error(Input) when there is none.
+std::vector<int> held_out_strangers(const PoolSplit& split, const Options& o, std::uint64_t seed) {
+  std::vector<int> held_strangers = chips_of(split.val.people);
+  if (held_strangers.empty())
+    throw input_error("no stranger of --lfw/--faces held out to calibrate the threshold on");
+  std::shuffle(held_strangers.begin(), held_strangers.end(),
+               std::mt19937_64(mix_seed(seed, 0xca1)));
+  if (o.calibration_strangers > 0)
+    held_strangers.resize(std::min<std::size_t>(held_strangers.size(),
+                                                static_cast<std::size_t>(o.calibration_strangers)));
+  return held_strangers;
+}
+
+void write_owner_params(const fs::path& run_dir, const Options& o, const OwnerTrainConfig& config) {
+  const nlohmann::json params = {{"mode", "owner-only"},
+                                 {"from", o.from},
+                                 {"lfw", o.lfw},
+                                 {"faces", o.faces},
+                                 {"self", o.self},
+                                 {"negatives", o.negatives},
+                                 {"output", o.output},
+                                 {"exclude_pairs", o.exclude_pairs},
+                                 {"owner", config},
+                                 {"val_fraction", o.val_fraction},
+                                 {"target_far", o.calibration_far},
+                                 {"faceid_version", FACEID_VERSION}};
+  write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
+}
+
+void print_owner_summary(const Options& o, const cli::CommonOptions& common, const OwnerRun& run,
+                         const TrainData& data, const fs::path& run_dir,
+                         const nlohmann::json& session_report, const std::string& reliability,
+                         double seconds) {
+  const Thresholds& t = run.info.thresholds;
+  const OwnerTrainConfig& config = run.config;
+  const OwnerTrainReport& trained = run.report;
+  const double tar = t.calibration.value("tar", 0.0);
+  const auto& cal = t.calibration;
+  if (common.json) {
+    cli::print_json({{"model", fs::absolute(o.output).string()},
+                     {"kind", kOwnerKind},
+                     {"from", run.info.owner.from},
+                     {"fine_tune", config.fine_tune},
+                     {"run_dir", fs::absolute(run_dir).string()},
+                     {"thresholds", t},
+                     {"sessions", session_report},
+                     {"training", trained},
+                     {"seconds", seconds},
+                     {"peak_rss_mb", peak_rss_mb()},
+                     {"reliability", reliability}});
+  } else {
+    std::cout << fmt::format("model      {} (owner model from {}, fine-tune {})\nrun folder {}\n",
+                             o.output, o.from, config.fine_tune, run_dir.string());
+    std::cout << fmt::format(
+        "trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people ({} "
+        "from --negatives) in {:.1f}s\n",
+        trained.owner_faces, trained.owner_examples, trained.stranger_faces,
+        data.split.train.people.size(), data.negatives_people, run.info.training.train_seconds);
+    std::cout << fmt::format(
+        "owner threshold P(owner) > {:.4f}: held-out owner photos {} of {} (TAR {:.3f}), held-out "
+        "strangers {} of {} (FAR {:.4f}, target {:g}); AUC {:.4f}\n",
+        t.owner, cal["owner_accepted"].get<std::size_t>(), cal["owner_faces"].get<std::size_t>(),
+        tar, cal["strangers_accepted"].get<std::size_t>(), cal["stranger_faces"].get<std::size_t>(),
+        cal["far"].get<double>(), o.calibration_far, cal["auc"].get<double>());
+    print_sessions(session_report);
+    if (!reliability.empty()) std::cout << "reliability: " << reliability << "\n";
+    std::cout << fmt::format("{:.0f}s in all; peak RSS {:.0f} MB\n", seconds, peak_rss_mb());
+  }
+}
+
+// With one capture session, what the calibrated TAR cannot predict (logged and kept in the
+// calibration); empty with two or more.
+std::string one_session_warning(const TrainData& data, Thresholds& t) {
+  if (data.owner_split.by_session) return "";
+  const std::string reliability =
+      "one capture session: the held-out owner photos come from the session the model trained "
+      "on, so the calibrated TAR predicts photos of that day, not of another (measured: a rule "
+      "calibrated on one session lost a third of the owner's photos of another); give two or "
+      "more sessions";
+  logger()->warn("{}", reliability);
+  t.calibration["reliability"] = reliability;
+  return reliability;
 }
 
 }  // namespace
@@ -69,92 +150,31 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
     throw input_error(
         data.self_text +
         ": no owner photo held out to calibrate the threshold on (--val-fraction is 0?)");
-  std::vector<int> held_strangers = chips_of(split.val.people);
-  if (held_strangers.empty())
-    throw input_error("no stranger of --lfw/--faces held out to calibrate the threshold on");
-  std::shuffle(held_strangers.begin(), held_strangers.end(),
-               std::mt19937_64(mix_seed(common.seed, 0xca1)));
-  if (o.calibration_strangers > 0)
-    held_strangers.resize(std::min<std::size_t>(held_strangers.size(),
-                                                static_cast<std::size_t>(o.calibration_strangers)));
-  const std::vector<int> train_strangers = chips_of(split.train.people);
+  const std::vector<int> held_strangers = held_out_strangers(split, o, common.seed);
 
-  // 2. Train.
+  // 2. Train the head and fit its threshold (the library's workflow).
   OwnerTrainConfig config = o.owner;
-  // A fine-tuned net or a hidden layer is fitted by BCE unless --owner-fit says otherwise (and is
-  // refused then).
-  if ((config.fine_tune != "none" || config.hidden > 0) && o.owner_fit_option &&
-      o.owner_fit_option->count() == 0)
-    config.fit = "bce";
   config.seed = common.seed;
   config.augment.enabled = !o.no_augment;
-  OwnerTrainReport trained;
-  SiameseNet& net = base.net;
-  OwnerHead head = train_owner_model(net, data.faces.chips, split.train.owner, train_strangers,
-                                     config, &trained);
-
-  // 3. The threshold on P(owner) for --target-far, on held-out faces.
-  const torch::Device device = resolve_device(common.device);
-  auto probabilities = [&](const std::vector<int>& ids) {
-    return to_vector(owner_probabilities(head, embed_rows(net, data.faces.chips, ids, device)));
-  };
-  const std::vector<float> p_owner = probabilities(split.val.owner),
-                           p_strangers = probabilities(held_strangers);
-  BundleInfo info;
-  info.thresholds = calibrate_owner_score(p_owner, p_strangers, o.calibration_far);
+  OwnerRun run = train_owner_run(base, o.from, data.faces.chips, split, held_strangers, config,
+                                 o.owner_fit_option && o.owner_fit_option->count() > 0,
+                                 {o.calibration_far, o.min_owner_tar});
+  config = run.config;
+  BundleInfo& info = run.info;
   Thresholds& t = info.thresholds;
-  // The reference rule's thresholds and the unsure limits stay the general model's.
-  t.pair = base.info.thresholds.pair;
-  t.detection = base.info.thresholds.detection;
-  t.ratio = base.info.thresholds.ratio;
-  t.min_face = base.info.thresholds.min_face;
-  t.min_sharpness = base.info.thresholds.min_sharpness;
-  {
-    std::vector<float> scores = p_owner;
-    scores.insert(scores.end(), p_strangers.begin(), p_strangers.end());
-    std::vector<int> labels(p_owner.size(), 1);
-    labels.resize(scores.size(), 0);
-    t.calibration["auc"] = auc(scores, labels);
-  }
   const nlohmann::json session_report =
       record_sessions(data, {}, run_dir, t, [&](const std::vector<int>& ids) {
-        std::vector<bool> accepted;
-        for (const float p : probabilities(ids)) accepted.push_back(p > t.owner);
-        return accepted;
+        return owner_run_accepts(base, run, data.faces.chips, ids);
       });
-  std::string reliability;
-  if (!data.owner_split.by_session) {
-    reliability =
-        "one capture session: the held-out owner photos come from the session the model trained "
-        "on, so the calibrated TAR predicts photos of that day, not of another (measured: a rule "
-        "calibrated on one session lost a third of the owner's photos of another); give two or "
-        "more sessions";
-    logger()->warn("{}", reliability);
-    t.calibration["reliability"] = reliability;
-  }
-  const double tar = t.calibration.value("tar", 0.0);
-  std::string unusable;
-  if (tar < o.min_owner_tar)
-    unusable = fmt::format(
-        "the owner threshold accepts only {:.0f}% of the {} held-out owner photos at FAR <= {:g} "
-        "on {} strangers (model kept for inspection; add owner photos or sessions, --fine-tune "
-        "last, or a higher --target-far)",
-        tar * 100, p_owner.size(), o.calibration_far, p_strangers.size());
+  const std::string reliability = one_session_warning(data, t);
+  const std::string& unusable = run.unusable;
 
-  // 4. The owner bundle.
+  // 3. The owner bundle.
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  info.kind = kOwnerKind;
-  info.model = net->config();
-  info.preprocess = base.info.preprocess;
-  info.owner.head = head->config();
-  info.owner.fine_tune = config.fine_tune;
-  info.owner.fit = config.fit;
-  info.owner.from = fs::absolute(o.from).string();
-  info.owner.from_checksum = base.checksum;
   info.owner.training = {
       {"config", config},
-      {"report", trained},
+      {"report", run.report},
       {"negatives", o.negatives},
       {"negatives_people", data.negatives_people},
       {"held_out_strangers", held_strangers.size()},
@@ -167,60 +187,14 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
                                        base.info.training.trained_people.end());
   trained_people.insert(s.trained_people.begin(), s.trained_people.end());
   s.trained_people.assign(trained_people.begin(), trained_people.end());
-  s.train_seconds = trained.embed_seconds + trained.head_seconds + trained.fine_tune_seconds;
   s.date = timestamp();
-  s.faceid_version = FACEID_VERSION;
   s.run_dir = fs::absolute(run_dir).string();
-  s.device = resolve_device(common.device).str();
-  s.config = config;
-  save_bundle(o.output, info, net, &head);
+  save_bundle(o.output, info, base.net, &run.head);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, data.faces, split.val.owner);
-  const nlohmann::json params = {{"mode", "owner-only"},
-                                 {"from", o.from},
-                                 {"lfw", o.lfw},
-                                 {"faces", o.faces},
-                                 {"self", o.self},
-                                 {"negatives", o.negatives},
-                                 {"output", o.output},
-                                 {"exclude_pairs", o.exclude_pairs},
-                                 {"owner", config},
-                                 {"val_fraction", o.val_fraction},
-                                 {"target_far", o.calibration_far},
-                                 {"faceid_version", FACEID_VERSION}};
-  write_file_atomically(run_dir / "params.json", "the run parameters", params.dump(2) + "\n");
+  write_owner_params(run_dir, o, config);
   check_run_log();
 
-  const auto& cal = t.calibration;
-  if (common.json) {
-    cli::print_json({{"model", fs::absolute(o.output).string()},
-                     {"kind", kOwnerKind},
-                     {"from", info.owner.from},
-                     {"fine_tune", config.fine_tune},
-                     {"run_dir", fs::absolute(run_dir).string()},
-                     {"thresholds", t},
-                     {"sessions", session_report},
-                     {"training", trained},
-                     {"seconds", seconds},
-                     {"peak_rss_mb", peak_rss_mb()},
-                     {"reliability", reliability}});
-  } else {
-    std::cout << fmt::format("model      {} (owner model from {}, fine-tune {})\nrun folder {}\n",
-                             o.output, o.from, config.fine_tune, run_dir.string());
-    std::cout << fmt::format(
-        "trained on {} owner photos ({} augmented examples) and {} stranger faces of {} people ({} "
-        "from --negatives) in {:.1f}s\n",
-        trained.owner_faces, trained.owner_examples, trained.stranger_faces,
-        split.train.people.size(), data.negatives_people, s.train_seconds);
-    std::cout << fmt::format(
-        "owner threshold P(owner) > {:.4f}: held-out owner photos {} of {} (TAR {:.3f}), held-out "
-        "strangers {} of {} (FAR {:.4f}, target {:g}); AUC {:.4f}\n",
-        t.owner, cal["owner_accepted"].get<std::size_t>(), cal["owner_faces"].get<std::size_t>(),
-        tar, cal["strangers_accepted"].get<std::size_t>(), cal["stranger_faces"].get<std::size_t>(),
-        cal["far"].get<double>(), o.calibration_far, cal["auc"].get<double>());
-    print_sessions(session_report);
-    if (!reliability.empty()) std::cout << "reliability: " << reliability << "\n";
-    std::cout << fmt::format("{:.0f}s in all; peak RSS {:.0f} MB\n", seconds, peak_rss_mb());
-  }
+  print_owner_summary(o, common, run, data, run_dir, session_report, reliability, seconds);
   if (!unusable.empty()) {
     std::cerr << "error: " << unusable << "\n";
     return 1;

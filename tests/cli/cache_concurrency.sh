@@ -35,7 +35,7 @@ done
 cache=(--cache-dir "$tmp/cache" --threads 1)
 prep1=("$bin/faceprep" "${cache[@]}" --self "$tmp/a" --self "$tmp/b" --json -q)
 prep2=("$bin/faceprep" "${cache[@]}" --self "$tmp/b" --self "$tmp/c" --json -q)
-evaluate=("$bin/faceeval" --scorer lbp --lfw "$tmp/lfw" -q)
+evaluate=("$bin/faceeval" pairs --scorer lbp --lfw "$tmp/lfw" -q)
 
 # `together ROUND`: the four at once; each must exit 0.
 together() {

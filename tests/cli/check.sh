@@ -46,7 +46,7 @@ check() {
   echo "ok   $name (exit $got)"
 }
 
-# The write path's temporaries (.<stem>.tmp-<pid>-<n><ext>, lib/core/include/faceid/atomic_file.hpp)
+# The write path's temporaries (.<stem>.tmp-<pid>-<n><ext>, lib/core/include/faceid/io/atomic_file.hpp)
 # under the given folders, one per line.
 temporaries() { find "$@" -name '.*.tmp-*' 2>/dev/null; }
 
@@ -71,7 +71,7 @@ check_write_error() {
 }
 
 # `synthetic_scores DIR` writes DIR/pairs.txt (View 2: 2 folds of 15 matched + 15 mismatched
-# pairs) and DIR/scores.csv, another system's scores for them: `faceeval --scores --pairs` then
+# pairs) and DIR/scores.csv, another system's scores for them: `faceeval pairs --scores` then
 # writes a whole report without images or a model.
 synthetic_scores() {
   /usr/bin/python3 - "$1" <<'PY'

@@ -48,7 +48,7 @@ whole() {
   local out; out=$("$@" 2>&1) || { echo "FAIL $name: $out" | head -3; fails=$((fails+1)); return 1; }
 }
 
-# The face cache file format (lib/core/include/faceid/face_cache.hpp), read to its end marker.
+# The face cache file format (lib/core/include/faceid/io/face_cache.hpp), read to its end marker.
 face_cache_ok() {
   /usr/bin/python3 - "$@" <<'PY'
 import struct, sys
@@ -99,7 +99,7 @@ done
 
 # 3. faceeval writing its report: each file absent or the same as an uninterrupted run's.
 echo "faceeval"
-evaluate=("$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" -q)
+evaluate=("$bin/faceeval" pairs --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" -q)
 "${evaluate[@]}" --out "$tmp/ref" > /dev/null
 for _ in 1 2 3 4 5; do
   killed 5 "${evaluate[@]}" --out "$tmp/eval"

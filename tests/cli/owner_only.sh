@@ -84,9 +84,9 @@ then echo "ok   verify_owner_json"; else echo "FAIL verify_owner_json"; fails=$(
 
 # faceeval: the owner model alone, and side by side with the reference rule of its general model.
 check eval_owner_model 0 "AUC of P\(owner\)" -- \
-  "$bin/faceeval" --model "$tmp/owner" --owner "$tmp/me/day2" --strangers "$tmp/others" --impostors "$tmp/neg" -q
+  "$bin/faceeval" owner --model "$tmp/owner" --owner "$tmp/me/day2" --strangers "$tmp/others" --impostors "$tmp/neg" -q
 check eval_side_by_side 0 "TAR at FAR <= 0.001 +[0-9]+/8" -- \
-  "$bin/faceeval" --model "$tmp/owner" --refs "$tmp/refs" --owner "$tmp/me/day2" --strangers "$tmp/others" --out "$tmp/eval" -q
+  "$bin/faceeval" owner --model "$tmp/owner" --refs "$tmp/refs" --owner "$tmp/me/day2" --strangers "$tmp/others" --out "$tmp/eval" -q
 if python3 - "$tmp/eval/owner_report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -107,8 +107,8 @@ check no_owner_photos 3 "^error: .*0 photo\(s\)" -- "$bin/facetrain" "${owner[@]
 check negatives_need_owner_only 2 "^error: --negatives requires --owner-only" -- \
   "$bin/facetrain" --lfw "$tmp/lfw" --self "$tmp/me/day1" --negatives "$tmp/neg"
 check verify_ratio_owner_model 2 "^error: --ratio: an owner model" -- "$bin/faceverify" -m "$tmp/owner" "$owner_photo" --ratio 0.5
-check pairs_owner_model 4 "^error: .*an owner model .*faceeval --pairs needs a siamese model" -- \
-  "$bin/faceeval" --model "$tmp/owner" --lfw "$tmp/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" --allow-overlap
+check pairs_owner_model 4 "^error: .*an owner model .*faceeval pairs needs a siamese model" -- \
+  "$bin/faceeval" pairs --model "$tmp/owner" --lfw "$tmp/lfw" --pairs "$data/lfw_pairs/pairsDevTest.txt" --allow-overlap
 [ ! -e "$tmp/x" ] || { echo "FAIL: a failed run left $tmp/x behind"; fails=$((fails+1)); }
 
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"

@@ -55,7 +55,7 @@ check verify_owner 0 "detection threshold [0-9.]+ fitted to these references" --
 check verify_someone_else 1 "" -- "$bin/faceverify" --model "$tmp/model" --refs "$tmp/refs" "$other" -o "$tmp/other.jpg"
 printf '1\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\tHugo_Chavez\t2\n' > "$tmp/pairs.txt"
 check eval_names_the_protocol 0 "LFW protocol: unrestricted, labeled outside data" -- \
-  "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap
+  "$bin/faceeval" pairs --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap
 
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
 [ "$fails" -eq 0 ]

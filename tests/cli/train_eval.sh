@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # facetrain -> model bundle -> faceeval on a small real subset of LFW and an owner set:
-# exit codes (DESIGN.md §9) and outputs of the real binaries. Tiny training (seconds).
+# exit codes (docs/design.md §9) and outputs of the real binaries. Tiny training (seconds).
 #   train_eval.sh BIN_DIR DATA_DIR
 set -u
 bin=$1 data=$2
@@ -58,21 +58,28 @@ check resume_after_ctrl_c 0 "resuming at epoch [0-9]+ step [0-9]+" -- "$bin/face
 [ "$(grep -c "run folder" "$tmp/run_int/train.log")" -eq 2 ] || { echo "FAIL resume: train.log lost the first session"; fails=$((fails+1)); }
 
 printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\t3\nGeorge_W_Bush\t1\tColin_Powell\t2\nAriel_Sharon\t1\tHugo_Chavez\t2\n' > "$tmp/pairs.txt"
-check eval_refuses_overlap 3 "were in the model's training set" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
-check eval 0 "accuracy \([0-9]+-fold" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap --out "$tmp/eval" --write-scores "$tmp/scores.csv" -q
+check eval_refuses_overlap 3 "were in the model's training set" -- "$bin/faceeval" pairs --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
+check eval 0 "accuracy \([0-9]+-fold" -- "$bin/faceeval" pairs --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap --out "$tmp/eval" --write-scores "$tmp/scores.csv" -q
 [ -s "$tmp/eval/roc.png" ] && [ -s "$tmp/eval/roc.csv" ] && [ -s "$tmp/eval/report.json" ] || { echo "FAIL eval files"; fails=$((fails+1)); }
-check eval_scores 0 '"auc"' -- "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" --json
-check eval_lbp 0 '"auc"' -- "$bin/faceeval" --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --write-scores "$tmp/lbp.csv" --json -q
-"$bin/faceeval" --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp1.json"
-"$bin/faceeval" --scores "$tmp/lbp.csv" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp2.json"
+check eval_scores 0 '"auc"' -- "$bin/faceeval" pairs --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" --json
+check eval_lbp 0 '"auc"' -- "$bin/faceeval" pairs --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --write-scores "$tmp/lbp.csv" --json -q
+"$bin/faceeval" pairs --scorer lbp --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp1.json"
+"$bin/faceeval" pairs --scores "$tmp/lbp.csv" --pairs "$tmp/pairs.txt" --json -q > "$tmp/lbp2.json"
 if /usr/bin/python3 -c "import json, sys; a, b = (json.load(open(f))['report'] for f in sys.argv[1:]); assert a['auc'] == b['auc'] and a['fold_accuracy'] == b['fold_accuracy'], (a['auc'], b['auc'])" "$tmp/lbp1.json" "$tmp/lbp2.json"
 then echo "ok   eval_lbp_scores_round_trip"; else echo "FAIL eval_lbp_scores_round_trip"; fails=$((fails+1)); fi
-check eval_two_scorers 2 "^error: give one of --model" -- "$bin/faceeval" --scorer lbp --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
+check eval_two_scorers 2 "^error: give one of --model" -- "$bin/faceeval" pairs --scorer lbp --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
 check eval_no_report 2 "^error: give one report" -- "$bin/faceeval" --model "$tmp/model"
+# The subcommand's own argument; the report chosen by its flag alone still works, with a warning.
+check eval_subcommand_argument 0 '"auc"' -- "$bin/faceeval" pairs "$tmp/pairs.txt" --scores "$tmp/scores.csv" --json
+check eval_flag_deprecated 0 "warning: choosing the report by its flag is deprecated.*faceeval pairs" -- \
+  "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt"
+check eval_subcommand_without_input 2 "^error: faceeval owner needs its input" -- "$bin/faceeval" owner --model "$tmp/model"
+check eval_subcommand_other_input 2 "^error: faceeval detect needs its input, and no other" -- \
+  "$bin/faceeval" detect --pairs "$tmp/pairs.txt"
 printf '2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\tx\n' > "$tmp/bad_pairs.txt"
-check eval_bad_pairs 3 "^error: .*bad_pairs.txt:3: image index 'x'" -- "$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/bad_pairs.txt"
+check eval_bad_pairs 3 "^error: .*bad_pairs.txt:3: image index 'x'" -- "$bin/faceeval" pairs --scores "$tmp/scores.csv" --pairs "$tmp/bad_pairs.txt"
 printf '1\nGeorge_W_Bush\t1\t99\nGeorge_W_Bush\t1\tColin_Powell\t2\n' > "$tmp/missing_image.txt"
-check eval_missing_image 3 "^error: .*missing_image.txt:2: image .*George_W_Bush_0099.jpg not found" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/missing_image.txt" --allow-overlap
+check eval_missing_image 3 "^error: .*missing_image.txt:2: image .*George_W_Bush_0099.jpg not found" -- "$bin/faceeval" pairs --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/missing_image.txt" --allow-overlap
 
 # faceverify with the tiny model and 4 reference photos; --threshold/--ratio force the decisions.
 mkdir -p "$tmp/refs" "$tmp/mixed" "$tmp/norefs"
@@ -131,8 +138,8 @@ for person in Tony_Blair Vladimir_Putin Serena_Williams; do
   mkdir -p "$tmp/others/$person"
   for f in $(ls "$data/lfw/$person" | head -4); do ln -s "$data/lfw/$person/$f" "$tmp/others/$person/$f"; done
 done
-check eval_owner_refuses_seen_strangers 3 "^error: .*no stranger photos left" -- "$bin/faceeval" --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/lfw"
-check eval_owner 0 "strangers +12 +12" -- "$bin/faceeval" --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/others" --out "$tmp/owner_eval"
+check eval_owner_refuses_seen_strangers 3 "^error: .*no stranger photos left" -- "$bin/faceeval" owner --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/lfw"
+check eval_owner 0 "strangers +12 +12" -- "$bin/faceeval" owner --model "$tmp/model" --refs "$tmp/refs" --owner "$tmp/me" --strangers "$tmp/others" --out "$tmp/owner_eval"
 for f in owner_report.json owner_scores.csv owner_histograms.png; do
   [ -s "$tmp/owner_eval/$f" ] || { echo "FAIL owner report: no $f"; fails=$((fails+1)); }
 done
@@ -140,9 +147,9 @@ done
 
 weights=$(ls "$tmp/model"/weights-*.pt)
 head -c 1000 "$weights" > "$tmp/w" && mv "$tmp/w" "$weights"
-check eval_corrupt_model 4 "^error: .*weights-.*truncated" -- "$bin/faceeval" --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap
+check eval_corrupt_model 4 "^error: .*weights-.*truncated" -- "$bin/faceeval" pairs --model "$tmp/model" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt" --allow-overlap
 check verify_corrupt_model 4 "^error: .*weights-.*truncated" -- "${verify[@]}" "$tmp/me/$one"
-check eval_no_model 4 "^error: .*no such model folder" -- "$bin/faceeval" --model "$tmp/nothing" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
+check eval_no_model 4 "^error: .*no such model folder" -- "$bin/faceeval" pairs --model "$tmp/nothing" --lfw "$tmp/lfw" --pairs "$tmp/pairs.txt"
 
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -12,7 +12,7 @@ tmp=$(mktemp -d); trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 export FACEID_CACHE=$tmp/cache
 
 synthetic_scores "$tmp"
-evaluate=("$bin/faceeval" --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" -q)
+evaluate=("$bin/faceeval" pairs --scores "$tmp/scores.csv" --pairs "$tmp/pairs.txt" -q)
 check eval_reference 0 "" -- "${evaluate[@]}" --out "$tmp/ref"
 
 # Full disk: nothing can be written; then room for roc.csv but not for roc.png.

@@ -1,8 +1,8 @@
 // libFuzzer target: read_imglab on arbitrary bytes (dlib imglab XML box files).
 #include <cmath>
 
-#include "faceid/boxes.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/boxes.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

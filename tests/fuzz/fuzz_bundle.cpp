@@ -2,7 +2,7 @@
 // read_bundle_manifest, and the weights file it names checked by read_bundle_weights (size and
 // checksum; the weights' tensors are LibTorch's to read). The bundle folder also holds a weights
 // file of 13 bytes, "fuzz weights\n", which the seeds name with its size and checksum.
-#include "faceid/bundle.hpp"
+#include "faceid/bundle/bundle.hpp"
 #include "faceid/error.hpp"
 #include "fuzz_support.hpp"
 

@@ -4,7 +4,7 @@
 // dimension 3.
 #include <cmath>
 
-#include "faceid/embedding_cache.hpp"
+#include "faceid/io/embedding_cache.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,7 +1,7 @@
 // libFuzzer target: FaceCache::load on arbitrary bytes (a face cache file: faceprep, facetrain,
 // faceeval and faceverify read it), in memory and on demand. A file it cannot use is ignored (an
 // empty cache, rebuilt): load never throws. Seeds: chip size 2, fingerprint "fuzz".
-#include "faceid/face_cache.hpp"
+#include "faceid/io/face_cache.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,6 +1,6 @@
 // libFuzzer target: read_pairs_file on arbitrary bytes (LFW View 1 / View 2 pairs files).
 #include "faceid/error.hpp"
-#include "faceid/lfw_pairs.hpp"
+#include "faceid/io/lfw_pairs.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "faceid/error.hpp"
-#include "faceid/pair_report.hpp"
+#include "faceid/score/pair_report.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

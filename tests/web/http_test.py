@@ -242,7 +242,7 @@ check("sigterm_exit_0_after_in_flight", code == 0, code)
 shutil.rmtree(saved)
 shutil.rmtree(refs)
 
-# Start-up failures: one error line and DESIGN.md's exit codes.
+# Start-up failures: one error line and docs/design.md's exit codes.
 def startup(name, expected, args, needle):
     r = subprocess.run([os.path.join(bin_dir, "faceserve"), *args], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, FACEID_CACHE=os.path.join(work, "cache")))

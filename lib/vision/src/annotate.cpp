@@ -5,8 +5,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 

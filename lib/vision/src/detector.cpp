@@ -10,8 +10,8 @@
 #include <opencv2/objdetect/face.hpp>
 
 #include "faceid/error.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/sources.hpp"
 
 namespace fs = std::filesystem;
 

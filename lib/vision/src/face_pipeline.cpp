@@ -9,9 +9,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "faceid/align.hpp"
-#include "faceid/atomic_file.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
+#include "faceid/io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 

@@ -9,12 +9,12 @@
 #include <torch/torch.h>
 
 #include "faceid/align.hpp"
-#include "faceid/decision.hpp"
-#include "faceid/embedding_cache.hpp"
 #include "faceid/error.hpp"
+#include "faceid/io/embedding_cache.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/log.hpp"
-#include "faceid/owner_model.hpp"
-#include "faceid/sources.hpp"
+#include "faceid/model/owner_model.hpp"
+#include "faceid/score/decision.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,8 +10,8 @@
 
 namespace faceid {
 
-/// How an image becomes a face chip (DESIGN.md §2). Stored in the model bundle so that training,
-/// evaluation and verification use the very same steps.
+/// How an image becomes a face chip (docs/design.md §2). Stored in the model bundle so that
+/// training, evaluation and verification use the very same steps.
 struct PreprocessConfig {
   int chip_size = 100;  ///< side of the square RGB chip the model sees
   std::string detector =
@@ -45,7 +45,7 @@ inline const char* const kAlignments[] = {"arcface", "dlib"};
 /// tip (point 30), the mouth corners (48, 54). Throws Error(Usage) for another name.
 std::array<std::array<float, 2>, 5> alignment_template(const std::string& name);
 
-/// On-the-fly augmentation of training chips (DESIGN.md §3), seeded per pair.
+/// On-the-fly augmentation of training chips (docs/design.md §3), seeded per pair.
 struct AugmentConfig {
   bool enabled = true;
   float flip_prob = 0.5f;       ///< horizontal mirror

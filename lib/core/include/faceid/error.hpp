@@ -1,5 +1,5 @@
 #pragma once
-// The one exception type of the faceid library and the exit codes of the tools (DESIGN.md §9).
+// The one exception type of the faceid library and the exit codes of the tools (docs/design.md §9).
 
 #include <stdexcept>
 #include <string>

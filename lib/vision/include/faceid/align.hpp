@@ -1,5 +1,5 @@
 #pragma once
-// Face alignment (DESIGN.md §2): the 5 landmarks are mapped by a least-squares similarity
+// Face alignment (docs/design.md §2): the 5 landmarks are mapped by a least-squares similarity
 // transform (rotation, uniform scale, shift) onto a fixed template, so that every chip has the
 // eyes, nose and mouth in the same places.
 

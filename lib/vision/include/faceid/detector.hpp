@@ -1,6 +1,6 @@
 #pragma once
-// Face detection (DESIGN.md §2): YuNet through cv::FaceDetectorYN when its .onnx model is found,
-// otherwise the frontal-face Haar cascade from Debian's opencv-data.
+// Face detection (docs/design.md §2): YuNet through cv::FaceDetectorYN when its .onnx model is
+// found, otherwise the frontal-face Haar cascade from Debian's opencv-data.
 
 #include <array>
 #include <filesystem>

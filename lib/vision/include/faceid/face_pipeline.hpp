@@ -1,5 +1,5 @@
 #pragma once
-// The one path from image file to face chip (DESIGN.md §2), used by training, evaluation and
+// The one path from image file to face chip (docs/design.md §2), used by training, evaluation and
 // verification alike: decode -> detect -> largest face -> align -> RGB chip, and the face cache
 // that remembers the outcome per file.
 //
@@ -18,7 +18,7 @@
 
 #include "faceid/config.hpp"
 #include "faceid/detector.hpp"
-#include "faceid/face_cache.hpp"
+#include "faceid/io/face_cache.hpp"
 
 namespace faceid {
 

@@ -1,7 +1,7 @@
 #pragma once
-// faceverify's core (DESIGN.md §6): the owner's reference photos embedded once (cached per model
-// and file), then for every face of a picture one embedding and a cheap head over the references,
-// and the seed's decision rule with the bundle's calibrated thresholds.
+// faceverify's core (docs/design.md §6): the owner's reference photos embedded once (cached per
+// model and file), then for every face of a picture one embedding and a cheap head over the
+// references, and the seed's decision rule with the bundle's calibrated thresholds.
 //
 //   Verifier v("models/me");
 //   v.load_references("verification_data", default_cache_dir(), 2);
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "faceid/bundle.hpp"
+#include "faceid/bundle/bundle.hpp"
 #include "faceid/detector.hpp"
 #include "faceid/face_pipeline.hpp"
 
