@@ -34,6 +34,17 @@ TEST(OwnerReport, ScoresAnOwnerModelOnOwnerAndStrangerFaces) {
   r.model = (dir / "owner").string();
   r.verifier = std::make_unique<Verifier>(dir / "owner", "cpu");
   ASSERT_TRUE(r.owner_kind());
+  // The one scorer the tools talk to: an owner model needs no references (the folder is not even
+  // looked at), --threshold is its P(owner) threshold, and --ratio is refused.
+  r.refs = r.verifier->prepare(dir / "no such folder", dir / "cache", 1);
+  EXPECT_FALSE(r.refs.needed);
+  EXPECT_EQ(r.refs.used, 0u);
+  const float calibrated = r.verifier->thresholds().owner;
+  r.verifier->override_thresholds(0.25f, std::nullopt);
+  EXPECT_FLOAT_EQ(r.verifier->thresholds().owner, 0.25f);
+  EXPECT_EQ(r.verifier->rule(r.refs), "P(owner) > 0.2500");
+  EXPECT_THROW(r.verifier->override_thresholds(std::nullopt, 0.5f), Error);
+  r.verifier->override_thresholds(calibrated, std::nullopt);
   const auto owner_chips =
       faces.chips.gather(std::vector<std::int64_t>(split.val.owner.begin(), split.val.owner.end()));
   const auto stranger_chips =

@@ -163,7 +163,7 @@ void ProgressBar::update(std::size_t done, std::size_t total) {
 }
 
 void ProgressBar::finish() {
-  if (enabled_ && tty_) std::fprintf(stderr, "\n");
+  if (enabled_ && tty_ && started_) std::fprintf(stderr, "\n");  // a bar was drawn
 }
 
 }  // namespace faceid::cli

@@ -22,21 +22,6 @@ void add_threshold_options(CLI::App& app, std::optional<float>& threshold,
       ->check(CLI::Range(0.0, 1.0));
 }
 
-void apply_threshold_options(const std::optional<float>& threshold,
-                             const std::optional<float>& ratio, Verifier& verifier) {
-  Thresholds& t = verifier.thresholds();
-  if (!verifier.needs_references()) {
-    if (ratio)
-      throw usage_error(
-          "--ratio: an owner model compares with no references; --threshold sets its P(owner) "
-          "threshold");
-    if (threshold) t.owner = *threshold;
-    return;
-  }
-  if (threshold) t.detection = *threshold;
-  if (ratio) t.ratio = *ratio;
-}
-
 void add_unsure_options(CLI::App& app, UnsureOptions& o) {
   const Thresholds d;
   app.add_option(
@@ -106,7 +91,7 @@ nlohmann::json image_json(const std::string& path, const std::vector<FaceVerdict
 nlohmann::json model_header_json(const std::string& model, const Verifier& verifier,
                                  const std::string& refs_folder, const ReferenceReport& refs) {
   const Thresholds& t = verifier.thresholds();
-  const bool needed = verifier.needs_references();
+  const bool needed = refs.needed;
   return {{"model", model},
           {"model_checksum", verifier.bundle().checksum},
           {"kind", verifier.kind()},

@@ -21,12 +21,6 @@ namespace faceid::cli {
 void add_threshold_options(CLI::App& app, std::optional<float>& threshold,
                            std::optional<float>& ratio);
 
-/// Overrides the verifier's thresholds with the given flags: --threshold is the detection
-/// threshold of a siamese model and the P(owner) threshold of an owner model. Throws
-/// Error(Usage) for --ratio with an owner model (it has no references).
-void apply_threshold_options(const std::optional<float>& threshold,
-                             const std::optional<float>& ratio, Verifier& verifier);
-
 /// --min-face / --min-sharpness: the unsure verdict's limits (unset: the model's).
 struct UnsureOptions {
   std::optional<int> min_face;

@@ -165,11 +165,10 @@ std::vector<RuleReport> rules_to_score(const Options& o, const cli::CommonOption
                         " prepare faces differently: they cannot be compared on the same faces");
   }
   const int threads = cli::resolve_threads(common.threads);
-  for (auto& r : rules)
-    if (r.verifier->needs_references()) {
-      r.refs_folder = o.refs;
-      r.refs = r.verifier->load_references(o.refs, cli::cache_dir(o.pipeline), threads);
-    }
+  for (auto& r : rules) {
+    r.refs = r.verifier->prepare(o.refs, cli::cache_dir(o.pipeline), threads);
+    if (r.refs.needed) r.refs_folder = o.refs;
+  }
   // A bundle lists its --self folders separated by "; ".
   std::error_code ec;
   for (const auto& r : rules) {

@@ -230,12 +230,10 @@ FaceServer::~FaceServer() = default;
 std::shared_ptr<Engine> FaceServer::load_engine() const {
   auto e = std::make_shared<Engine>();
   e->verifier = std::make_unique<Verifier>(o_.model, o_.device, o_.yunet_model);
-  cli::apply_threshold_options(o_.threshold, o_.ratio, *e->verifier);
+  e->verifier->override_thresholds(o_.threshold, o_.ratio);
   cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, e->verifier->thresholds());
   const fs::path cache = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
-  // An owner model needs no reference photos.
-  if (e->verifier->needs_references())
-    e->references = e->verifier->load_references(o_.refs, cache, std::max(1, o_.threads));
+  e->references = e->verifier->prepare(o_.refs, cache, std::max(1, o_.threads));
   e->loaded_at = now_iso();
   return e;
 }

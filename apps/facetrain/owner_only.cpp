@@ -118,6 +118,20 @@ std::string one_session_warning(const TrainData& data, Thresholds& t) {
   return reliability;
 }
 
+// The bundle's training summary: the data, and everyone either net saw (the general model's
+// people and the head's: faceeval leaves them out).
+void describe_owner_training(TrainingSummary& s, const Options& o, const TrainData& data,
+                             const LoadedBundle& base, const fs::path& run_dir,
+                             std::uint64_t seed) {
+  describe_training(s, o, data, seed);
+  std::set<std::string> trained_people(base.info.training.trained_people.begin(),
+                                       base.info.training.trained_people.end());
+  trained_people.insert(s.trained_people.begin(), s.trained_people.end());
+  s.trained_people.assign(trained_people.begin(), trained_people.end());
+  s.date = timestamp();
+  s.run_dir = fs::absolute(run_dir).string();
+}
+
 }  // namespace
 
 int run_owner_only(const Options& o, const cli::CommonOptions& common) {
@@ -180,15 +194,7 @@ int run_owner_only(const Options& o, const cli::CommonOptions& common) {
       {"held_out_strangers", held_strangers.size()},
       {"held_out_strangers_are", base_val.empty() ? "a random share of the people"
                                                   : "the general model's validation people"}};
-  TrainingSummary& s = info.training;
-  describe_training(s, o, data, common.seed);
-  // Everyone either net saw: the general model's people and the head's (faceeval leaves them out).
-  std::set<std::string> trained_people(base.info.training.trained_people.begin(),
-                                       base.info.training.trained_people.end());
-  trained_people.insert(s.trained_people.begin(), s.trained_people.end());
-  s.trained_people.assign(trained_people.begin(), trained_people.end());
-  s.date = timestamp();
-  s.run_dir = fs::absolute(run_dir).string();
+  describe_owner_training(info.training, o, data, base, run_dir, common.seed);
   save_bundle(o.output, info, base.net, &run.head);
   if (!o.fill_refs.empty()) fill_references(o.fill_refs, data.faces, split.val.owner);
   write_owner_params(run_dir, o, config);

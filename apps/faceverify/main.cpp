@@ -33,19 +33,16 @@ int run(const Options& o, const cli::CommonOptions& common) {
   const auto start = std::chrono::steady_clock::now();
   const auto jobs = plan(o);
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
-  cli::apply_threshold_options(o.threshold, o.ratio, verifier);
+  verifier.override_thresholds(o.threshold, o.ratio);
   cli::apply_unsure_options(o.unsure, verifier.thresholds());
-  ReferenceReport refs;
-  if (verifier.needs_references()) {
-    cli::ProgressBar ref_bar("references", !common.quiet);
-    refs = verifier.load_references(o.refs, cli::cache_dir(o.pipeline),
-                                    cli::resolve_threads(common.threads),
-                                    [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
-    ref_bar.finish();
-  } else if (o.refs_option->count() > 0) {
+  cli::ProgressBar ref_bar("references", !common.quiet);
+  const ReferenceReport refs =
+      verifier.prepare(o.refs, cli::cache_dir(o.pipeline), cli::resolve_threads(common.threads),
+                       [&](std::size_t d, std::size_t t) { ref_bar.update(d, t); });
+  ref_bar.finish();
+  if (!refs.needed && o.refs_option->count() > 0)
     logger()->warn("{} is an owner model: it needs no reference photos; --refs {} is not used",
                    o.model, o.refs);
-  }
 
   JobRunner runner(o, common, verifier);
   nlohmann::json results = nlohmann::json::array();

@@ -84,13 +84,7 @@ FaceChips faces_of(const FaceCache& cache, const std::vector<std::filesystem::pa
   return faces;
 }
 
-std::string RuleReport::rule() const {
-  const Thresholds& t = verifier->thresholds();
-  if (owner_kind()) return fmt::format("P(owner) > {:.4f}", t.owner);
-  return fmt::format("P(same) > {:.3f} on > {:.0f}% of {} refs{}", t.detection, t.ratio * 100,
-                     refs.used,
-                     refs.sessions > 1 ? fmt::format(" of one of {} sessions", refs.sessions) : "");
-}
+std::string RuleReport::rule() const { return verifier->rule(refs); }
 
 std::string RuleReport::target_rule() const {
   const Thresholds& t = for_target_far;

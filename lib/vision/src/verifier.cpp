@@ -1,5 +1,7 @@
 #include "faceid/verifier.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -39,6 +41,36 @@ Verifier::Verifier(const fs::path& model_dir, const std::string& device,
     throw model_error(model_dir.string() + ": trained with the " +
                       bundle_.info.preprocess.detector + " detector, which is not available here");
   detector_ = pipeline_.make_detector();
+}
+
+ReferenceReport Verifier::prepare(const fs::path& dir, const fs::path& cache_dir, int threads,
+                                  const Progress& progress) {
+  if (needs_references()) return load_references(dir, cache_dir, threads, progress);
+  ReferenceReport none;
+  none.needed = false;
+  return none;
+}
+
+void Verifier::override_thresholds(const std::optional<float>& threshold,
+                                   const std::optional<float>& ratio) {
+  if (!needs_references()) {
+    if (ratio)
+      throw usage_error(
+          "--ratio: an owner model compares with no references; --threshold sets its P(owner) "
+          "threshold");
+    if (threshold) thresholds_.owner = *threshold;
+    return;
+  }
+  if (threshold) thresholds_.detection = *threshold;
+  if (ratio) thresholds_.ratio = *ratio;
+}
+
+std::string Verifier::rule(const ReferenceReport& refs) const {
+  const Thresholds& t = thresholds_;
+  if (!needs_references()) return fmt::format("P(owner) > {:.4f}", t.owner);
+  return fmt::format("P(same) > {:.3f} on > {:.0f}% of {} refs{}", t.detection, t.ratio * 100,
+                     refs.used,
+                     refs.sessions > 1 ? fmt::format(" of one of {} sessions", refs.sessions) : "");
 }
 
 ReferenceReport Verifier::load_references(const fs::path& dir, const fs::path& cache_dir,

@@ -31,10 +31,10 @@ TrainConfig default_train() {
   c.time_budget_minutes = 30;
   c.epochs = 1000;
   // AdamW's usual decay, not the 5e-4 of SGD recipes (which AdamW multiplies by the learning rate):
-  // measured on three seeds, docs/notebook.md "Weight decay".
+  // measured on three seeds, docs/results.md "Weight decay".
   c.weight_decay = 0.05;
   // A second view of each face, its centre zoomed in 1.6 times: +3 points DevTest on three seeds
-  // (docs/notebook.md "A zoom view").
+  // (docs/results.md "A zoom view").
   c.augment.zoom_view = 1.6f;
   return c;
 }

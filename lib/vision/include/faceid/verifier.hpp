@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,8 @@ struct ReferenceReport {
   std::size_t sessions =
       0;  ///< capture sessions with a reference: the photos at the top, each sub-folder
   float recalibrated_detection =
-      -1;  ///< the detection threshold fitted to these references (-1: the bundle's)
+      -1;              ///< the detection threshold fitted to these references (-1: the bundle's)
+  bool needed = true;  ///< false for an owner model: it compares with no references
   std::vector<std::string> skipped;  ///< "file: why" (no face, unreadable)
 };
 
@@ -75,6 +77,19 @@ class Verifier {
   /// The decision thresholds; from the bundle, may be overridden.
   Thresholds& thresholds() { return thresholds_; }
   const Thresholds& thresholds() const { return thresholds_; }
+
+  /// What the tools call whatever the kind: a siamese model loads the references in `dir`
+  /// (load_references); an owner model needs none and returns a report with needed = false.
+  ReferenceReport prepare(const std::filesystem::path& dir, const std::filesystem::path& cache_dir,
+                          int threads, const Progress& progress = {});
+  /// Overrides the decision: `threshold` is the detection threshold of a siamese model and the
+  /// P(owner) threshold of an owner model; `ratio` the siamese rule's share. Throws Error(Usage)
+  /// for a ratio with an owner model (it has no references).
+  void override_thresholds(const std::optional<float>& threshold,
+                           const std::optional<float>& ratio);
+  /// The rule in words: "P(same) > 0.412 on > 20% of 50 refs" (of one of N sessions) or
+  /// "P(owner) > 0.9071".
+  std::string rule(const ReferenceReport& refs) const;
 
   /// Detects, aligns and embeds the photos in `dir` (largest face each) through the face cache
   /// and the embedding cache in `cache_dir`. The photos at the top of `dir` are one capture

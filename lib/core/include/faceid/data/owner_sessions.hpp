@@ -24,7 +24,7 @@ struct OwnerPhoto {
 };
 
 /// Chips whose difference hashes differ in at most this many of 64 bits are "near-identical"
-/// (the same frame re-encoded or a neighbouring webcam frame; see docs/notebook.md "Sessions").
+/// (the same frame re-encoded or a neighbouring webcam frame; see docs/owner-and-sessions.md).
 constexpr int kNearDuplicateBits = 4;
 
 /// A 64-bit difference hash of an aligned RGB chip (chip_size x chip_size x 3 bytes, row-major):

@@ -1,6 +1,6 @@
 #pragma once
 // The one write path for every file faceid writes (reports, CSV, charts, annotated images, caches,
-// checkpoints, bundles; docs/notebook.md "Write errors"). A file is written whole or not at all:
+// checkpoints, bundles; docs/robustness.md "Write errors"). A file is written whole or not at all:
 // into a temporary beside it, checked, then renamed over it, so that a reader, a second writer or a
 // process killed half-way never sees (or leaves) half a file under the final name.
 //

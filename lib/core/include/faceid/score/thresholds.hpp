@@ -6,7 +6,7 @@
 
 namespace faceid {
 
-/// The unsure verdict's measured defaults (docs/notebook.md, "The unsure verdict").
+/// The unsure verdict's measured defaults (docs/owner-and-sessions.md, "the unsure verdict").
 extern const int kDefaultMinFace;
 extern const float kDefaultMinSharpness;
 
