@@ -4,11 +4,11 @@
 
 namespace faceid {
 
-// Measured on the default recipe (docs/owner-and-sessions.md "Faces at the border, the unsure verdict,
-// capture sessions"): the owner's other session vs 300 unseen LFW strangers, downscaled and
-// blurred. Below sharpness 10 the owner's faces start to be missed (TAR 0.97 -> 0.76); faces were
-// judged as well as full-size ones down to 21-28 px, so the size limit sits at the edge of what was
-// measured.
+// Measured on the default recipe (docs/owner-and-sessions.md "Faces at the border, the unsure
+// verdict, capture sessions"): the owner's other session vs 300 unseen LFW strangers, downscaled
+// and blurred. Below sharpness 10 the owner's faces start to be missed (TAR 0.97 -> 0.76); faces
+// were judged as well as full-size ones down to 21-28 px, so the size limit sits at the edge of
+// what was measured.
 const int kDefaultMinFace = 24;
 const float kDefaultMinSharpness = 10;
 

@@ -87,8 +87,8 @@ struct OwnerTrainConfig {
   /// How the head is fitted: "centroid" (no fitting: the logit is the cosine to the owner's mean
   /// embedding, rescaled; needs fine_tune "none" and hidden 0) or "bce" (class-weighted BCE,
   /// below). The threshold is calibrated on held-out faces either way. Measured on the owner's
-  /// other day (docs/owner-and-sessions.md): centroid 77 / 73 / 26 of 98 for three base seeds, bce 25 / 13
-  /// / 45.
+  /// other day (docs/owner-and-sessions.md): centroid 77 / 73 / 26 of 98 for three base seeds, bce
+  /// 25 / 13 / 45.
   std::string fit = "centroid";
   int hidden = 0;           ///< OwnerHeadConfig::hidden
   int owner_copies = 16;    ///< augmented copies of each owner photo the head learns from
