@@ -28,7 +28,8 @@ for arch in koch koch-small; do
   label="faceid";                         run $bench --what e2e --arch $arch --batch 16 --steps "$steps" --threads "$threads" --lfw "$data/lfw" -q
   label="pytorch";                        run $ref --what e2e --arch $arch --batch 16 --steps "$steps" --threads "$threads" --lfw "$data/lfw"
 done
-# The default recipe (resnet, P x K = 64 x 2, CosFace + in-batch pair BCE, AdamW), random chips.
+# The from-scratch recipe (resnet, P x K = 64 x 2, CosFace + in-batch pair BCE, AdamW), random chips:
+# faceid runs its own Trainer (the step facetrain runs, zoom view included).
 # glibc's default allocator returns big blocks to the kernel on free, so each step faults in
 # fresh pages; faceid keeps freed memory (FACEID_NO_TUNE=1 shows it without). The reference is
 # run both as is and with the same allocator setting through GLIBC_TUNABLES.
@@ -75,7 +76,7 @@ for r in rows:
            "recipe": "images_per_second"}[what]
     unit = {"gemm": "GFLOP/s", "train": "pairs/s", "e2e": "pairs/s", "embed": "faces/s", "recipe": "images/s"}[what]
     name = {"gemm": "GEMM 2048^2 fp32", "train": f"train {arch} b16 compute-only", "e2e": f"train {arch} b16 end-to-end",
-            "embed": f"embed {arch} b64 inference", "recipe": "train resnet recipe b128 (augment+step)"}[what]
+            "embed": f"embed {arch} b64 inference", "recipe": "train resnet recipe b128 (faceid: the Trainer step)"}[what]
     base = ref.get((what, arch))
     ratio = f"{r[key] / base[key]:.2f}x" if base and base is not r and what != "gemm" else ""
     util = f"{r[key] * flop_per_pair[arch] / 1e9 / gemm * 100:.0f}%" if what in ("train", "e2e") else ""
