@@ -18,6 +18,7 @@
 #include "faceid/model/autocast.hpp"
 #include "faceid/model/model.hpp"
 #include "faceid/train/trainer.hpp"
+#include "faceid/train/training_run.hpp"
 
 namespace F = torch::nn::functional;
 
@@ -47,11 +48,13 @@ double ms_per_call(int reps, F&& f) {
 }  // namespace
 
 // The from-scratch recipe's training steps as facetrain runs them: the library's Trainer with
-// default_train() (P x K batches gathered and prefetched, augmented on the device, in-batch pair
-// BCE + CosFace, AdamW), one epoch of --steps + 1 batches over random chips of 2 photos a person.
-// images/s leaves out the first step (allocations); the data-wait share is the epoch's.
+// scratch_recipe("resnet") (P x K batches gathered and prefetched, augmented on the device,
+// in-batch pair BCE + CosFace, AdamW), one epoch of --steps + 1 batches over random chips of 2
+// photos a person. images/s leaves out the first step (allocations); the data-wait share is the
+// epoch's.
 void recipe_steps(const Options& o, const cli::CommonOptions& common, nlohmann::json& out) {
-  TrainConfig train = default_train();
+  const Recipe recipe = scratch_recipe("resnet");  // what facetrain --init none trains
+  TrainConfig train = recipe.train;
   train.time_budget_minutes = 0;
   train.epochs = 1;
   train.batch = {o.batch / 2, 2};
@@ -59,9 +62,8 @@ void recipe_steps(const Options& o, const cli::CommonOptions& common, nlohmann::
   train.device = common.device;
   train.precision = o.bf16 ? "bf16" : "fp32";
   train.seed = common.seed;
-  ModelConfig model = default_model("resnet");
+  ModelConfig model = recipe.model;
   model.input_size = o.size;
-  model.zoom_view = train.augment.zoom_view;
   const int people = (o.steps + 1) * train.batch.people;
   FaceSet faces;
   faces.chips = torch::randint(0, 256, {people * 2, o.size, o.size, 3}, torch::kUInt8);

@@ -58,7 +58,7 @@ struct Options {
   int references = 50;
   double min_owner_tar = 0.5;  // below this held-out TAR the model is reported unusable (exit 1)
   bool no_augment = false;
-  TrainConfig train = default_train();  // the recipe (trainer.hpp)
+  TrainConfig train = default_train();  // flag defaults; resolve_recipe applies the start's recipe
   CLI::Option* lr_option = nullptr;
   CLI::Option* wd_option = nullptr;
   CLI::Option* zoom_option = nullptr;
