@@ -9,13 +9,7 @@
 #include "test_support.hpp"
 
 using namespace faceid;
-using faceid::test::read_file;
-using faceid::test::synthetic_faces;
-using faceid::test::TempDir;
-using faceid::test::tiny_config;
-using faceid::test::tiny_resnet;
-using faceid::test::tiny_train;
-using faceid::test::write_file;
+using namespace faceid::test;
 
 namespace fs = std::filesystem;
 
