@@ -20,8 +20,7 @@ TEST(OwnerReport, ScoresAnOwnerModelOnOwnerAndStrangerFaces) {
   const PoolSplit split = faceid::test::owner_split(faces);
   PreprocessConfig preprocess = FacePipeline(PreprocessConfig{}).config();  // a detector here
   LoadedBundle base = faceid::test::general_bundle(dir / "general", faces, split, preprocess);
-  std::vector<int> held;
-  for (const auto& p : split.val.people) held.insert(held.end(), p.chips.begin(), p.chips.end());
+  const std::vector<int> held = split.val.stranger_ids();
   OwnerTrainConfig config;
   config.owner_copies = 4;
   config.seed = 3;

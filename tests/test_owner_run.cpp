@@ -22,9 +22,7 @@ TEST(OwnerRun, TrainsAnOwnerBundleOnTopOfAGeneralOne) {
   config.owner_copies = 4;
   config.head_steps = 100;
   config.seed = 3;
-  std::vector<int> held_strangers;
-  for (const auto& p : split.val.people)
-    held_strangers.insert(held_strangers.end(), p.chips.begin(), p.chips.end());
+  const std::vector<int> held_strangers = split.val.stranger_ids();
   const OwnerRun run = train_owner_run(base, (dir / "general").string(), faces.chips, split,
                                        held_strangers, config, false, {0.01, 0.5});
   EXPECT_EQ(run.info.kind, kOwnerKind);

@@ -88,3 +88,12 @@ TEST(Pairs, ImpossibleFamiliesAreInputErrors) {
   EXPECT_THROW(sample_pairs(lonely, {0, 10}, 1), Error);  // nobody with 2 photos
   EXPECT_THROW(split_pool(lonely, 1.0, 1), Error);
 }
+
+TEST(Pairs, StrangerIdsAreEveryPersonsChipsInOrder) {
+  PairPool pool;
+  pool.owner = {0, 1};
+  pool.people = {{"a", {5, 3}}, {"b", {}}, {"c", {9}}};
+  EXPECT_EQ(pool.stranger_ids(), (std::vector<int>{5, 3, 9}));
+  EXPECT_EQ(pool.stranger_chips(), 3u);
+  EXPECT_TRUE(PairPool{}.stranger_ids().empty());
+}

@@ -77,9 +77,7 @@ TEST(TrainingRun, TrainsABundleThatFindsItsOwnerAndRejectsStrangers) {
     EXPECT_TRUE(is_owner(row, t.detection, t.ratio));
     owner_scores.push_back(match_share(row, t.detection));
   }
-  std::vector<int> stranger_ids;
-  for (const auto& p : split.val.people)
-    stranger_ids.insert(stranger_ids.end(), p.chips.begin(), p.chips.end());
+  const std::vector<int> stranger_ids = split.val.stranger_ids();
   int strangers_accepted = 0;
   for (const auto& row : gallery_scores(
            loaded_net, embed_rows(loaded_net, faces.chips, stranger_ids, torch::kCPU), refs)) {

@@ -27,16 +27,10 @@ namespace fs = std::filesystem;
 namespace faceid::facetrain {
 namespace {
 
-std::vector<int> chips_of(const std::vector<Identity>& people) {
-  std::vector<int> ids;
-  for (const auto& p : people) ids.insert(ids.end(), p.chips.begin(), p.chips.end());
-  return ids;
-}
-
 // The held-out strangers' chip rows the threshold is fitted on: shuffled, at most
 // --calibration-strangers. Throws Error(Input) when there is none.
 std::vector<int> held_out_strangers(const PoolSplit& split, const Options& o, std::uint64_t seed) {
-  std::vector<int> held_strangers = chips_of(split.val.people);
+  std::vector<int> held_strangers = split.val.stranger_ids();
   if (held_strangers.empty())
     throw input_error("no stranger of --lfw/--faces held out to calibrate the threshold on");
   std::shuffle(held_strangers.begin(), held_strangers.end(),

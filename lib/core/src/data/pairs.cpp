@@ -40,6 +40,13 @@ std::size_t PairPool::stranger_chips() const {
   return n;
 }
 
+std::vector<int> PairPool::stranger_ids() const {
+  std::vector<int> ids;
+  ids.reserve(stranger_chips());
+  for (const auto& p : people) ids.insert(ids.end(), p.chips.begin(), p.chips.end());
+  return ids;
+}
+
 PoolSplit split_pool(const PairPool& pool, double val_fraction, std::uint64_t seed) {
   if (!(val_fraction >= 0 && val_fraction < 1))
     throw usage_error("validation fraction " + std::to_string(val_fraction) + " outside [0, 1)");

@@ -17,12 +17,6 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-std::vector<int> chips_of(const std::vector<Identity>& people) {
-  std::vector<int> ids;
-  for (const auto& p : people) ids.insert(ids.end(), p.chips.begin(), p.chips.end());
-  return ids;
-}
-
 std::vector<float> probabilities(LoadedBundle& base, OwnerHead& head, const ChipStore& chips,
                                  const std::vector<int>& ids) {
   const auto device = base.net->parameters().front().device();
@@ -44,7 +38,7 @@ OwnerRun train_owner_run(LoadedBundle& base, const std::string& base_dir, const 
   OwnerRun run;
   run.config = config;
   SiameseNet& net = base.net;
-  run.head = train_owner_model(net, chips, split.train.owner, chips_of(split.train.people), config,
+  run.head = train_owner_model(net, chips, split.train.owner, split.train.stranger_ids(), config,
                                &run.report);
 
   // The threshold on P(owner) for the target FAR, on held-out faces.

@@ -97,9 +97,7 @@ TrainedModel train_siamese(SiameseNet& net, const FaceSet& faces, const PoolSpli
       split.train.owner.begin(),
       split.train.owner.begin() + std::min<std::size_t>(static_cast<std::size_t>(recipe.references),
                                                         split.train.owner.size()));
-  std::vector<int> strangers;
-  for (const auto& p : split.val.people)
-    strangers.insert(strangers.end(), p.chips.begin(), p.chips.end());
+  std::vector<int> strangers = split.val.stranger_ids();
   std::shuffle(strangers.begin(), strangers.end(),
                std::mt19937_64(mix_seed(recipe.train.seed, 0xca1)));
   if (recipe.calibration_strangers > 0)

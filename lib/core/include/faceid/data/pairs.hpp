@@ -24,6 +24,8 @@ struct PairPool {
   std::vector<int> owner;
   std::vector<Identity> people;
   std::size_t stranger_chips() const;
+  /// Every stranger chip row, person after person.
+  std::vector<int> stranger_ids() const;
 };
 
 enum class PairKind : std::uint8_t {
