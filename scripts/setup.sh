@@ -35,6 +35,7 @@ packages=(
   libtorch-dev libgloo-dev libopencv-dev opencv-data libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev      # the imglab box files of the detection report
+  libexif-dev          # photos' capture dates (faceenroll)
   libopenblas0-openmp   # LibTorch's dense layers run ~16x slower on Debian's reference BLAS
   python3-torch python3-numpy python3-opencv  # the reference PyTorch implementation of the benchmark
   libcpp-httplib-dev   # faceserve's HTTP server

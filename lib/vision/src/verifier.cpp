@@ -168,7 +168,24 @@ std::size_t Verifier::reference_count() const {
   return references_.defined() ? static_cast<std::size_t>(references_.size(0)) : 0;
 }
 
-std::vector<std::vector<float>> Verifier::compare(const torch::Tensor& embeddings) {
+torch::Tensor Verifier::embed(const torch::Tensor& chips) {
+  return embed_chips(bundle_.net, chips, device_);
+}
+
+std::vector<float> Verifier::pair_scores(const torch::Tensor& embeddings) {
+  c10::InferenceMode inference;
+  const auto e = embeddings.to(device_);
+  const std::int64_t n = e.size(0), chunk = 64;
+  std::vector<float> out(static_cast<std::size_t>(n * n));
+  for (std::int64_t start = 0; start < n; start += chunk) {
+    const auto rows = e.slice(0, start, std::min(n, start + chunk)).unsqueeze(1);  // [c, 1, E]
+    const auto s = bundle_.net->score(rows, e.unsqueeze(0)).to(torch::kCPU).contiguous();  // [c, n]
+    std::memcpy(out.data() + start * n, s.data_ptr<float>(), sizeof(float) * s.numel());
+  }
+  return out;
+}
+
+std::vector<std::vector<float>> Verifier::score_embeddings(const torch::Tensor& embeddings) {
   if (bundle_.is_owner()) {
     const auto p = owner_probabilities(bundle_.owner_head, embeddings).contiguous();
     std::vector<std::vector<float>> rows;
@@ -180,7 +197,7 @@ std::vector<std::vector<float>> Verifier::compare(const torch::Tensor& embedding
 }
 
 std::vector<std::vector<float>> Verifier::score_chips(const torch::Tensor& chips) {
-  return compare(embed_chips(bundle_.net, chips, device_));
+  return score_embeddings(embed(chips));
 }
 
 FaceVerdict Verifier::decide(const Face& face, std::vector<float> scores, float sharpness) const {
@@ -226,7 +243,7 @@ std::vector<FaceVerdict> Verifier::verify(const cv::Mat& bgr, VerifyTimings* tim
     const auto embeddings = embed_chips(bundle_.net, chips, device_);
     t.embed_ms = ms_since(t0);
     t0 = std::chrono::steady_clock::now();
-    auto scores = compare(embeddings);
+    auto scores = score_embeddings(embeddings);
     for (std::size_t i = 0; i < faces.size(); ++i)
       out.push_back(decide(faces[i], std::move(scores[i]), sharpness[i]));
     t.compare_ms = ms_since(t0);

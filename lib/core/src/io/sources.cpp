@@ -41,6 +41,25 @@ std::vector<fs::path> list_images(const fs::path& dir) {
   return files;
 }
 
+std::vector<fs::path> list_images_recursive(const fs::path& dir) {
+  require_folder(dir);
+  std::vector<fs::path> files;
+  std::error_code ec;
+  const auto options = fs::directory_options::follow_directory_symlink |
+                       fs::directory_options::skip_permission_denied;
+  for (auto it = fs::recursive_directory_iterator(dir, options, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const bool hidden = it->path().filename().string().rfind('.', 0) == 0;
+    std::error_code entry_ec;
+    if (hidden && it->is_directory(entry_ec)) it.disable_recursion_pending();
+    if (!hidden && it->is_regular_file(entry_ec) && has_image_extension(it->path()))
+      files.push_back(it->path());
+  }
+  if (ec) throw input_error(dir.string() + ": cannot list folder: " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::vector<fs::path> list_subfolders(const fs::path& dir) {
   require_folder(dir);
   std::vector<fs::path> folders;

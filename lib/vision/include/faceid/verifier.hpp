@@ -107,6 +107,14 @@ class Verifier {
   /// Every face in a BGR picture, largest first, with its verdict.
   std::vector<FaceVerdict> verify(const cv::Mat& bgr, VerifyTimings* timings = nullptr);
 
+  /// Embeddings of face chips (uint8 [N, S, S, 3], RGB as in the face cache): float [N, E] on
+  /// the CPU.
+  torch::Tensor embed(const torch::Tensor& chips);
+  /// The reference scores of embeddings [N, E] (owner kind: one P(owner) per row).
+  std::vector<std::vector<float>> score_embeddings(const torch::Tensor& embeddings);
+  /// The model's score of every pair of embeddings [N, E]: N x N values, row-major.
+  std::vector<float> pair_scores(const torch::Tensor& embeddings);
+
   /// The reference scores of face chips (uint8 [N, S, S, 3], RGB as in the face cache): one row
   /// per chip (owner kind: one P(owner) per row). For reports over many cached faces.
   std::vector<std::vector<float>> score_chips(const torch::Tensor& chips);
@@ -117,8 +125,6 @@ class Verifier {
   FaceVerdict decide(const Face& face, std::vector<float> scores, float sharpness = -1) const;
 
  private:
-  std::vector<std::vector<float>> compare(const torch::Tensor& embeddings);
-
   LoadedBundle bundle_;
   FacePipeline pipeline_;
   Thresholds thresholds_;
