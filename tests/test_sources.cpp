@@ -21,6 +21,21 @@ TEST(Sources, ListImagesKeepsImageFilesOnlySorted) {
   EXPECT_EQ(files[1].filename(), "b.JPG");
 }
 
+TEST(Sources, ListImagesRecursiveWalksSubFoldersButNotHiddenOnes) {
+  TempDir dir;
+  write_file(dir / "b.jpg", "x");
+  write_file(dir / "2022" / "09" / "a.PNG", "x");
+  write_file(dir / "2022" / "notes.txt", "x");
+  write_file(dir / ".thumbnails" / "t.jpg", "x");
+  write_file(dir / "2022" / ".hidden.jpg", "x");
+  const auto files = list_images_recursive(dir.path());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0], dir / "2022" / "09" / "a.PNG");
+  EXPECT_EQ(files[1], dir / "b.jpg");
+  faceid::test::expect_error([] { list_images_recursive("/no/such/folder"); }, ErrorKind::Input,
+                             "no such folder");
+}
+
 TEST(Sources, MissingFolderIsAnInputErrorNamingIt) {
   faceid::test::expect_error([] { list_images("/no/such/folder"); }, ErrorKind::Input,
                              "/no/such/folder: no such folder");

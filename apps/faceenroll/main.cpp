@@ -70,8 +70,13 @@ int scan(const Options& o, const cli::CommonOptions& common) {
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
   verifier.override_thresholds(o.threshold, o.ratio);
   cli::ProgressBar bar("photos", !common.quiet);
-  EnrolOptions options{o.library, o.seeds, cli::cache_dir(o.pipeline),
-                       cli::resolve_threads(common.threads), o.cluster, o.cut, o.target_far,
+  EnrolOptions options{o.library,
+                       o.seeds,
+                       cli::cache_dir(o.pipeline),
+                       cli::resolve_threads(common.threads),
+                       o.cluster,
+                       o.cut,
+                       o.target_far,
                        [&](std::size_t d, std::size_t t) { bar.update(d, t); }};
   const Proposal p = propose_enrolment(verifier, options);
   bar.finish();
@@ -117,8 +122,11 @@ int confirm(const Options& o, const cli::CommonOptions& common) {
       if (std::find(o.untick.begin(), o.untick.end(), id) == o.untick.end()) ticked.push_back(id);
   const Enrolment e = confirm_enrolment(p, ticked, o.into, o.references);
   if (common.json) {
-    cli::print_json({{"into", o.into}, {"faces", e.faces}, {"days", e.days},
-                     {"references", e.references}, {"files", e.files}});
+    cli::print_json({{"into", o.into},
+                     {"faces", e.faces},
+                     {"days", e.days},
+                     {"references", e.references},
+                     {"files", e.files}});
   } else {
     std::cout << fmt::format(
         "enrolled {} faces of {} day(s) into {}: one folder per day, {} of them in {}/references "
@@ -139,8 +147,10 @@ int main(int argc, char** argv) {
        "Find the owner's faces in a photo library: group every face into people, propose the "
        "owner's by capture day for review, then write them as training sessions and references.",
        [&](CLI::App& app, cli::CommonOptions&) {
-         scan_cmd = app.add_subcommand("scan", "Propose the owner's faces of a library")->fallthrough();
-         scan_cmd->add_option("library", o.library, "The photo library (folders, recursive; only read)")
+         scan_cmd =
+             app.add_subcommand("scan", "Propose the owner's faces of a library")->fallthrough();
+         scan_cmd
+             ->add_option("library", o.library, "The photo library (folders, recursive; only read)")
              ->check(CLI::ExistingDirectory)
              ->required();
          confirm_cmd = app.add_subcommand("confirm", "Write the proposed faces, less the unticked")
@@ -151,7 +161,8 @@ int main(int argc, char** argv) {
          undo_cmd = app.add_subcommand("undo", "Remove what confirm wrote")->fallthrough();
          undo_cmd->add_option("dir", o.undo, "The enrolment folder")->required();
          app.require_subcommand(1, 1);
-         app.add_option("--seeds", o.seeds, "scan: a few photos of the owner (the largest face of each)");
+         app.add_option("--seeds", o.seeds,
+                        "scan: a few photos of the owner (the largest face of each)");
          app.add_option("-m,--model", o.model, "Model bundle folder (from facetrain)")
              ->capture_default_str();
          app.add_option("-o,--out", o.out, "scan: folder for proposal.json and days/<day>.png")
@@ -182,7 +193,8 @@ int main(int argc, char** argv) {
          if (common.json)
            cli::print_json({{"removed", removed}});
          else
-           std::cout << fmt::format("removed the {} files of the enrolment in {}\n", removed, o.undo);
+           std::cout << fmt::format("removed the {} files of the enrolment in {}\n", removed,
+                                    o.undo);
          return 0;
        }});
 }

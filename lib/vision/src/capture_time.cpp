@@ -16,7 +16,8 @@ std::string exif_original_date(const fs::path& file) {
   ExifData* data = exif_data_new_from_file(file.c_str());
   if (!data) return {};
   std::string value;
-  if (ExifEntry* entry = exif_content_get_entry(data->ifd[EXIF_IFD_EXIF], EXIF_TAG_DATE_TIME_ORIGINAL);
+  if (ExifEntry* entry =
+          exif_content_get_entry(data->ifd[EXIF_IFD_EXIF], EXIF_TAG_DATE_TIME_ORIGINAL);
       entry && entry->format == EXIF_FORMAT_ASCII && entry->data && entry->size > 0) {
     value.assign(reinterpret_cast<const char*>(entry->data), entry->size);
     value = value.c_str();  // up to the terminating NUL

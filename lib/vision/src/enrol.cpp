@@ -11,10 +11,10 @@
 #include <set>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "faceid/annotate.hpp"
 #include "faceid/capture_time.hpp"
@@ -45,16 +45,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 /// alike.
 std::string detection_fingerprint(const FacePipeline& pipeline) {
   const PreprocessConfig& c = pipeline.config();
-  json j = {{"detector", c.detector},       {"score_threshold", c.score_threshold},
+  json j = {{"detector", c.detector},        {"score_threshold", c.score_threshold},
             {"max_side", c.max_detect_side}, {"min_face", c.min_face_size},
-            {"border_pad", c.border_pad},   {"faces", "all"}};
+            {"border_pad", c.border_pad},    {"faces", "all"}};
   return fnv1a_hex("library-v1" + j.dump());
 }
 
 Face to_face(const IndexedFace& f) {
   Face face;
   face.box = cv::Rect2f(f.box[0], f.box[1], f.box[2], f.box[3]);
-  for (std::size_t k = 0; k < 5; ++k) face.landmarks[k] = {f.landmarks[2 * k], f.landmarks[2 * k + 1]};
+  for (std::size_t k = 0; k < 5; ++k)
+    face.landmarks[k] = {f.landmarks[2 * k], f.landmarks[2 * k + 1]};
   face.has_landmarks = f.has_landmarks;
   face.score = f.score;
   return face;
@@ -111,7 +112,8 @@ IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o
                              LibraryScan& scan) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto files = list_images_recursive(o.library);
-  if (files.empty()) throw input_error(o.library.string() + ": no photos (JPEG, PNG, ...) in the library");
+  if (files.empty())
+    throw input_error(o.library.string() + ": no photos (JPEG, PNG, ...) in the library");
   const std::string fingerprint = detection_fingerprint(pipeline);
   const fs::path index_file = face_index_file(o.cache_dir, o.library, fingerprint);
   FaceIndex index = FaceIndex::load(index_file, fingerprint);
@@ -295,7 +297,8 @@ std::size_t Proposal::owner_faces() const {
 }
 
 Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
-  if (!fs::is_directory(o.library)) throw input_error(o.library.string() + ": library folder not found");
+  if (!fs::is_directory(o.library))
+    throw input_error(o.library.string() + ": library folder not found");
   if (!fs::is_directory(o.seeds)) throw input_error(o.seeds.string() + ": seeds folder not found");
   if (list_images(o.seeds).empty())
     throw usage_error(o.seeds.string() +
@@ -335,8 +338,8 @@ Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   auto scores = verifier.score_embeddings(embeddings);
   for (std::size_t k = 0; k < p.faces.size(); ++k) {
-    const FaceVerdict v = verifier.decide(to_face(lib.photos[where[k].first].faces[where[k].second]),
-                                          std::move(scores[k]));
+    const FaceVerdict v = verifier.decide(
+        to_face(lib.photos[where[k].first].faces[where[k].second]), std::move(scores[k]));
     p.faces[k].score = v.share;
     p.faces[k].matches = v.owner;
   }
@@ -353,14 +356,25 @@ json proposal_json(const Proposal& p) {
   json faces = json::array();
   for (std::size_t i = 0; i < p.faces.size(); ++i) {
     const LibraryFace& f = p.faces[i];
-    faces.push_back({{"id", i}, {"file", f.file}, {"index", f.index}, {"box", f.box},
-                     {"taken", f.taken}, {"taken_from", f.taken_from}, {"day", f.day},
-                     {"group", f.group}, {"score", f.score}, {"matches", f.matches}});
+    faces.push_back({{"id", i},
+                     {"file", f.file},
+                     {"index", f.index},
+                     {"box", f.box},
+                     {"taken", f.taken},
+                     {"taken_from", f.taken_from},
+                     {"day", f.day},
+                     {"group", f.group},
+                     {"score", f.score},
+                     {"matches", f.matches}});
   }
   json groups = json::array();
   for (const auto& g : p.groups)
-    groups.push_back({{"id", g.id}, {"size", g.faces.size()}, {"score", g.score},
-                      {"matching", g.matching}, {"owner", g.owner}, {"faces", g.faces}});
+    groups.push_back({{"id", g.id},
+                      {"size", g.faces.size()},
+                      {"score", g.score},
+                      {"matching", g.matching},
+                      {"owner", g.owner},
+                      {"faces", g.faces}});
   json days = json::array();
   for (const auto& d : p.days)
     days.push_back({{"day", d.day}, {"taken_from", d.taken_from}, {"faces", d.faces}});
@@ -449,14 +463,16 @@ cv::Mat thumbnail(const cv::Mat& crop, int side) {
   cv::Mat small;
   cv::resize(crop, small, cv::Size(), scale, scale, cv::INTER_AREA);
   cv::Mat out(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-  small.copyTo(out(cv::Rect((side - small.cols) / 2, (side - small.rows) / 2, small.cols, small.rows)));
+  small.copyTo(
+      out(cv::Rect((side - small.cols) / 2, (side - small.rows) / 2, small.cols, small.rows)));
   return out;
 }
 
 void label(cv::Mat& image, const std::string& text, cv::Point origin, double scale) {
   int baseline = 0;
   const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
-  cv::rectangle(image, cv::Rect(origin.x, origin.y - size.height - 4, size.width + 6, size.height + 8),
+  cv::rectangle(image,
+                cv::Rect(origin.x, origin.y - size.height - 4, size.width + 6, size.height + 8),
                 cv::Scalar(40, 40, 40), cv::FILLED);
   cv::putText(image, text, cv::Point(origin.x + 3, origin.y), cv::FONT_HERSHEY_SIMPLEX, scale,
               cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
@@ -488,7 +504,8 @@ cv::Mat day_sheet(const Proposal& proposal, const OwnerDay& day, int thumb) {
 namespace {
 
 /// A file name for face `face` in `folder` that no other file there has.
-std::string free_name(const LibraryFace& face, const fs::path& folder, std::set<std::string>& taken) {
+std::string free_name(const LibraryFace& face, const fs::path& folder,
+                      std::set<std::string>& taken) {
   const std::string stem = fs::path(face.file).stem().string() + "_" + std::to_string(face.index);
   std::string name = stem + ".jpg";
   for (int n = 2; taken.count((folder / name).string()) || fs::exists(folder / name); ++n)
@@ -519,7 +536,8 @@ std::string today() {
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
                             const fs::path& into, int references_per_day) {
   if (fs::exists(into / kEnrolmentManifest))
-    throw usage_error(into.string() + " holds an enrolment already; undo it first (faceenroll undo " +
+    throw usage_error(into.string() +
+                      " holds an enrolment already; undo it first (faceenroll undo " +
                       into.string() + ")");
   const std::set<int> chosen(ticked.begin(), ticked.end());
   if (chosen.empty()) throw usage_error("no face ticked: nothing to enrol");
@@ -557,10 +575,14 @@ Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ti
         ++e.days;
       }
     }
-    const json manifest = {{"library", proposal.library}, {"seeds", proposal.seeds},
-                           {"model", proposal.model},     {"confirmed", today()},
-                           {"days", days},                {"files", e.files}};
-    write_file_atomically(into / kEnrolmentManifest, "the enrolment manifest", manifest.dump(2) + "\n");
+    const json manifest = {{"library", proposal.library},
+                           {"seeds", proposal.seeds},
+                           {"model", proposal.model},
+                           {"confirmed", today()},
+                           {"days", days},
+                           {"files", e.files}};
+    write_file_atomically(into / kEnrolmentManifest, "the enrolment manifest",
+                          manifest.dump(2) + "\n");
     e.files.push_back(kEnrolmentManifest);
   } catch (...) {
     std::error_code ec;
@@ -575,7 +597,8 @@ Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ti
 std::size_t undo_enrolment(const fs::path& into) {
   const fs::path manifest_file = into / kEnrolmentManifest;
   std::ifstream in(manifest_file);
-  if (!in) throw input_error(into.string() + ": no enrolment to undo (no " + kEnrolmentManifest + ")");
+  if (!in)
+    throw input_error(into.string() + ": no enrolment to undo (no " + kEnrolmentManifest + ")");
   std::vector<std::string> files;
   try {
     files = json::parse(in).at("files").get<std::vector<std::string>>();
@@ -590,7 +613,8 @@ std::size_t undo_enrolment(const fs::path& into) {
   for (const auto& f : files) {
     std::error_code ec;
     removed += fs::remove(into / f, ec) ? 1 : 0;
-    for (fs::path parent = fs::path(f).parent_path(); !parent.empty(); parent = parent.parent_path())
+    for (fs::path parent = fs::path(f).parent_path(); !parent.empty();
+         parent = parent.parent_path())
       folders.insert(parent);
   }
   std::error_code ec;

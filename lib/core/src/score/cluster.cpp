@@ -103,7 +103,8 @@ std::vector<int> average_linkage(const std::vector<float>& similarity, int n, fl
   auto at = [&](int i, int j) -> float& { return d[static_cast<std::size_t>(i) * n + j]; };
   for (int remaining = n; remaining > 1;) {
     if (chain.empty())
-      chain.push_back(static_cast<int>(std::find(active.begin(), active.end(), 1) - active.begin()));
+      chain.push_back(
+          static_cast<int>(std::find(active.begin(), active.end(), 1) - active.begin()));
     const int a = chain.back();
     const int previous = chain.size() >= 2 ? chain[chain.size() - 2] : -1;
     int b = previous;  // ties go to the previous link, which keeps the chain finite
@@ -118,7 +119,8 @@ std::vector<int> average_linkage(const std::vector<float>& similarity, int n, fl
     merges.push_back({a, b, at(a, b)});
     const float sa = static_cast<float>(size[a]), sb = static_cast<float>(size[b]);
     for (int k = 0; k < n; ++k)
-      if (active[k] && k != a && k != b) at(b, k) = at(k, b) = (sa * at(a, k) + sb * at(b, k)) / (sa + sb);
+      if (active[k] && k != a && k != b)
+        at(b, k) = at(k, b) = (sa * at(a, k) + sb * at(b, k)) / (sa + sb);
     active[a] = 0;
     size[b] += size[a];
     --remaining;

@@ -128,12 +128,12 @@ struct Enrolment {
 };
 
 /// Writes the ticked faces (ids into proposal.faces, each one of the owner's proposed faces): one
-/// folder per day, `into`/<day>/ (for facetrain --self DIR... sessions), and `into`/references/<day>/
-/// with up to `references_per_day` best-scoring faces of each day (faceverify's references, one
-/// capture session per day), and the manifest `into`/enrolment.json that undo_enrolment reads.
-/// Throws Error(Usage) for a face id that is not proposed, no face ticked, or an `into` that holds
-/// an enrolment already; Error(Input) when a photo cannot be read or a file written (what was
-/// written is removed).
+/// folder per day, `into`/<day>/ (for facetrain --self DIR... sessions), and
+/// `into`/references/<day>/ with up to `references_per_day` best-scoring faces of each day
+/// (faceverify's references, one capture session per day), and the manifest `into`/enrolment.json
+/// that undo_enrolment reads. Throws Error(Usage) for a face id that is not proposed, no face
+/// ticked, or an `into` that holds an enrolment already; Error(Input) when a photo cannot be read
+/// or a file written (what was written is removed).
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
                             const std::filesystem::path& into, int references_per_day = 10);
 

@@ -34,8 +34,8 @@ struct IndexedPhoto {
   FileKey key;
   FaceStatus status = FaceStatus::NoFace;  ///< Face when `faces` is not empty
   std::string message;                     ///< why Unreadable
-  std::string taken;       ///< capture time, "YYYY-MM-DD HH:MM:SS" (empty when unknown)
-  std::string taken_from;  ///< "exif" (DateTimeOriginal) or "file time" (the fallback)
+  std::string taken;               ///< capture time, "YYYY-MM-DD HH:MM:SS" (empty when unknown)
+  std::string taken_from;          ///< "exif" (DateTimeOriginal) or "file time" (the fallback)
   std::vector<IndexedFace> faces;  ///< largest first
   /// The capture day, "YYYY-MM-DD", or "unknown".
   std::string day() const { return taken.size() >= 10 ? taken.substr(0, 10) : "unknown"; }

@@ -41,6 +41,7 @@ struct PairwiseAgreement {
 
 /// Counts by group sizes, not by listing pairs. `groups` and `labels` have one entry per face;
 /// faces with a negative label (unknown identity) are left out of both counts.
-PairwiseAgreement pairwise_agreement(const std::vector<int>& groups, const std::vector<int>& labels);
+PairwiseAgreement pairwise_agreement(const std::vector<int>& groups,
+                                     const std::vector<int>& labels);
 
 }  // namespace faceid
