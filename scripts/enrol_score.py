@@ -10,7 +10,7 @@ capture day (the truth's day; a proposed face counts under the day the proposal 
 pairwise precision and recall of the groups against the LFW names, on the largest face (index 0)
 of each LFW photo only (an LFW photo may show a second person), then with stads and oshoura as two
 more identities. Also: the wrong proposals by identity, the groups, the unreadable files, the scan's
-times, and where the dates of stads and oshoura faces came from. --json adds the numbers as JSON.
+times, and where the dates of stads and oshoura faces came from. --json prints the numbers as JSON instead.
 """
 import argparse
 import collections
@@ -112,12 +112,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("proposal")
     ap.add_argument("truth")
-    ap.add_argument("--json", action="store_true", help="also print the numbers as JSON")
+    ap.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the tables")
     a = ap.parse_args()
     s = score(json.load(open(a.proposal)), json.load(open(a.truth)))
-    print(markdown(s))
-    if a.json:
-        print(json.dumps(s, indent=1))
+    print(json.dumps(s, indent=1) if a.json else markdown(s))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ inline void write_fixture_model(const fs::path& dir, std::uint64_t seed = 1) {
 }
 
 // The first n photos of the owner set, copied into `dir`.
-inline std::vector<fs::path> copy_owner_photos(const fs::path& owner, const fs::path& dir, std::size_t n) {
+inline std::vector<fs::path> copy_owner_photos(const fs::path& owner, const fs::path& dir,
+                                               std::size_t n) {
   fs::create_directories(dir);
   std::vector<fs::path> out;
   for (const auto& f : list_images(owner)) {
@@ -49,6 +50,5 @@ inline std::vector<fs::path> copy_owner_photos(const fs::path& owner, const fs::
   }
   return out;
 }
-
 
 }  // namespace faceid::test

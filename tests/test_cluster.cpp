@@ -21,7 +21,8 @@ std::vector<float> blocks(const std::vector<int>& sizes, float within, float bet
   const int n = static_cast<int>(label.size());
   std::vector<float> s(static_cast<std::size_t>(n * n));
   for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) s[i * n + j] = i == j ? 1.f : label[i] == label[j] ? within : between;
+    for (int j = 0; j < n; ++j)
+      s[i * n + j] = i == j ? 1.f : label[i] == label[j] ? within : between;
   if (truth) *truth = label;
   return s;
 }

@@ -185,8 +185,11 @@ TEST(Enrol, ConfirmWritesExactlyTheTickedFacesAndUndoRemovesOnlyThem) {
   EXPECT_EQ(FacePipeline(PreprocessConfig{}).make_detector()->detect(crop).size(), 1u);
 
   expect_error([&] { confirm_enrolment(p, ticked, into); }, ErrorKind::Usage, "undo it first");
-  expect_error([&] { confirm_enrolment(p, {unticked, 9999}, lib.dir / "x"); }, ErrorKind::Usage,
-               "9999 is not one of the proposed faces");
+  expect_error(
+      [&] {
+        confirm_enrolment(p, {unticked, 9999}, lib.dir / "x");
+      },
+      ErrorKind::Usage, "9999 is not one of the proposed faces");
   expect_error([&] { confirm_enrolment(p, {}, lib.dir / "x"); }, ErrorKind::Usage, "no face");
   EXPECT_FALSE(fs::exists(lib.dir / "x"));
 
@@ -206,7 +209,8 @@ TEST(Enrol, UndoRefusesAManifestPointingOutsideItsFolder) {
   expect_error([&] { undo_enrolment(dir / "enrolled"); }, ErrorKind::Input, "outside the folder");
   EXPECT_TRUE(fs::exists(dir / "victim.txt"));
   test::write_file(dir / "enrolled" / kEnrolmentManifest, "{not json");
-  expect_error([&] { undo_enrolment(dir / "enrolled"); }, ErrorKind::Input, "not an enrolment manifest");
+  expect_error([&] { undo_enrolment(dir / "enrolled"); }, ErrorKind::Input,
+               "not an enrolment manifest");
 }
 
 TEST(Enrol, BadSeedsAndLibraries) {
@@ -216,20 +220,25 @@ TEST(Enrol, BadSeedsAndLibraries) {
   Verifier verifier(lib.dir / "model");
   fs::create_directories(lib.dir / "empty");
   test::write_file(lib.dir / "empty" / "readme.txt", "no photos here");
-  expect_error([&] { propose_enrolment(verifier, options(lib.root(), lib.dir / "empty", lib.cache())); },
-               ErrorKind::Usage, "no photos in the seeds folder");
+  expect_error(
+      [&] { propose_enrolment(verifier, options(lib.root(), lib.dir / "empty", lib.cache())); },
+      ErrorKind::Usage, "no photos in the seeds folder");
   fs::create_directories(lib.dir / "landscape");
   test::write_landscape(lib.dir / "landscape" / "hills.png");
-  expect_error([&] { propose_enrolment(verifier, options(lib.root(), lib.dir / "landscape", lib.cache())); },
-               ErrorKind::Input, "no face found");
-  expect_error([&] { propose_enrolment(verifier, options(lib.dir / "nowhere", lib.seeds(), lib.cache())); },
-               ErrorKind::Input, "library folder not found");
-  expect_error([&] { propose_enrolment(verifier, options(lib.dir / "empty", lib.seeds(), lib.cache())); },
-               ErrorKind::Input, "no photos");
+  expect_error(
+      [&] { propose_enrolment(verifier, options(lib.root(), lib.dir / "landscape", lib.cache())); },
+      ErrorKind::Input, "no face found");
+  expect_error(
+      [&] { propose_enrolment(verifier, options(lib.dir / "nowhere", lib.seeds(), lib.cache())); },
+      ErrorKind::Input, "library folder not found");
+  expect_error(
+      [&] { propose_enrolment(verifier, options(lib.dir / "empty", lib.seeds(), lib.cache())); },
+      ErrorKind::Input, "no photos");
 
   // Seeds of someone who is not in the library: groups, but no owner.
   copy_photo(lib.anchor[20], lib.dir / "other_seeds" / "s.jpg", kFirstDay);
-  const Proposal none = propose_enrolment(verifier, options(lib.root(), lib.dir / "other_seeds", lib.cache()));
+  const Proposal none =
+      propose_enrolment(verifier, options(lib.root(), lib.dir / "other_seeds", lib.cache()));
   EXPECT_TRUE(none.days.empty());
   EXPECT_FALSE(none.groups.empty());
 }

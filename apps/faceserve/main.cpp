@@ -1,6 +1,7 @@
 // faceserve: the owner's face-ID web page and HTTP API (docs/design.md §10). Loads the model and
 // the reference embeddings once, then serves the page and /api/verify until SIGINT or SIGTERM,
-// after which the requests in flight are finished and it exits 0.
+// after which the requests in flight are finished and it exits 0. With --library, a background
+// scan proposes the owner's faces in a photo library for the page's review (enrol_view.hpp).
 //
 // Exit codes (docs/design.md §9): 0 stopped by a signal, 2 usage (or the address cannot be bound),
 // 3 references unusable, 4 model.
@@ -97,6 +98,24 @@ int main(int argc, char** argv) {
              ->capture_default_str();
          app.add_option("--save-dir", o.save_dir,
                         "Keep every upload and its JSON here (default: nothing is written)");
+         auto* library =
+             app.add_option("--library", o.library,
+                            "A photo library (only read): the page's \"Find me in my photos\" "
+                            "view proposes the owner's faces in it, grouped by day")
+                 ->check(CLI::ExistingDirectory);
+         auto* seeds =
+             app.add_option("--seeds", o.seeds,
+                            "A few photos of the owner that start the search in --library")
+                 ->check(CLI::ExistingDirectory);
+         library->needs(seeds);
+         seeds->needs(library);
+         app.add_option("--enrol-into", o.enrol_into,
+                        "Where confirming the view's faces writes (a folder per day, references/, "
+                        "enrolment.json); nothing is written before")
+             ->capture_default_str();
+         app.add_option("--cluster", o.cluster, "How the library's faces are grouped into people")
+             ->check(CLI::IsMember({"average", "whispers"}))
+             ->capture_default_str();
          cli::add_threshold_options(app, o.threshold, o.ratio);
          cli::add_unsure_options(app, unsure);
          cli::add_model_pipeline_options(app, pipeline);

@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "../common/verdicts.hpp"
+#include "enrol_view.hpp"
 #include "faceid/error.hpp"
 #include "faceid/image.hpp"
 #include "faceid/io/atomic_file.hpp"
@@ -31,12 +32,6 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// A refusal with its HTTP status; the message is the one line the client sees.
-struct HttpError {
-  int status;
-  std::string message;
-};
-
 void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200) {
   res.status = status;
   res.set_content(j.dump(), "application/json");
@@ -44,6 +39,18 @@ void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   send_json(res, {{"error", message}}, status);
+}
+
+// Runs a handler; its refusals and the library's errors become the JSON error answer.
+template <typename Handler>
+void answer(httplib::Response& res, Handler&& handler) {
+  try {
+    handler();
+  } catch (const HttpError& e) {
+    send_error(res, e.status, e.message);
+  } catch (const Error& e) {
+    send_error(res, e.kind() == ErrorKind::Input ? 422 : 500, e.what());
+  }
 }
 
 std::string now_iso() {
@@ -221,17 +228,34 @@ FaceServer::FaceServer(ServeOptions options)
   if (!o_.save_dir.empty()) {
     create_folder(o_.save_dir, "the --save-dir folder");
   }
+  if (!o_.library.empty()) {
+    EnrolViewOptions enrol;
+    enrol.library = o_.library;
+    enrol.seeds = o_.seeds;
+    enrol.into = o_.enrol_into;
+    enrol.cluster = o_.cluster;
+    enrol.cache_dir = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
+    enrol.threads = std::max(1, o_.threads);
+    enrol_ = std::make_unique<EnrolView>(std::move(enrol), [this] { return make_verifier(); });
+  } else if (!o_.seeds.empty()) {
+    throw usage_error("--seeds is for --library: the photo library to find the owner in");
+  }
   engine_ = load_engine();
   routes();
 }
 
 FaceServer::~FaceServer() = default;
 
+std::unique_ptr<Verifier> FaceServer::make_verifier() const {
+  auto v = std::make_unique<Verifier>(o_.model, o_.device, o_.yunet_model);
+  v->override_thresholds(o_.threshold, o_.ratio);
+  cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, v->thresholds());
+  return v;
+}
+
 std::shared_ptr<Engine> FaceServer::load_engine() const {
   auto e = std::make_shared<Engine>();
-  e->verifier = std::make_unique<Verifier>(o_.model, o_.device, o_.yunet_model);
-  e->verifier->override_thresholds(o_.threshold, o_.ratio);
-  cli::apply_unsure_options({o_.min_face, o_.min_sharpness}, e->verifier->thresholds());
+  e->verifier = make_verifier();
   const fs::path cache = o_.cache_dir.empty() ? default_cache_dir() : fs::path(o_.cache_dir);
   e->references = e->verifier->prepare(o_.refs, cache, std::max(1, o_.threads));
   e->loaded_at = now_iso();
@@ -346,13 +370,31 @@ void FaceServer::routes() {
   });
   s.Post("/api/reload", [this](const httplib::Request&, httplib::Response& res) { reload(res); });
   s.Post("/api/verify", [this](const httplib::Request& req, httplib::Response& res) {
-    try {
-      verify(req, res);
-    } catch (const HttpError& e) {
-      send_error(res, e.status, e.message);
-    } catch (const Error& e) {
-      send_error(res, e.kind() == ErrorKind::Input ? 422 : 500, e.what());
-    }
+    answer(res, [&] { verify(req, res); });
+  });
+  enrol_routes();
+}
+
+EnrolView& FaceServer::enrol_view() const {
+  if (!enrol_)
+    throw HttpError{404, "no photo library: start faceserve with --library DIR --seeds DIR"};
+  return *enrol_;
+}
+
+void FaceServer::enrol_routes() {
+  httplib::Server& s = *http_;
+  s.Get("/api/enrol", [this](const httplib::Request&, httplib::Response& res) {
+    answer(res, [&] { send_json(res, enrol_view().state()); });
+  });
+  s.Get(R"(/api/enrol/face/([^/]*)\.jpg)", [this](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    answer(res, [&] { res.set_content(enrol_view().thumbnail(req.matches[1]), "image/jpeg"); });
+  });
+  s.Post("/api/enrol/confirm", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { send_json(res, enrol_view().confirm(req.body)); });
+  });
+  s.Post("/api/enrol/undo", [this](const httplib::Request&, httplib::Response& res) {
+    answer(res, [&] { send_json(res, enrol_view().undo()); });
   });
 }
 
@@ -475,7 +517,10 @@ int FaceServer::bind() {
   return port;
 }
 
-void FaceServer::run() { http_->listen_after_bind(); }
+void FaceServer::run() {
+  if (enrol_) enrol_->start();
+  http_->listen_after_bind();
+}
 
 void FaceServer::stop() { http_->stop(); }
 

@@ -10,10 +10,28 @@
 //   POST /api/reload   reloads the model bundle and the references (through the caches)
 //   GET  /healthz      liveness and load
 //
-// Errors are JSON {"error": "one line"} with 400 (bad request), 413 (upload or pixel count too
-// large), 415 (not a JPEG or PNG), 422 (truncated or undecodable picture, reload failed), 503
-// with Retry-After (every worker busy and the queue full). A picture without a face is a 200
-// with an empty face list and "message": "no face found".
+// With --library (and --seeds), the "Find me in my photos" view (enrol_view.hpp, faceid/enrol.hpp):
+// the library is gone through in the background after start-up, and
+//
+//   GET  /api/enrol               {"state": "scanning", "done", "total"} while it runs;
+//                                 {"state": "error", "error"} when it failed (no face in the
+//                                 seeds, ...); {"state": "ready", "proposal": proposal_json,
+//                                 "enrolled": whether --enrol-into holds an enrolment, "into"}
+//   GET  /api/enrol/face/<id>.jpg the thumbnail of proposal.faces[id] (JPEG, ~128 px)
+//   POST /api/enrol/confirm       {"faces": [ids]} -> writes the ticked faces into --enrol-into:
+//                                 {"written": files, "faces", "days", "references", "into",
+//                                 "files"}
+//   POST /api/enrol/undo          removes what the confirm wrote: {"removed": files}
+//
+// Nothing is written before a confirm, and never into the library. Without --library these
+// answer 404.
+//
+// Errors are JSON {"error": "one line"} with 400 (bad request; a face id that is not proposed),
+// 404 (unknown path or face id), 409 (the proposal is not ready, an enrolment is there already,
+// nothing to undo), 413 (upload or pixel count too large), 415 (not a JPEG or PNG), 422
+// (truncated or undecodable picture, reload failed, a library photo or an enrolment file that
+// cannot be read or written), 503 with Retry-After (every worker busy and the queue full). A
+// picture without a face is a 200 with an empty face list and "message": "no face found".
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +53,8 @@ struct Response;
 
 namespace faceid::serve {
 
+class EnrolView;
+
 struct ServeOptions {
   std::string model = "models/me", refs = "verification_data";
   std::string host = "127.0.0.1";
@@ -51,6 +71,9 @@ struct ServeOptions {
   std::string device = "auto";
   int threads = 0;  ///< LibTorch/OpenCV threads (0 = all cores)
   std::string yunet_model, cache_dir;
+  /// The "Find me in my photos" view: off without a library.
+  std::string library, seeds, enrol_into = "enrolled";
+  std::string cluster = "average";  ///< "average" or "whispers" (faceid/enrol.hpp)
 };
 
 /// Admission control for the expensive endpoint: `workers` requests run, `queue` more wait,
@@ -88,12 +111,16 @@ class FaceServer {
   /// Binds host:port; returns the port (the chosen one for port 0). Throws Error(Usage) when the
   /// address cannot be bound.
   int bind();
-  /// Serves until stop(); requests in flight are finished before it returns.
+  /// Starts the library scan (with --library), then serves until stop(); requests in flight are
+  /// finished before it returns.
   void run();
-  /// Stops accepting connections (callable from another thread).
+  /// Stops accepting connections (callable from another thread); a library scan under way is
+  /// finished when the server is destroyed.
   void stop();
 
  private:
+  /// A verifier of the model with the thresholds of the flags.
+  std::unique_ptr<Verifier> make_verifier() const;
   std::shared_ptr<Engine> load_engine() const;
   std::shared_ptr<Engine> engine() const;
   /// Limits, timeouts, the pre-routing, error and exception handlers, the access log.
@@ -102,6 +129,9 @@ class FaceServer {
   void routes();
   void verify(const httplib::Request& req, httplib::Response& res);
   void reload(httplib::Response& res);
+  /// The enrolment routes (404 without --library).
+  void enrol_routes();
+  EnrolView& enrol_view() const;
   nlohmann::json model_json(const Engine& engine) const;
   void save_upload(const std::string& bytes, const std::string& name, const nlohmann::json& result);
 
@@ -113,6 +143,7 @@ class FaceServer {
   std::mutex reload_mutex_;
   std::atomic<std::uint64_t> served_{0}, saved_{0};
   std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<EnrolView> enrol_;  ///< last: its scan thread ends before the rest goes
 };
 
 }  // namespace faceid::serve

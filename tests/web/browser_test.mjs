@@ -66,6 +66,8 @@ try {
   await page.goto(url, { waitUntil: "networkidle0" });
   await page.waitForFunction(() => document.querySelector("#model-info").textContent.includes("reference photos"));
   check("page_loads_model_info", true);
+  await page.waitForFunction(() => window.faceserveEnrol.state === "absent", { timeout: 10000 });
+  check("no_enrol_tab_without_library", await page.$eval("#tab-enrol", (t) => t.hidden));
 
   // Upload: owner, stranger, a picture without a face, a text file named .jpg.
   const input = await page.$("#file");

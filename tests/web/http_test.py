@@ -62,6 +62,13 @@ try:
     check("page_has_no_cdn", "http://" not in page and "https://" not in page and "//cdn" not in page)
     check("page_csp", "default-src 'self'" in headers.get("content-security-policy", ""), headers)
 
+    # Without --library there is no "Find me in my photos" view (tests/web/enrol_http_test.py has it).
+    for method, path in (("GET", "/api/enrol"), ("GET", "/api/enrol/face/0.jpg"), ("POST", "/api/enrol/confirm"),
+                         ("POST", "/api/enrol/undo")):
+        status, answer = server.json(method, path, b"{}" if method == "POST" else None)
+        check(f"{method.lower()}_{path}_without_library -> 404", status == 404 and "--library" in answer["error"],
+              (status, answer))
+
     status, health = server.json("GET", "/healthz")
     check("healthz", status == 200 and health["status"] == "ok", health)
 

@@ -309,7 +309,15 @@ Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
   p.model = verifier.bundle().checksum;
   p.method = o.method;
   verifier.thresholds().target_far = o.target_far;
-  const ReferenceReport seeds = verifier.prepare(o.seeds, o.cache_dir, o.threads);
+  ReferenceReport seeds;
+  try {
+    seeds = verifier.prepare(o.seeds, o.cache_dir, o.threads);
+  } catch (const Error& e) {  // the references' wording would ask for ~50 photos
+    if (e.kind() != ErrorKind::Input) throw;
+    throw input_error(o.seeds.string() +
+                      ": no face found in the seed photos; use a few photos where your face is "
+                      "clearly visible");
+  }
   // Two faces are neighbours when one would match the other as a reference: the detection
   // threshold fitted to the seeds for the bundle's target FAR (docs/enrol.md, the cut measured).
   p.cut = o.cut.value_or(verifier.thresholds().detection);
