@@ -8,8 +8,10 @@
 #   3. for each model: the proposal confirmed whole; the owner's new day (2022-09-10, the photos not
 #      among its enrolled references) against every face of the pairsDevTest people, with the
 #      references enrolled from both days vs from the first day only (faceeval owner).
+#   4. the same for oshoura, a second owner never trained on (two days, dated by their file times).
 #   scripts/enrol_report.sh [OUT] [MODEL...]   (default OUT runs/enrol; MODELS: the default recipe's
-#   three seeds in runs/pretrained_cohort/head_s{1,2,3}/model; LFW_PEOPLE, SEED for the library)
+#   three seeds in runs/pretrained_cohort/head_s{1,2,3}/model; LFW_PEOPLE, SEED for the library;
+#   STEPS="1 2 3" to run only some parts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/enrol}
@@ -47,6 +49,9 @@ print(f"{s['photos']} photos ({s['detected']} detected now), {s['faces']} faces:
 PY
 }
 
+step() { [[ " ${STEPS:-1 2 3} " == *" $1 "* ]]; }
+
+if step 1; then
 echo "== 1. cold and warm"
 rm -rf "$out/cache"
 { echo; echo "## Cold (empty caches) and warm, ${models[0]}"; echo
@@ -54,6 +59,9 @@ rm -rf "$out/cache"
   echo "- warm: $(scan scan_warm "${models[0]}")"; echo
   python3 scripts/enrol_score.py "$out/scan_warm/proposal.json" "$lib/truth.json"; } >> "$summary"
 
+fi
+
+if step 2; then
 echo "== 2. clustering methods and cuts"
 { echo; echo "## Methods and cuts (${models[0]}; the default cut is the seeds' detection threshold)"; echo
   echo "| method | cut | groups | owner precision | owner recall | LFW pairwise precision | LFW pairwise recall |"
@@ -71,29 +79,49 @@ print("| %s | %.4f | %d | %s (%d/%d) | %s | %s | %s |" % (g["method"], g["cut"],
   done
 done
 
+fi
+
+if step 3; then
 echo "== 3. the owner's new day, references enrolled from both days vs the first only"
-{ echo; echo "## The owner's new day vs every face of the pairsDevTest people"; echo
-  echo "Cells: accepted by the rule fitted to the references (strangers it accepted) · TAR at FAR <= 0.001 chosen on those strangers."; echo
-  echo "| model | owner faces proposed (correct) | references: both days | references: first day only |"
-  echo "|---|---|---|---|"; } >> "$summary"
-i=0
-for model in "${models[@]}"; do
-  i=$((i + 1)); run=$out/model_$i
-  rm -rf "$run" && mkdir -p "$run"
-  scan "model_$i/scan" "$model" > /dev/null
-  "$bin/faceenroll" confirm "$out/model_$i/scan/proposal.json" --into "$run/enrolled" -q > /dev/null
-  # The probes: the originals of the new day's photos not among its enrolled references.
-  python3 - "$lib/truth.json" "$run" "$data" <<'PY'
-import json, os, sys
-truth, run, data = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-refs = {n.rsplit("_", 1)[0] for n in os.listdir(f"{run}/enrolled/references/2022-09-10")}
-os.makedirs(f"{run}/probes"); os.makedirs(f"{run}/refs_first")
-os.symlink(os.path.abspath(f"{run}/enrolled/references/2022-09-07"), f"{run}/refs_first/2022-09-07")
-for name, t in truth.items():
-    if t["identity"] == "stads" and t["day"] == "2022-09-10" and os.path.splitext(name)[0] not in refs:
-        os.symlink(os.path.join(data, t["source"]), f"{run}/probes/{name}")
+{ echo; echo "## A new day vs every face of the pairsDevTest people, references enrolled from both days or the first"; echo
+  echo "Cells: accepted by the rule fitted to the references (strangers it accepted) · TAR at FAR <= 0.001 chosen on those strangers."
+  echo "Probes: the new day's photos not among its enrolled references (the originals)."; echo
+  echo "| owner | model | faces proposed (correct) | references: both days | references: first day only |"
+  echo "|---|---|---|---|---|"; } >> "$summary"
+# The seeds of oshoura, the second owner: 5 photos of her first day (dated by their file time).
+python3 - "$lib" "$out/seeds_oshoura" <<'PY'
+import json, os, random, shutil, sys
+lib, seeds = sys.argv[1:3]
+truth = json.load(open(f"{lib}/truth.json"))
+first = sorted(n for n, t in truth.items() if t["identity"] == "oshoura" and t["day"] == "2022-11-23")
+shutil.rmtree(seeds, ignore_errors=True); os.makedirs(seeds)
+for n in random.Random(1).sample(first, 5):
+    shutil.copy2(f"{lib}/library/{n}", f"{seeds}/{n}")
 PY
-  cells=()
+
+new_day_row() {  # new_day_row OWNER SEEDS FIRST_DAY NEW_DAY MODEL RUN
+  local owner=$1 seeds=$2 first=$3 new=$4 model=$5 run=$6 refs name
+  rm -rf "$run" && mkdir -p "$run"
+  "$bin/faceenroll" scan "$lib/library" --seeds "$seeds" -m "$model" -o "$run/scan" -q > /dev/null
+  "$bin/faceenroll" confirm "$run/scan/proposal.json" --into "$run/enrolled" -q > /dev/null
+  # The probes: the originals of the new day's photos not among its enrolled references.
+  local proposed; proposed=$(python3 - "$lib/truth.json" "$run" "$data" "$owner" "$first" "$new" <<'PY'
+import json, os, sys
+truth, run, data, owner, first, new = json.load(open(sys.argv[1])), *sys.argv[2:]
+refs = {n.rsplit("_", 1)[0] for n in os.listdir(f"{run}/enrolled/references/{new}")}
+os.makedirs(f"{run}/probes"); os.makedirs(f"{run}/refs_first")
+os.symlink(os.path.abspath(f"{run}/enrolled/references/{first}"), f"{run}/refs_first/{first}")
+for name, t in truth.items():
+    if t["identity"] == owner and t.get("day") == new and os.path.splitext(name)[0] not in refs:
+        os.symlink(os.path.join(data, t["source"]), f"{run}/probes/{name}")
+p = json.load(open(f"{run}/scan/proposal.json"))
+ids = [i for d in p["owner"]["days"] for i in d["faces"]]
+right = sum(truth[os.path.basename(p["faces"][i]["file"])]["identity"] == owner for i in ids)
+total = sum(t["identity"] == owner for t in truth.values())
+print(f"{len(ids)} ({right}) of {total}")
+PY
+)
+  local cells=()
   for refs in "$run/enrolled/references" "$run/refs_first"; do
     name=$(basename "$refs")
     "$bin/faceeval" owner --model "$model" --refs "$refs" "$run/probes" --strangers "$data/lfw" \
@@ -105,7 +133,13 @@ print(f"{s['owner_accepted']}/{r['owner_faces']} ({s['strangers_accepted']}/{r['
 PY
 )")
   done
-  proposed=$(python3 scripts/enrol_score.py "$run/scan/proposal.json" "$lib/truth.json" | grep -m1 '^| all' | awk -F'|' '{print $3 "(" $4 ")"}' | tr -s ' ')
-  echo "| $model | $proposed | ${cells[0]} | ${cells[1]} |" >> "$summary"
+  echo "| $owner | $model | $proposed | ${cells[0]} | ${cells[1]} |" >> "$summary"
+}
+i=0
+for model in "${models[@]}"; do
+  i=$((i + 1))
+  new_day_row stads "$lib/seeds" 2022-09-07 2022-09-10 "$model" "$out/stads_$i"
+  new_day_row oshoura "$out/seeds_oshoura" 2022-11-23 2022-12-06 "$model" "$out/oshoura_$i"
 done
+fi
 cat "$summary"

@@ -15,7 +15,10 @@
 #   6. owner report per capture session vs every face of the LFW people the model never saw (faceeval),
 #   7. a person the model never trained on (owners/oshoura): 25 photos as references, the other 25
 #      as probes, same strangers,
-#   8. the classical baseline on LFW View 2: LBP scores file -> the same report (faceeval).
+#   8. the classical baseline on LFW View 2: LBP scores file -> the same report (faceeval),
+#   9. enrolment from a photo library nobody labelled (scripts/enrol_library.py: the owner's two
+#      days, oshoura, 300 LFW people, the group photos, shuffled): faceenroll proposes the owner's
+#      faces by capture day from 5 seed photos, scored against the truth, then confirms them.
 # Everything lands in runs/main/, models/stads/ and verification_data/ (see docs/pretrained.md for
 # the measured wall time); a fresh machine adds set-up and build (~25 min on 2 cores).
 # FACEID_DATA (default ../shared/data) points at the data; INIT=none trains the from-scratch
@@ -65,5 +68,12 @@ $bin/faceeval pairs --scorer lbp --lfw "$data/lfw" --pairs "$data/lfw_pairs/pair
   --write-scores "$out/lbp_view2_scores.csv" -q > /dev/null
 $bin/faceeval pairs --scores "$out/lbp_view2_scores.csv" --pairs "$data/lfw_pairs/pairs.txt" --out "$out/eval_lbp_view2" \
   | tee "$out/lbp_view2.txt"
+echo "== 9. enrolment from a photo library nobody labelled"
+rm -rf "$out/enrol_library" "$out/enrol" "$out/enrolled"
+python3 scripts/enrol_library.py "$out/enrol_library" --data "$data" | tail -3
+$bin/faceenroll scan "$out/enrol_library/library" --seeds "$out/enrol_library/seeds" -m models/stads -o "$out/enrol" |
+  tee "$out/faceenroll.txt"
+python3 scripts/enrol_score.py "$out/enrol/proposal.json" "$out/enrol_library/truth.json" | tee "$out/enrol_score.md"
+$bin/faceenroll confirm "$out/enrol/proposal.json" --into "$out/enrolled"
 echo "done: see $out/ (curves: $out/train/curves.png, ROC: $out/eval_devtest/roc.png, pictures: $out/verified/," \
-  "histograms: $out/owner_<session>/owner_histograms.png)"
+  "histograms: $out/owner_<session>/owner_histograms.png, enrolment: $out/enrol/days/*.png)"

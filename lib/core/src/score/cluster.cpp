@@ -88,11 +88,12 @@ std::vector<int> chinese_whispers(const std::vector<float>& similarity, int n, f
   return number_by_size(label);
 }
 
-std::vector<int> average_linkage(const std::vector<float>& similarity, int n, float cut) {
+std::vector<int> average_linkage(std::vector<float> similarity, int n, float cut) {
   check_matrix(similarity, n);
-  // Distances 1 - similarity; slot i holds the group that face i is in while i stays active.
-  std::vector<float> d(similarity.size());
-  std::transform(similarity.begin(), similarity.end(), d.begin(), [](float s) { return 1 - s; });
+  // Distances 1 - similarity, in place; slot i holds the group that face i is in while i stays
+  // active.
+  std::vector<float>& d = similarity;
+  for (float& v : d) v = 1 - v;
   std::vector<char> active(static_cast<std::size_t>(n), 1);
   std::vector<int> size(static_cast<std::size_t>(n), 1), chain;
   struct Merge {
@@ -134,10 +135,10 @@ std::vector<int> average_linkage(const std::vector<float>& similarity, int n, fl
   return number_by_size(label);
 }
 
-std::vector<int> cluster_faces(const std::string& method, const std::vector<float>& similarity,
-                               int n, float cut) {
+std::vector<int> cluster_faces(const std::string& method, std::vector<float> similarity, int n,
+                               float cut) {
   if (method == "whispers") return chinese_whispers(similarity, n, cut);
-  if (method == "average") return average_linkage(similarity, n, cut);
+  if (method == "average") return average_linkage(std::move(similarity), n, cut);
   throw usage_error("unknown clustering '" + method + "' (whispers or average)");
 }
 

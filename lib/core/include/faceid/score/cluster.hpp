@@ -20,13 +20,13 @@ std::vector<int> chinese_whispers(const std::vector<float>& similarity, int n, f
                                   int passes = 20, std::uint64_t seed = 1);
 
 /// Agglomerative clustering with average linkage (UPGMA, by the nearest-neighbour chain: O(n^2)
-/// time and one n x n matrix): groups merge while the mean similarity of their faces' pairs is
-/// above `cut`. Numbered like chinese_whispers.
-std::vector<int> average_linkage(const std::vector<float>& similarity, int n, float cut);
+/// time, working in the matrix it is given): groups merge while the mean similarity of their
+/// faces' pairs is above `cut`. Numbered like chinese_whispers.
+std::vector<int> average_linkage(std::vector<float> similarity, int n, float cut);
 
 /// The clustering named by `method`: "whispers" or "average". Throws Error(Usage) for another.
-std::vector<int> cluster_faces(const std::string& method, const std::vector<float>& similarity,
-                               int n, float cut);
+std::vector<int> cluster_faces(const std::string& method, std::vector<float> similarity, int n,
+                               float cut);
 
 /// Renumbers groups by size, largest first (ties: the group of the earliest face first).
 std::vector<int> number_by_size(const std::vector<int>& groups);
