@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 jobs=${JOBS:-$(nproc)}
-read -r -a targets <<< "${FUZZ_TARGETS:-lfw_pairs boxes image scores_csv face_cache embedding_cache bundle}"
+read -r -a targets <<< "${FUZZ_TARGETS:-lfw_pairs boxes image scores_csv face_cache embedding_cache face_index bundle proposal}"
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++-14}" \
   -DFACEID_FUZZ=ON -DFACEID_BUILD_TESTS=OFF > /dev/null

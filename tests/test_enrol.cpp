@@ -2,6 +2,7 @@
 
 #include <utime.h>
 
+#include <atomic>
 #include <ctime>
 #include <set>
 
@@ -149,6 +150,28 @@ TEST(Enrol, ASecondRunDetectsAndEmbedsOnlyTheNewPhotos) {
   EXPECT_EQ(grown.scan.from_cache, 12u);
   EXPECT_EQ(grown.scan.embedded, grown.scan.faces - first.scan.faces);
   EXPECT_GE(grown.scan.embedded, 2u);
+}
+
+TEST(Enrol, AStoppedScanKeepsWhatItDetectedAndTheNextCarriesOn) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  FACEID_REQUIRE_DATA(lfw, "lfw/George_W_Bush");
+  const Library lib(owner, lfw);
+  Verifier verifier(lib.dir / "model");
+  std::atomic<bool> stop{false};
+  EnrolOptions o = options(lib.root(), lib.seeds(), lib.cache());
+  o.stop = &stop;
+  o.progress = [&](std::size_t done, std::size_t) { stop = stop || done >= 3; };
+  expect_error([&] { propose_enrolment(verifier, o); }, ErrorKind::Input, "stopped after");
+  try {
+    propose_enrolment(verifier, o);
+    ADD_FAILURE() << "not stopped";
+  } catch (const ScanStopped&) {  // the type faceenroll and faceserve tell apart
+  }
+  const Proposal p = lib.propose();
+  EXPECT_EQ(p.scan.detected + p.scan.from_cache, 12u);
+  EXPECT_GE(p.scan.from_cache, 3u);
+  EXPECT_GE(p.scan.detected, 1u);
+  EXPECT_EQ(p.owner_faces(), 4u);
 }
 
 TEST(Enrol, ConfirmWritesExactlyTheTickedFacesAndUndoRemovesOnlyThem) {

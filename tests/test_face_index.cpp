@@ -1,5 +1,7 @@
 #include "faceid/io/face_index.hpp"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -62,6 +64,7 @@ TEST(FaceIndex, AChangedFileIsNotFoundAndRetainDropsTheGone) {
   index.put(photo("/lib/a.jpg", 1));
   index.put(photo("/lib/b.jpg", 1));
   EXPECT_EQ(index.find({"/lib/a.jpg", 1000, 2}), nullptr);  // modified since
+  EXPECT_EQ(index.keys().size(), 2u);
   EXPECT_EQ(index.retain({{"/lib/a.jpg", 1000, 1}}), 1u);
   EXPECT_EQ(index.size(), 1u);
   EXPECT_NE(index.find({"/lib/a.jpg", 1000, 1}), nullptr);
@@ -82,6 +85,15 @@ TEST(FaceIndex, OtherSettingsOrACorruptFileGiveAnEmptyIndex) {
   flipped[4] = 9;  // another format version
   write_file(dir / "version.bin", flipped);
   EXPECT_EQ(FaceIndex::load(dir / "version.bin", "fp").size(), 0u);
+
+  for (const float bad : {std::nanf(""), INFINITY, -3.f}) {  // a box no face has
+    FaceIndex odd("fp");
+    IndexedPhoto p = photo("/lib/odd.jpg", 1);
+    p.faces[0].box[2] = bad;
+    odd.put(p);
+    odd.save(dir / "odd.bin");
+    EXPECT_EQ(FaceIndex::load(dir / "odd.bin", "fp").size(), 0u) << bad;
+  }
 }
 
 TEST(FaceIndex, FilesAndFaceKeys) {

@@ -9,8 +9,11 @@
 // faceserve --library shows the same proposal as a page to tick and confirm.
 //
 // Exit codes (docs/design.md §9): 0 done, 1 no face of the library matches the seeds, 2 usage (an
-// empty seeds folder too), 3 input, 4 model.
+// empty seeds folder too), 3 input, 4 model, 130 Ctrl-C (the photos detected so far are kept: the
+// next scan carries on).
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 
@@ -30,6 +33,13 @@ using namespace faceid;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_sigint(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
 
 struct Options {
   std::string library, seeds, model = "models/me", out = "enrol", cluster = "average";
@@ -70,15 +80,26 @@ int scan(const Options& o, const cli::CommonOptions& common) {
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
   verifier.override_thresholds(o.threshold, o.ratio);
   cli::ProgressBar bar("photos", !common.quiet);
-  EnrolOptions options{o.library,
-                       o.seeds,
-                       cli::cache_dir(o.pipeline),
-                       cli::resolve_threads(common.threads),
-                       o.cluster,
-                       o.cut,
-                       o.target_far,
-                       [&](std::size_t d, std::size_t t) { bar.update(d, t); }};
-  const Proposal p = propose_enrolment(verifier, options);
+  EnrolOptions options;
+  options.library = o.library;
+  options.seeds = o.seeds;
+  options.cache_dir = cli::cache_dir(o.pipeline);
+  options.threads = cli::resolve_threads(common.threads);
+  options.method = o.cluster;
+  options.cut = o.cut;
+  options.target_far = o.target_far;
+  options.progress = [&](std::size_t d, std::size_t t) { bar.update(d, t); };
+  options.stop = &g_stop;
+  std::signal(SIGINT, on_sigint);
+  Proposal p;
+  try {
+    p = propose_enrolment(verifier, options);
+  } catch (const ScanStopped& e) {
+    bar.finish();
+    std::cerr << "interrupted: " << e.what() << "\n";
+    return 130;
+  }
+  std::signal(SIGINT, SIG_DFL);
   bar.finish();
   const fs::path out = o.out;
   create_folder(out / "days", "the proposal folder");

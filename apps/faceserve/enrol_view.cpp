@@ -59,11 +59,8 @@ EnrolView::EnrolView(EnrolViewOptions options, MakeVerifier make_verifier)
 
 EnrolView::~EnrolView() {
   if (!thread_.joinable()) return;
-  // propose_enrolment cannot be interrupted: a scan under way is finished (a second Ctrl-C ends
-  // the process at once).
-  if (std::lock_guard<std::mutex> lock(mutex_); phase_ == Phase::Scanning)
-    logger()->info("waiting for the library scan to finish ({} of {} photos)", done_.load(),
-                   total_.load());
+  // A scan under way stops after the photos it is on; what it detected is kept for the next start.
+  stop_ = true;
   thread_.join();
 }
 
@@ -88,6 +85,7 @@ void EnrolView::scan(const MakeVerifier& make_verifier) {
     options.cache_dir = o_.cache_dir;
     options.threads = o_.threads;
     options.method = o_.cluster;
+    options.stop = &stop_;
     options.progress = [this](std::size_t done, std::size_t total) {
       done_ = done;
       total_ = total;

@@ -45,7 +45,7 @@ class EnrolView {
 
   /// Checks the folders (Error(Usage): --enrol-into inside the library); starts nothing.
   EnrolView(EnrolViewOptions options, MakeVerifier make_verifier);
-  /// Waits for a scan under way to finish (propose_enrolment cannot be interrupted).
+  /// Stops a scan under way after the photos it is on (the face index keeps what it detected).
   ~EnrolView();
 
   /// Starts the scan in the background (once).
@@ -75,6 +75,7 @@ class EnrolView {
   MakeVerifier make_verifier_;
   std::thread thread_;
   std::atomic<std::size_t> done_{0}, total_{0};
+  std::atomic<bool> stop_{false};
 
   mutable std::mutex mutex_;  ///< guards the three below
   Phase phase_ = Phase::Waiting;

@@ -18,6 +18,16 @@ scenario_start() {
   export FACEID_CACHE=$tmp/cache
 }
 
+# `require_face_api`: skips the scenario (exit 77, saying so) unless the face-api package is
+# installed; exports it as FACEID_FACE_API.
+require_face_api() {
+  local src; src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  local package=${FACEID_FACE_API:-$src/pretrained/face-api/node_modules/@vladmandic/face-api/model}
+  [ -f "$package/face_recognition_model-weights_manifest.json" ] ||
+    { echo "SKIP: the face-api package is not installed in $package (scripts/setup.sh)"; exit 77; }
+  export FACEID_FACE_API=$package
+}
+
 # The twelve LFW people (4+ photos each) of the scenarios' tiny trainings.
 tiny_people=(Abdullah_Gul Alejandro_Toledo Ariel_Sharon Arnold_Schwarzenegger Colin_Powell David_Beckham
              Donald_Rumsfeld George_W_Bush Gerhard_Schroeder Hugo_Chavez Jacques_Chirac Jean_Chretien)

@@ -8,11 +8,7 @@ set -u
 bin=$1 data=$2
 source "$(dirname "$0")/check.sh"
 scenario_start lfw owners/stads/anchor owners/stads/positive owners/stads/impostors
-src=$(cd "$(dirname "$0")/../.." && pwd)
-package=${FACEID_FACE_API:-$src/pretrained/face-api/node_modules/@vladmandic/face-api/model}
-[ -f "$package/face_recognition_model-weights_manifest.json" ] ||
-  { echo "SKIP: the face-api package is not installed in $package (scripts/setup.sh)"; exit 77; }
-export FACEID_FACE_API=$package
+require_face_api
 
 mkdir -p "$tmp/lfw" "$tmp/me"
 link_lfw "$tmp/lfw" 4 "${tiny_people[@]}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the synthetic seed corpora of the newer fuzz targets (scores_csv, face_cache,
-embedding_cache, bundle) into tests/fuzz/corpus/<target>/; the files are committed, this script
+embedding_cache, face_index, bundle, proposal) into tests/fuzz/corpus/<target>/; the files are committed, this script
 says how they were made. Formats: pair_report.hpp, face_cache.hpp, embedding_cache.hpp,
 bundle.hpp; the constants (chip size 2, fingerprint and checksum "fuzz", dimension 3, the weights
 "fuzz weights\\n") are the targets' own."""
@@ -53,6 +53,37 @@ head = b"FIDE" + struct.pack("<I", 1) + s("fuzz") + struct.pack("<I", 3)
 write("embedding_cache", "two.bin", head + struct.pack("<Q", 2) + embedding("/r/a.jpg", (0.5, -1, 2))
       + embedding("/r/b.jpg", (0, 0, 1)) + b"END.")
 write("embedding_cache", "empty.bin", head + struct.pack("<Q", 0) + b"END.")
+
+# Face index: fingerprint "fuzz"; a photo of two faces, one without a face, an unreadable one.
+def photo(path, status, faces, message="", taken="2022-09-10 08:56:01", source="exif"):
+    out = s(path) + struct.pack("<QqB", 4321, 8765, status) + s(message) + s(taken) + s(source)
+    out += struct.pack("<I", len(faces))
+    for x, y, w, h in faces:
+        out += struct.pack("<4f", x, y, w, h) + struct.pack("<10f", *range(10)) + struct.pack("<Bf", 1, 0.9)
+    return out
+
+photos = [photo("/lib/group.jpg", 0, [(10, 20, 30, 40), (50, 20, 25, 30)]), photo("/lib/sky.png", 1, [], taken="", source=""),
+          photo("/lib/cut.jpg", 2, [], "truncated", "2021-01-01 00:00:00", "file time")]
+head = b"FIDL" + struct.pack("<I", 1) + s("fuzz")
+write("face_index", "three.bin", head + struct.pack("<Q", 3) + b"".join(photos) + b"END.")
+write("face_index", "empty.bin", head + struct.pack("<Q", 0) + b"END.")
+
+# A proposal of faceenroll scan: two faces of the owner on two days, a stranger.
+faces = [{"id": i, "file": f"/lib/{n}.jpg", "index": 0, "box": [10, 20, 30, 40], "taken": t, "taken_from": "exif",
+          "day": t[:10], "group": g, "score": sc, "matches": m}
+         for i, (n, t, g, sc, m) in enumerate([("a", "2022-09-07 20:00:00", 0, 1.0, True),
+                                                ("b", "2022-09-10 08:00:00", 0, 0.2, False),
+                                                ("c", "2022-09-10 09:00:00", 1, 0.0, False)])]
+proposal = {"library": "/lib", "seeds": "/seeds", "model": "0123456789abcdef", "rule": "P(same) > 0.96 on > 50% of 5 refs",
+            "seed_faces": 5, "clustering": {"method": "average", "cut": 0.96, "groups": 2},
+            "scan": {"photos": 3, "detected": 3, "from_cache": 0, "unreadable": 0, "no_face": 0, "faces": 3, "embedded": 3,
+                     "unreadable_files": [], "seconds": {"detect": 1, "embed": 1, "cluster": 0}},
+            "faces": faces,
+            "groups": [{"id": 0, "size": 2, "score": 0.6, "matching": 0.5, "owner": False, "faces": [0, 1]},
+                       {"id": 1, "size": 1, "score": 0.0, "matching": 0.0, "owner": False, "faces": [2]}],
+            "owner": {"faces": 2, "days": [{"day": "2022-09-07", "taken_from": "exif", "faces": [0]},
+                                           {"day": "2022-09-10", "taken_from": "exif", "faces": [1]}]}}
+write("proposal", "two_days.json", json.dumps(proposal, indent=1))
 
 # model.json naming the target's weights file.
 weights = b"fuzz weights\n"

@@ -6,43 +6,23 @@
 //   node browser_test.mjs BIN_DIR WORK_DIR OUT_DIR
 // Environment: CHROMIUM (default /usr/bin/chromium); FACESERVE_URL to test a running server
 // instead of starting one with the fixture (then OWNER_PHOTO and STRANGER_PHOTO pick the photos).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import readline from "node:readline";
+
+import { check, chromium, failures, requireBrowser, skip, startFaceserve } from "./browser_support.mjs";
 
 const [binDir, work, outDir] = process.argv.slice(2);
-const chromium = process.env.CHROMIUM || "/usr/bin/chromium";
-const skip = (why) => { console.log("SKIP: " + why); process.exit(77); };
-if (!fs.existsSync(chromium)) skip(`no Chromium at ${chromium} (apt-get install chromium)`);
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  skip("puppeteer-core is not installed (npm ci in tests/web)");
-}
+const puppeteer = await requireBrowser();
 if (!process.env.FACESERVE_URL && !fs.existsSync(path.join(work, "fixture.json")))
   skip(`no fixture in ${work}: the shared data was not found (set FACEID_DATA)`);
 fs.mkdirSync(outDir, { recursive: true });
 
-const failures = [];
-function check(name, ok, detail = "") {
-  console.log((ok ? "ok   " : "FAIL ") + name + (ok ? "" : `: ${JSON.stringify(detail)}`));
-  if (!ok) failures.push(name);
-}
-
 // faceserve with the fixture's model, references and thresholds, on a free port.
-async function startServer() {
+function startServer() {
   const fixture = JSON.parse(fs.readFileSync(path.join(work, "fixture.json")));
-  const server = spawn(path.join(binDir, "faceserve"), [
-    "--model", path.join(work, "model"), "--refs", path.join(work, "refs"), "--port", "0",
-    "--threshold", String(fixture.threshold), "--ratio", String(fixture.ratio)],
-  { env: { ...process.env, FACEID_CACHE: path.join(work, "cache") }, stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: server.stdout }).once("line", resolve);
-    server.once("exit", (code) => reject(new Error(`faceserve exited with ${code}`)));
-  });
-  return { server, url: line.match(/http:\/\/\S+\//)[0] };
+  return startFaceserve(binDir, [
+    "--model", path.join(work, "model"), "--refs", path.join(work, "refs"),
+    "--threshold", String(fixture.threshold), "--ratio", String(fixture.ratio)], path.join(work, "cache"));
 }
 
 const pictures = path.join(work, "pictures");

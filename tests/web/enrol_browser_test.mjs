@@ -5,22 +5,14 @@
 // docs/faceserve_enrol.png).
 //   node enrol_browser_test.mjs BIN_DIR WORK_DIR OUT_DIR   (WORK_DIR holds enrol_fixture.sh's output)
 // Environment: CHROMIUM (default /usr/bin/chromium).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
+
+import { check, chromium, failures, requireBrowser, skip, startFaceserve } from "./browser_support.mjs";
 
 const [binDir, work, outDir] = process.argv.slice(2);
-const chromium = process.env.CHROMIUM || "/usr/bin/chromium";
-const skip = (why) => { console.log("SKIP: " + why); process.exit(77); };
-if (!fs.existsSync(chromium)) skip(`no Chromium at ${chromium} (apt-get install chromium)`);
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  skip("puppeteer-core is not installed (npm ci in tests/web)");
-}
+const puppeteer = await requireBrowser();
 if (!fs.existsSync(path.join(work, "fixture.json")))
   skip(`no fixture in ${work}: the shared data or the face-api package was not found`);
 const fixture = JSON.parse(fs.readFileSync(path.join(work, "fixture.json")));
@@ -28,27 +20,15 @@ fs.mkdirSync(outDir, { recursive: true });
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "faceserve-enrol-"));
 const into = path.join(scratch, "enrolled");
 
-const failures = [];
-function check(name, ok, detail = "") {
-  console.log((ok ? "ok   " : "FAIL ") + name + (ok ? "" : `: ${JSON.stringify(detail)}`));
-  if (!ok) failures.push(name);
-}
-
 // Every file under `root`, relative, sorted.
 const filesUnder = (root) => fs.existsSync(root)
   ? fs.readdirSync(root, { recursive: true }).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort()
   : [];
 
-async function startServer() {
-  const server = spawn(path.join(binDir, "faceserve"), [
-    "--model", fixture.model, "--refs", fixture.seeds, "--port", "0",
-    "--library", fixture.library, "--seeds", fixture.seeds, "--enrol-into", into],
-  { env: { ...process.env, FACEID_CACHE: path.join(work, "cache") }, stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: server.stdout }).once("line", resolve);
-    server.once("exit", (code) => reject(new Error(`faceserve exited with ${code}`)));
-  });
-  return { server, url: line.match(/http:\/\/\S+\//)[0] };
+function startServer() {
+  return startFaceserve(binDir, [
+    "--model", fixture.model, "--refs", fixture.seeds,
+    "--library", fixture.library, "--seeds", fixture.seeds, "--enrol-into", into], path.join(work, "cache"));
 }
 
 // The review: days with their thumbnails (face id, photo, ticked, loaded) and the other people.

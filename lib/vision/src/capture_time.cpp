@@ -29,14 +29,18 @@ std::string exif_original_date(const fs::path& file) {
 std::string file_time(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return {};
+  return local_time(st.st_mtime);
+}
+
+}  // namespace
+
+std::string local_time(std::time_t t) {
   std::tm local{};
-  if (!localtime_r(&st.st_mtime, &local)) return {};
+  if (!localtime_r(&t, &local)) return {};
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
   return text;
 }
-
-}  // namespace
 
 std::string exif_date(const std::string& value) {
   // "YYYY:MM:DD HH:MM:SS"

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -106,7 +107,43 @@ IndexedPhoto index_photo(const FacePipeline& pipeline, Detector& detector, const
 struct IndexedLibrary {
   std::vector<IndexedPhoto> photos;
   std::vector<std::vector<cv::Mat>> fresh_chips;
+  std::vector<char> done;  ///< detected now
 };
+
+/// Decodes and detects `files[todo[k]]` into `lib` on `threads` threads; returns how many were
+/// done (all of them unless options.stop turned true). An exception in a thread reaches the
+/// caller.
+std::size_t detect_photos(const FacePipeline& pipeline, const std::vector<fs::path>& files,
+                          const std::vector<std::size_t>& todo, const EnrolOptions& o,
+                          IndexedLibrary& lib) {
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex mutex;  // the progress callback and the first error
+  std::exception_ptr error;
+  auto worker = [&] {
+    try {
+      auto detector = pipeline.make_detector();
+      for (std::size_t k = next++; k < todo.size() && !(o.stop && *o.stop); k = next++) {
+        const std::size_t i = todo[k];
+        lib.photos[i] = index_photo(pipeline, *detector, files[i], lib.fresh_chips[i]);
+        lib.done[i] = 1;
+        const std::size_t n = ++done;
+        std::lock_guard<std::mutex> lock(mutex);
+        if (o.progress) o.progress(n, todo.size());
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!error) error = std::current_exception();
+      next = todo.size();  // the others stop too
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, o.threads) && static_cast<std::size_t>(t) < todo.size(); ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  return done;
+}
 
 IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o,
                              LibraryScan& scan) {
@@ -120,43 +157,28 @@ IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o
   IndexedLibrary lib;
   lib.photos.resize(files.size());
   lib.fresh_chips.resize(files.size());
+  lib.done.resize(files.size(), 0);
   std::vector<std::size_t> todo;
   std::vector<FileKey> keys;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    std::error_code ec;
     const IndexedPhoto* known = nullptr;
     try {
       keys.push_back(file_key(files[i]));
       known = index.find(keys.back());
     } catch (const Error&) {  // gone since it was listed: index_photo says why
     }
-    if (known) {
-      lib.photos[i] = *known;
-    } else {
-      todo.push_back(i);
-    }
+    if (known) lib.photos[i] = *known;
+    if (!known) todo.push_back(i);
   }
-  std::atomic<std::size_t> next{0}, done{0};
-  std::mutex progress_mutex;
-  auto worker = [&] {
-    auto detector = pipeline.make_detector();
-    for (std::size_t k = next++; k < todo.size(); k = next++) {
-      const std::size_t i = todo[k];
-      lib.photos[i] = index_photo(pipeline, *detector, files[i], lib.fresh_chips[i]);
-      const std::size_t n = ++done;
-      if (o.progress) {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        o.progress(n, todo.size());
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, o.threads) && static_cast<std::size_t>(t) < todo.size(); ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (std::size_t i : todo) index.put(lib.photos[i]);
-  if (index.retain(keys) > 0 || !todo.empty()) index.save(index_file);
+  const std::size_t done = detect_photos(pipeline, files, todo, o, lib);
+  for (std::size_t i : todo)
+    if (lib.done[i]) index.put(lib.photos[i]);
+  if (index.retain(keys) > 0 || done > 0) index.save(index_file);
+  if (done < todo.size())
+    throw ScanStopped(ErrorKind::Input, o.library.string() + ": the scan was stopped after " +
+                                            std::to_string(done) + " of " +
+                                            std::to_string(todo.size()) +
+                                            " new photos (kept: a new scan carries on)");
 
   scan.photos = files.size();
   scan.detected = todo.size();
@@ -530,15 +552,6 @@ bool stays_inside(const fs::path& relative) {
   return true;
 }
 
-std::string today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-  return text;
-}
-
 }  // namespace
 
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
@@ -586,7 +599,7 @@ Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ti
     const json manifest = {{"library", proposal.library},
                            {"seeds", proposal.seeds},
                            {"model", proposal.model},
-                           {"confirmed", today()},
+                           {"confirmed", local_time(std::time(nullptr))},
                            {"days", days},
                            {"files", e.files}};
     write_file_atomically(into / kEnrolmentManifest, "the enrolment manifest",

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "detail/binary_io.hpp"
+#include "detail/retain.hpp"
 #include "faceid/config.hpp"
 #include "faceid/error.hpp"
 #include "faceid/io/atomic_file.hpp"
@@ -92,18 +92,7 @@ void EmbeddingCache::put(const FileKey& key, std::vector<float> embedding) {
 }
 
 std::size_t EmbeddingCache::retain(const std::vector<FileKey>& keep) {
-  std::set<std::string> paths;
-  for (const auto& k : keep) paths.insert(k.path);
-  std::size_t dropped = 0;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (paths.count(it->first)) {
-      ++it;
-    } else {
-      it = entries_.erase(it);
-      ++dropped;
-    }
-  }
-  return dropped;
+  return detail::retain_paths(entries_, keep);
 }
 
 std::vector<FileKey> EmbeddingCache::keys() const {

@@ -1,11 +1,13 @@
 #include "faceid/io/face_index.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "detail/binary_io.hpp"
+#include "detail/retain.hpp"
 #include "faceid/config.hpp"
 #include "faceid/io/atomic_file.hpp"
 #include "faceid/log.hpp"
@@ -42,6 +44,12 @@ IndexedPhoto read_photo(detail::Reader& r) {
     for (float& v : f.landmarks) v = r.pod<float>();
     f.has_landmarks = r.pod<std::uint8_t>() != 0;
     f.score = r.pod<float>();
+    // A crop or an alignment of a box of NaNs or of no size would be undefined.
+    const auto finite = [](float v) { return std::isfinite(v) && std::fabs(v) < 1e7f; };
+    if (!std::all_of(f.box.begin(), f.box.end(), finite) ||
+        !std::all_of(f.landmarks.begin(), f.landmarks.end(), finite) || !finite(f.score) ||
+        !(f.box[2] > 0) || !(f.box[3] > 0))
+      throw std::runtime_error("implausible face box");
   }
   return p;
 }
@@ -107,18 +115,13 @@ void FaceIndex::put(IndexedPhoto photo) {
 }
 
 std::size_t FaceIndex::retain(const std::vector<FileKey>& keep) {
-  std::set<std::string> paths;
-  for (const auto& k : keep) paths.insert(k.path);
-  std::size_t dropped = 0;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (paths.count(it->first)) {
-      ++it;
-    } else {
-      it = entries_.erase(it);
-      ++dropped;
-    }
-  }
-  return dropped;
+  return detail::retain_paths(entries_, keep);
+}
+
+std::vector<FileKey> FaceIndex::keys() const {
+  std::vector<FileKey> keys;
+  for (const auto& [path, p] : entries_) keys.push_back(p.key);
+  return keys;
 }
 
 fs::path face_index_file(const fs::path& cache_dir, const fs::path& root,

@@ -2,6 +2,7 @@
 // When a photo was taken (docs/enrol.md): the EXIF DateTimeOriginal tag, read with libexif, else
 // the file's modification time, said so.
 
+#include <ctime>
 #include <filesystem>
 #include <string>
 
@@ -15,6 +16,9 @@ struct CaptureTime {
 /// The capture time of `file`. Never throws: a file without EXIF (PNG, a webcam JPEG) or with an
 /// unusable date falls back to its modification time; a missing file gives an empty result.
 CaptureTime capture_time(const std::filesystem::path& file);
+
+/// `t` as this machine's local time, "YYYY-MM-DD HH:MM:SS".
+std::string local_time(std::time_t t);
 
 /// EXIF's "YYYY:MM:DD HH:MM:SS" as "YYYY-MM-DD HH:MM:SS", or "" when it is not a plausible date
 /// (cameras write "0000:00:00 00:00:00" or blanks when their clock is unset).

@@ -23,6 +23,7 @@
 // Everything stays on this machine; the library is only read.
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core/mat.hpp>
 
+#include "faceid/error.hpp"
 #include "faceid/face_pipeline.hpp"
 
 namespace faceid {
@@ -52,6 +54,15 @@ struct EnrolOptions {
   /// face enrolled doing more harm than a missing one (docs/enrol.md).
   double target_far = 1e-4;
   Progress progress;  ///< detection progress (photos done, photos)
+  /// When it turns true the scan stops after the photos under way: what was detected is kept in
+  /// the face index (the next run carries on) and propose_enrolment throws ScanStopped.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+/// A scan stopped by EnrolOptions::stop.
+class ScanStopped : public Error {
+ public:
+  using Error::Error;
 };
 
 /// What going through the library did.
@@ -103,7 +114,7 @@ struct Proposal {
 
 /// Goes through the library and proposes the owner's faces. Throws Error(Usage) when the seeds
 /// folder holds no photo, Error(Input) when the library or seeds folder is missing, the library
-/// holds no photo or no seed photo has a face.
+/// holds no photo or no seed photo has a face, ScanStopped when options.stop turned true.
 Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& options);
 
 /// The proposal as JSON (faceenroll's proposal.json, faceserve's /api/enrol) and back. Reading

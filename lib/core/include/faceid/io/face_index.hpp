@@ -46,7 +46,8 @@ class FaceIndex {
   explicit FaceIndex(std::string fingerprint);
 
   /// Loads `file` when it was written with the same fingerprint; otherwise (absent, other
-  /// settings, truncated, corrupt) returns an empty index and logs why.
+  /// settings, truncated, corrupt, a non-finite or negative-sized box) returns an empty index
+  /// and logs why.
   static FaceIndex load(const std::filesystem::path& file, const std::string& fingerprint);
   /// Writes atomically (temporary file + rename). Throws Error(Input) when it cannot be written.
   void save(const std::filesystem::path& file) const;
@@ -57,6 +58,8 @@ class FaceIndex {
   void put(IndexedPhoto photo);
   /// Drops the entries whose path is not in `keep`; returns how many.
   std::size_t retain(const std::vector<FileKey>& keep);
+  /// The file identities of all entries, in no particular order.
+  std::vector<FileKey> keys() const;
 
   std::size_t size() const { return entries_.size(); }
   const std::string& fingerprint() const { return fingerprint_; }
