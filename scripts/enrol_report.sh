@@ -11,7 +11,7 @@
 #   4. the same for oshoura, a second owner never trained on (two days, dated by their file times).
 #   scripts/enrol_report.sh [OUT] [MODEL...]   (default OUT runs/enrol; MODELS: the default recipe's
 #   three seeds in runs/pretrained_cohort/head_s{1,2,3}/model; LFW_PEOPLE, SEED for the library;
-#   STEPS="1 2 3" to run only some parts)
+#   STEPS="1 2 3" to run only some parts; ENROL_MODEL: enrol with this model, test the others)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/enrol}
@@ -102,7 +102,8 @@ PY
 new_day_row() {  # new_day_row OWNER SEEDS FIRST_DAY NEW_DAY MODEL RUN
   local owner=$1 seeds=$2 first=$3 new=$4 model=$5 run=$6 refs name
   rm -rf "$run" && mkdir -p "$run"
-  "$bin/faceenroll" scan "$lib/library" --seeds "$seeds" -m "$model" -o "$run/scan" -q > /dev/null
+  # ENROL_MODEL enrols with another model than the one tested (a weak model's groups are poor).
+  "$bin/faceenroll" scan "$lib/library" --seeds "$seeds" -m "${ENROL_MODEL:-$model}" -o "$run/scan" -q > /dev/null
   "$bin/faceenroll" confirm "$run/scan/proposal.json" --into "$run/enrolled" -q > /dev/null
   # The probes: the originals of the new day's photos not among its enrolled references.
   local proposed; proposed=$(python3 - "$lib/truth.json" "$run" "$data" "$owner" "$first" "$new" <<'PY'

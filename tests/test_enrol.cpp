@@ -214,6 +214,9 @@ TEST(Enrol, ConfirmWritesExactlyTheTickedFacesAndUndoRemovesOnlyThem) {
       },
       ErrorKind::Usage, "9999 is not one of the proposed faces");
   expect_error([&] { confirm_enrolment(p, {}, lib.dir / "x"); }, ErrorKind::Usage, "no face");
+  expect_error([&] { confirm_enrolment(p, ticked, lib.root() / "2022" / "enrolled"); },
+               ErrorKind::Usage, "inside the library");
+  EXPECT_FALSE(fs::exists(lib.root() / "2022" / "enrolled"));
   EXPECT_FALSE(fs::exists(lib.dir / "x"));
 
   test::write_file(into / day1 / "mine.jpg", "the user's own file");

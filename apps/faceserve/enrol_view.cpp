@@ -29,17 +29,6 @@ HttpError refusal(const Error& e) {
   return {status, e.what()};
 }
 
-// True when `inner` is `outer` or inside it (both made absolute, symlinks resolved where they
-// exist).
-bool is_within(const fs::path& inner, const fs::path& outer) {
-  std::error_code inner_error, outer_error;
-  const fs::path in = fs::weakly_canonical(fs::absolute(inner), inner_error);
-  const fs::path out = fs::weakly_canonical(fs::absolute(outer), outer_error);
-  if (inner_error || outer_error || out.empty()) return false;
-  const auto o = std::mismatch(out.begin(), out.end(), in.begin(), in.end()).first;
-  return o == out.end() || (std::next(o) == out.end() && o->empty());
-}
-
 std::string shown(const fs::path& p) {
   std::error_code ec;
   const fs::path a = fs::absolute(p, ec);
@@ -51,10 +40,7 @@ std::string shown(const fs::path& p) {
 EnrolView::EnrolView(EnrolViewOptions options, MakeVerifier make_verifier)
     : o_(std::move(options)), make_verifier_(std::move(make_verifier)) {
   if (o_.seeds.empty()) throw usage_error("--library needs --seeds: a few photos of the owner");
-  if (is_within(o_.into, o_.library))
-    throw usage_error(fmt::format(
-        "--enrol-into {} is inside the library {}: the library is only read, choose another folder",
-        o_.into.string(), o_.library.string()));
+  require_outside_library(o_.library, o_.into);  // --enrol-into
 }
 
 EnrolView::~EnrolView() {

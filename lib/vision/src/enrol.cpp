@@ -554,8 +554,20 @@ bool stays_inside(const fs::path& relative) {
 
 }  // namespace
 
+void require_outside_library(const fs::path& library, const fs::path& into) {
+  std::error_code a, b;
+  const fs::path lib = fs::weakly_canonical(fs::absolute(library), a);
+  const fs::path dir = fs::weakly_canonical(fs::absolute(into), b);
+  if (a || b || lib.empty()) return;
+  const auto rest = std::mismatch(lib.begin(), lib.end(), dir.begin(), dir.end()).first;
+  if (rest == lib.end() || (std::next(rest) == lib.end() && rest->empty()))
+    throw usage_error(into.string() + " is inside the library " + library.string() +
+                      ": the library is only read, choose another folder");
+}
+
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
                             const fs::path& into, int references_per_day) {
+  require_outside_library(proposal.library, into);
   if (fs::exists(into / kEnrolmentManifest))
     throw usage_error(into.string() +
                       " holds an enrolment already; undo it first (faceenroll undo " +

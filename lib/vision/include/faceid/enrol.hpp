@@ -148,6 +148,11 @@ struct Enrolment {
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
                             const std::filesystem::path& into, int references_per_day = 10);
 
+/// Throws Error(Usage) when `into` is the library or a folder inside it (symbolic links resolved):
+/// the library is only read.
+void require_outside_library(const std::filesystem::path& library,
+                             const std::filesystem::path& into);
+
 /// Removes exactly the files a confirmed enrolment wrote into `into` (and the folders it left
 /// empty); returns how many. Throws Error(Input) when `into` holds no enrolment.
 std::size_t undo_enrolment(const std::filesystem::path& into);
