@@ -228,6 +228,30 @@ TEST(Enrol, ConfirmWritesExactlyTheTickedFacesAndUndoRemovesOnlyThem) {
   expect_error([&] { undo_enrolment(into); }, ErrorKind::Input, "no enrolment to undo");
 }
 
+TEST(Enrol, TwoPhotosOfOneNameGetTwoFilesAndAFailedConfirmLeavesNothing) {
+  FACEID_REQUIRE_DATA(owner, "owners/stads/anchor");
+  FACEID_REQUIRE_DATA(lfw, "lfw/George_W_Bush");
+  const Library lib(owner, lfw);
+  copy_photo(lib.anchor[0], lib.root() / "elsewhere" / "me_0.jpg", kFirstDay);
+  const Proposal p = lib.propose();
+  ASSERT_EQ(p.days[0].faces.size(), 3u);  // me_0, me_1 and elsewhere/me_0
+  std::vector<int> all;
+  for (const auto& d : p.days) all.insert(all.end(), d.faces.begin(), d.faces.end());
+  const fs::path into = lib.dir / "enrolled";
+  confirm_enrolment(p, all, into);
+  EXPECT_TRUE(fs::exists(into / p.days[0].day / "me_0_0.jpg"));
+  EXPECT_TRUE(fs::exists(into / p.days[0].day / "me_0_0-2.jpg"));
+  undo_enrolment(into);
+
+  // A photo gone between the proposal and the confirm: the confirm fails, and what it had
+  // written goes, folders and manifest included.
+  fs::remove(lib.root() / "2022" / "trip" / "again_1.jpg");
+  expect_error([&] { confirm_enrolment(p, all, into); }, ErrorKind::Input, "again_1.jpg");
+  EXPECT_TRUE(fs::is_empty(into));  // it was there before (undo leaves the folder itself)
+  expect_error([&] { confirm_enrolment(p, all, lib.dir / "new"); }, ErrorKind::Input, "again_1");
+  EXPECT_FALSE(fs::exists(lib.dir / "new"));
+}
+
 TEST(Enrol, UndoRefusesAManifestPointingOutsideItsFolder) {
   TempDir dir;
   test::write_file(dir / "victim.txt", "keep me");
@@ -286,6 +310,11 @@ TEST(Enrol, TheProposalRoundTripsThroughJson) {
   expect_error([&] { proposal_from_json(bad); }, ErrorKind::Input, "out of range");
   expect_error([] { proposal_from_json(nlohmann::json::array()); }, ErrorKind::Input,
                "not a faceenroll proposal");
+  for (const std::string day : {"../../outside", "/tmp", "2022-09-07/../..", ""}) {
+    nlohmann::json edited = j;  // a day becomes a folder name: only dates pass
+    edited["owner"]["days"][0]["day"] = day;
+    expect_error([&] { proposal_from_json(edited); }, ErrorKind::Input, "is not YYYY-MM-DD");
+  }
   // The contact sheet of a day: a header and one thumbnail per face.
   const cv::Mat sheet = day_sheet(p, p.days[0], 100);
   EXPECT_EQ(sheet.rows, 30 + 100);

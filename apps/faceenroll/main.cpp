@@ -12,7 +12,9 @@
 // empty seeds folder too), 3 input, 4 model, 130 Ctrl-C (the photos detected so far are kept: the
 // next scan carries on).
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -27,6 +29,7 @@
 #include "faceid/enrol.hpp"
 #include "faceid/error.hpp"
 #include "faceid/io/atomic_file.hpp"
+#include "faceid/io/sources.hpp"
 #include "faceid/verifier.hpp"
 
 using namespace faceid;
@@ -50,6 +53,15 @@ struct Options {
   double target_far = 1e-4;
   cli::PipelineOptions pipeline;
 };
+
+// A contact sheet's name as scan writes it: "YYYY-MM-DD.png" or "unknown.png".
+bool is_day_sheet(const std::string& name) {
+  if (name == "unknown.png") return true;
+  return name.size() == 14 && name.compare(10, 4, ".png") == 0 && name[4] == '-' &&
+         name[7] == '-' && std::all_of(name.begin(), name.begin() + 10, [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+         });
+}
 
 void print_proposal(const Proposal& p, const fs::path& out) {
   const LibraryScan& s = p.scan;
@@ -77,6 +89,7 @@ void print_proposal(const Proposal& p, const fs::path& out) {
 
 int scan(const Options& o, const cli::CommonOptions& common) {
   if (o.seeds.empty()) throw usage_error("--seeds DIR is required: a few photos of yourself");
+  require_outside_library(o.library, o.out);  // -o: the sheets would be scanned as photos
   Verifier verifier(o.model, common.device, o.pipeline.yunet_model);
   verifier.override_thresholds(o.threshold, o.ratio);
   cli::ProgressBar bar("photos", !common.quiet);
@@ -102,10 +115,12 @@ int scan(const Options& o, const cli::CommonOptions& common) {
   std::signal(SIGINT, SIG_DFL);
   bar.finish();
   const fs::path out = o.out;
-  create_folder(out / "days", "the proposal folder");
-  for (const auto& d : p.days) write_image(out / "days" / (d.day + ".png"), day_sheet(p, d));
   const nlohmann::json doc = proposal_json(p);
+  create_folder(out / "days", "the proposal folder");
   write_file_atomically(out / "proposal.json", "the proposal", doc.dump(1) + "\n");
+  for (const auto& old : list_images(out / "days"))  // an earlier scan's sheets, only those
+    if (is_day_sheet(old.filename().string())) fs::remove(old);
+  for (const auto& d : p.days) write_image(out / "days" / (d.day + ".png"), day_sheet(p, d));
   if (common.json)
     cli::print_json(doc);
   else
@@ -141,6 +156,11 @@ int confirm(const Options& o, const cli::CommonOptions& common) {
   for (const auto& d : p.days)
     for (int id : d.faces)
       if (std::find(o.untick.begin(), o.untick.end(), id) == o.untick.end()) ticked.push_back(id);
+  for (int id : o.untick)  // a mistyped id would enrol the face meant
+    if (std::none_of(p.days.begin(), p.days.end(), [&](const OwnerDay& d) {
+          return std::find(d.faces.begin(), d.faces.end(), id) != d.faces.end();
+        }))
+      throw usage_error("--untick " + std::to_string(id) + ": not one of the proposed faces");
   const Enrolment e = confirm_enrolment(p, ticked, o.into, o.references);
   if (common.json) {
     cli::print_json({{"into", o.into},
@@ -192,8 +212,8 @@ int main(int argc, char** argv) {
              ->check(CLI::IsMember({"average", "whispers"}))
              ->capture_default_str();
          app.add_option("--cut", o.cut,
-                        "scan: faces are neighbours above this score (default: the model's pair "
-                        "threshold)")
+                        "scan: faces are neighbours above this score (default: the seeds' fitted "
+                        "detection threshold)")
              ->check(CLI::Range(0.0, 1.0));
          app.add_option("--target-far", o.target_far,
                         "scan: the false-accept rate the rule against the seeds is fitted for")

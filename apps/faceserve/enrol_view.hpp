@@ -2,7 +2,7 @@
 // faceserve's "Find me in my photos" view (faceid/enrol.hpp): a background thread goes through the
 // photo library once after start-up and proposes the owner's faces; the page reviews them, and
 // confirming writes the ticked ones into the enrolment folder (undo removes them). Nothing is
-// written before a confirm, and never into the library.
+// written before a confirm (but the caches), and never into the library.
 //
 // The view answers in JSON and throws HttpError with the status the client should get; the server
 // turns both into responses (server.cpp).

@@ -390,11 +390,26 @@ void FaceServer::enrol_routes() {
                                                   httplib::Response& res) {
     answer(res, [&] { res.set_content(enrol_view().thumbnail(req.matches[1]), "image/jpeg"); });
   });
-  s.Post("/api/enrol/confirm", [this](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] { send_json(res, enrol_view().confirm(req.body)); });
-  });
-  s.Post("/api/enrol/undo", [this](const httplib::Request&, httplib::Response& res) {
-    answer(res, [&] { send_json(res, enrol_view().undo()); });
+  // The writes take JSON only: a page of another site can post a form to this address, but not
+  // with this Content-Type.
+  auto json_only = [](const httplib::Request& req) {
+    if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0)
+      throw HttpError{415, "send JSON (Content-Type: application/json)"};
+  };
+  s.Post("/api/enrol/confirm",
+         [this, json_only](const httplib::Request& req, httplib::Response& res) {
+           answer(res, [&] {
+             EnrolView& view = enrol_view();
+             json_only(req);
+             send_json(res, view.confirm(req.body));
+           });
+         });
+  s.Post("/api/enrol/undo", [this, json_only](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] {
+      EnrolView& view = enrol_view();
+      json_only(req);
+      send_json(res, view.undo());
+    });
   });
 }
 

@@ -23,8 +23,9 @@
 //                                 "files"}
 //   POST /api/enrol/undo          removes what the confirm wrote: {"removed": files}
 //
-// Nothing is written before a confirm, and never into the library. Without --library these
-// answer 404.
+// Both writes take Content-Type application/json only (415 otherwise: a form of another site
+// cannot post them). Nothing is written before a confirm but the caches (the library's face index
+// and embeddings), and never into the library. Without --library these answer 404.
 //
 // Errors are JSON {"error": "one line"} with 400 (bad request; a face id that is not proposed),
 // 404 (unknown path or face id), 409 (the proposal is not ready, an enrolment is there already,

@@ -60,6 +60,8 @@ if [ "$written" -eq 15 ] && [ "$refs" -eq 6 ] && ! ls "$tmp/enrolled"/*/ | grep 
 else echo "FAIL enrolled_exactly_the_ticked: $written faces, $refs references"; fails=$((fails+1)); fi
 check enrolled_faces_verify 0 "" -- "$bin/faceverify" -m "$tmp/model" --refs "$tmp/enrolled/references" \
   "${anchor[60]}" -o "$tmp/verified.jpg"
+check untick_unknown 2 "^error: --untick 99999: not one of the proposed faces" -- \
+  "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled2" --untick 99999
 check confirm_twice 2 "^error: .*holds an enrolment already; undo it first" -- \
   "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled"
 check undo 0 "removed the 22 files" -- "$bin/faceenroll" undo "$tmp/enrolled"
@@ -78,6 +80,9 @@ check seeds_of_nobody_here 1 "no face of .* matches the seeds" -- \
 check seeds_without_a_face 3 "^error: .*no face found" -- \
   "$bin/faceenroll" scan "$lib" --seeds "$tmp/faceless_seeds" -m "$tmp/model" -o "$tmp/p4"
 echo '{"faces": 3}' > "$tmp/bad.json"
+check out_inside_library 2 "^error: .* is inside the library" -- \
+  "$bin/faceenroll" scan "$lib" --seeds "$seeds" -m "$tmp/model" -o "$lib/enrol"
+[ ! -e "$lib/enrol" ] && echo "ok   library_untouched" || { echo "FAIL library_untouched"; fails=$((fails+1)); }
 check bad_proposal 3 "^error: .*not a faceenroll proposal" -- \
   "$bin/faceenroll" confirm "$tmp/bad.json" --into "$tmp/x"
 check no_subcommand 2 "^error: " -- "$bin/faceenroll" --seeds "$seeds"

@@ -24,7 +24,9 @@ bool same(const faceid::IndexedPhoto& a, const faceid::IndexedPhoto& b) {
       a.taken_from != b.taken_from || a.message != b.message || a.faces.size() != b.faces.size())
     return false;
   for (std::size_t i = 0; i < a.faces.size(); ++i)
-    if (a.faces[i].box != b.faces[i].box || a.faces[i].landmarks != b.faces[i].landmarks)
+    if (a.faces[i].box != b.faces[i].box || a.faces[i].landmarks != b.faces[i].landmarks ||
+        a.faces[i].has_landmarks != b.faces[i].has_landmarks ||
+        a.faces[i].score != b.faces[i].score)
       return false;
   return true;
 }

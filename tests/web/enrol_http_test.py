@@ -117,6 +117,9 @@ try:
         status, answer = post(server, "/api/enrol/confirm", body)
         check(f"confirm_{name} -> {expected}", status == expected and "\n" not in answer.get("error", "\n"),
               (status, answer))
+    status, answer = server.json("POST", "/api/enrol/confirm", json.dumps({"faces": owner}).encode(),
+                                 {"Content-Type": "text/plain"})
+    check("confirm_as_a_form_post -> 415", status == 415 and "application/json" in answer["error"], (status, answer))
     status, answer = post(server, "/api/enrol/undo", {})
     check("undo_with_nothing -> 409", status == 409 and "nothing to undo" in answer["error"], (status, answer))
     check("nothing_written_before_confirm", not os.path.exists(into), files_under(scratch))

@@ -1,12 +1,13 @@
+// The scanning side of enrolment (enrol.hpp): the library indexed and embedded through the caches,
+// the faces scored against the seeds and grouped, the owner's proposed by day. The review side is
+// enrol_review.cpp, the writing side enrol_write.cpp.
 #include "faceid/enrol.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,14 +16,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
+#include <opencv2/core.hpp>
 
-#include "faceid/annotate.hpp"
 #include "faceid/capture_time.hpp"
 #include "faceid/config.hpp"
-#include "faceid/error.hpp"
 #include "faceid/image.hpp"
-#include "faceid/io/atomic_file.hpp"
 #include "faceid/io/embedding_cache.hpp"
 #include "faceid/io/face_index.hpp"
 #include "faceid/io/sources.hpp"
@@ -74,8 +72,8 @@ IndexedFace from_face(const Face& face) {
   return f;
 }
 
-/// Decodes and detects one photo; the chips of its faces go to `chips`. Never throws: a photo
-/// that cannot be read becomes status Unreadable with the reason.
+/// Decodes and detects one photo; the chips of its faces go to `chips`. A photo that cannot be
+/// read or decoded (faceid::Error, cv::Exception) becomes status Unreadable with the reason.
 IndexedPhoto index_photo(const FacePipeline& pipeline, Detector& detector, const fs::path& file,
                          std::vector<cv::Mat>& chips) {
   IndexedPhoto p;
@@ -137,8 +135,11 @@ std::size_t detect_photos(const FacePipeline& pipeline, const std::vector<fs::pa
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, o.threads) && static_cast<std::size_t>(t) < todo.size(); ++t)
-    pool.emplace_back(worker);
+  try {
+    for (int t = 1; t < std::max(1, o.threads) && static_cast<std::size_t>(t) < todo.size(); ++t)
+      pool.emplace_back(worker);
+  } catch (...) {  // no thread to be had: the ones started finish, this one does the rest
+  }
   worker();
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
@@ -146,12 +147,11 @@ std::size_t detect_photos(const FacePipeline& pipeline, const std::vector<fs::pa
 }
 
 IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o,
-                             LibraryScan& scan) {
+                             const std::string& fingerprint, LibraryScan& scan) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto files = list_images_recursive(o.library);
   if (files.empty())
     throw input_error(o.library.string() + ": no photos (JPEG, PNG, ...) in the library");
-  const std::string fingerprint = detection_fingerprint(pipeline);
   const fs::path index_file = face_index_file(o.cache_dir, o.library, fingerprint);
   FaceIndex index = FaceIndex::load(index_file, fingerprint);
   IndexedLibrary lib;
@@ -183,6 +183,12 @@ IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o
   scan.photos = files.size();
   scan.detected = todo.size();
   scan.from_cache = files.size() - todo.size();
+  scan.detect_seconds = seconds_since(t0);
+  return lib;
+}
+
+/// The unreadable, faceless and face counts of the library as it stands.
+void count_photos(const IndexedLibrary& lib, LibraryScan& scan) {
   for (const auto& p : lib.photos) {
     if (p.status == FaceStatus::Unreadable) {
       ++scan.unreadable;
@@ -191,52 +197,58 @@ IndexedLibrary index_library(const FacePipeline& pipeline, const EnrolOptions& o
     scan.no_face += p.status == FaceStatus::NoFace;
     scan.faces += p.faces.size();
   }
-  scan.detect_seconds = seconds_since(t0);
-  return lib;
 }
 
-/// The chip of face `f` of photo `p`: from this run's detection, else aligned again from the photo
-/// (the last one read is kept, the faces of a photo coming one after another).
-struct ChipSource {
-  const FacePipeline& pipeline;
-  const IndexedLibrary& lib;
-  std::size_t cached_photo = SIZE_MAX;
-  cv::Mat image;
+/// The library's embedding cache for this model and these detections (the faces' numbers are the
+/// detector's), named apart from a references folder's cache of the same path.
+fs::path library_embeddings(const EnrolOptions& o, const std::string& fingerprint,
+                            const std::string& checksum) {
+  return embedding_cache_file(o.cache_dir, o.library.string() + "#faces-" + fingerprint, checksum);
+}
 
-  cv::Mat chip(std::size_t p, std::size_t f) {
-    if (f < lib.fresh_chips[p].size()) return lib.fresh_chips[p][f];
-    if (cached_photo != p) {
-      image = read_image(lib.photos[p].key.path);
-      cached_photo = p;
+/// Aligns again, from its photo, every face whose embedding `cache` lacks and that this run did
+/// not detect (a new model). A photo that cannot be read any more is counted unreadable.
+void align_missing(const FacePipeline& pipeline, const EmbeddingCache& cache, IndexedLibrary& lib) {
+  for (std::size_t i = 0; i < lib.photos.size(); ++i) {
+    IndexedPhoto& photo = lib.photos[i];
+    bool missing = false;
+    for (std::size_t f = 0; f < photo.faces.size() && !missing; ++f)
+      missing = !cache.find(face_key(photo.key, f));
+    if (!missing || !lib.fresh_chips[i].empty()) continue;
+    try {
+      const cv::Mat image = read_image(photo.key.path);
+      for (const auto& face : photo.faces)
+        lib.fresh_chips[i].push_back(pipeline.chip(image, to_face(face)));
+    } catch (const Error& e) {  // gone or changed since it was indexed
+      photo.status = FaceStatus::Unreadable;
+      photo.message = e.what();
+      photo.faces.clear();
     }
-    return pipeline.chip(image, to_face(lib.photos[p].faces[f]));
   }
-};
+}
 
-/// The embedding of every face, through the library's embedding cache for this model.
-torch::Tensor embed_library(Verifier& verifier, const IndexedLibrary& lib, const EnrolOptions& o,
+/// The embedding of every face of `faces` (photo, face), through `cache`; the faces it lacks have
+/// their chips in `lib.fresh_chips` (align_missing). Saves the cache, also when stopped.
+torch::Tensor embed_library(Verifier& verifier, const IndexedLibrary& lib, EmbeddingCache& cache,
+                            const fs::path& cache_file,
                             const std::vector<std::pair<std::size_t, std::size_t>>& faces,
-                            LibraryScan& scan) {
+                            const EnrolOptions& o, LibraryScan& scan) {
   const auto t0 = std::chrono::steady_clock::now();
-  const LoadedBundle& bundle = verifier.bundle();
-  const int dim = bundle.info.model.embedding_size, s = verifier.pipeline().config().chip_size;
-  // Named apart from a references folder's cache of the same path (those hold whole photos).
-  const fs::path cache_file =
-      embedding_cache_file(o.cache_dir, o.library.string() + "#faces", bundle.checksum);
-  EmbeddingCache cache = EmbeddingCache::load(cache_file, bundle.checksum, dim);
+  const int dim = verifier.bundle().info.model.embedding_size;
+  const int s = verifier.pipeline().config().chip_size;
   std::vector<FileKey> keys;
   std::vector<std::size_t> missing;
   for (std::size_t k = 0; k < faces.size(); ++k) {
     keys.push_back(face_key(lib.photos[faces[k].first].key, faces[k].second));
     if (!cache.find(keys.back())) missing.push_back(k);
   }
-  ChipSource source{verifier.pipeline(), lib, SIZE_MAX, {}};
-  for (std::size_t start = 0; start < missing.size(); start += kEmbedChunk) {
+  bool stopped = false;
+  for (std::size_t start = 0; start < missing.size() && !stopped; start += kEmbedChunk) {
     const std::size_t end = std::min(missing.size(), start + kEmbedChunk);
     auto chips = torch::empty({static_cast<long>(end - start), s, s, 3}, torch::kUInt8);
     for (std::size_t m = start; m < end; ++m) {
       const auto [p, f] = faces[missing[m]];
-      const auto bytes = chip_to_rgb_bytes(source.chip(p, f));
+      const auto bytes = chip_to_rgb_bytes(lib.fresh_chips[p][f]);
       std::memcpy(chips[static_cast<long>(m - start)].data_ptr<std::uint8_t>(), bytes.data(),
                   bytes.size());
     }
@@ -245,8 +257,14 @@ torch::Tensor embed_library(Verifier& verifier, const IndexedLibrary& lib, const
       const float* row = e[static_cast<long>(m - start)].data_ptr<float>();
       cache.put(keys[missing[m]], std::vector<float>(row, row + dim));
     }
+    stopped = o.stop && *o.stop;
   }
-  if (cache.retain(keys) > 0 || !missing.empty()) cache.save(cache_file);
+  const bool dropped = !stopped && cache.retain(keys) > 0;
+  if (dropped || !missing.empty()) cache.save(cache_file);
+  if (stopped)
+    throw ScanStopped(ErrorKind::Input, o.library.string() +
+                                            ": the scan was stopped while embedding the faces "
+                                            "(kept: a new scan carries on)");
   auto out = torch::empty({static_cast<long>(faces.size()), dim});
   for (std::size_t k = 0; k < faces.size(); ++k)
     std::memcpy(out[static_cast<long>(k)].data_ptr<float>(), cache.find(keys[k])->data(),
@@ -318,16 +336,17 @@ std::size_t Proposal::owner_faces() const {
   return n;
 }
 
-Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
-  if (!fs::is_directory(o.library))
-    throw input_error(o.library.string() + ": library folder not found");
-  if (!fs::is_directory(o.seeds)) throw input_error(o.seeds.string() + ": seeds folder not found");
-  if (list_images(o.seeds).empty())
+namespace {
+
+/// The proposal's start: the folders checked, the seeds loaded as the verifier's references with
+/// the rule fitted to them, the cut.
+Proposal start_proposal(Verifier& verifier, const EnrolOptions& o) {
+  if (o.seeds.empty() || list_images(o.seeds).empty())
     throw usage_error(o.seeds.string() +
                       ": no photos in the seeds folder; put ~5 photos of yourself there");
   Proposal p;
-  p.library = fs::absolute(o.library).lexically_normal().string();
-  p.seeds = fs::absolute(o.seeds).lexically_normal().string();
+  p.library = o.library.string();
+  p.seeds = o.seeds.string();
   p.model = verifier.bundle().checksum;
   p.method = o.method;
   verifier.thresholds().target_far = o.target_far;
@@ -340,13 +359,22 @@ Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
                       ": no face found in the seed photos; use a few photos where your face is "
                       "clearly visible");
   }
+  if (seeds.needed && seeds.recalibrated_detection < 0)
+    logger()->warn(
+        "the rule against the seeds is not fitted for --target-far {:g} (the bundle has no "
+        "held-out strangers, or --threshold chose it): {}",
+        o.target_far, verifier.rule(seeds));
   // Two faces are neighbours when one would match the other as a reference: the detection
-  // threshold fitted to the seeds for the bundle's target FAR (docs/enrol.md, the cut measured).
+  // threshold fitted to the seeds for the target FAR (docs/enrol.md, the cut measured).
   p.cut = o.cut.value_or(verifier.thresholds().detection);
   p.seed_faces = seeds.needed ? seeds.used : 0;
   p.rule = verifier.rule(seeds);
+  return p;
+}
 
-  const IndexedLibrary lib = index_library(verifier.pipeline(), o, p.scan);
+/// Every face of the library's photos, and where each is (photo, face).
+std::vector<std::pair<std::size_t, std::size_t>> list_faces(const IndexedLibrary& lib,
+                                                            std::vector<LibraryFace>& faces) {
   std::vector<std::pair<std::size_t, std::size_t>> where;
   for (std::size_t i = 0; i < lib.photos.size(); ++i) {
     const IndexedPhoto& photo = lib.photos[i];
@@ -359,11 +387,40 @@ Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
       face.taken = photo.taken;
       face.taken_from = photo.taken_from;
       face.day = photo.day();
-      p.faces.push_back(std::move(face));
+      faces.push_back(std::move(face));
     }
   }
+  return where;
+}
+
+/// A folder as one path whatever its spelling (the caches are named by it): absolute, links
+/// resolved, no trailing separator. Throws Error(Input) when it is not a folder.
+fs::path folder_identity(const fs::path& dir, const std::string& what) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw input_error(dir.string() + ": " + what + " not found");
+  const fs::path canonical = fs::canonical(dir, ec);
+  return ec ? fs::absolute(dir).lexically_normal() : canonical;
+}
+
+}  // namespace
+
+Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& options) {
+  EnrolOptions o = options;
+  o.library = folder_identity(options.library, "library folder");
+  if (!options.seeds.empty()) o.seeds = folder_identity(options.seeds, "seeds folder");
+  Proposal p = start_proposal(verifier, o);
+
+  const std::string fingerprint = detection_fingerprint(verifier.pipeline());
+  IndexedLibrary lib = index_library(verifier.pipeline(), o, fingerprint, p.scan);
+  const fs::path cache_file = library_embeddings(o, fingerprint, verifier.bundle().checksum);
+  EmbeddingCache cache = EmbeddingCache::load(cache_file, verifier.bundle().checksum,
+                                              verifier.bundle().info.model.embedding_size);
+  align_missing(verifier.pipeline(), cache, lib);
+  count_photos(lib, p.scan);
+  const auto where = list_faces(lib, p.faces);
   if (p.faces.empty()) return p;
-  const torch::Tensor embeddings = embed_library(verifier, lib, o, where, p.scan);
+  const torch::Tensor embeddings =
+      embed_library(verifier, lib, cache, cache_file, where, o, p.scan);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto scores = verifier.score_embeddings(embeddings);
@@ -380,282 +437,6 @@ Proposal propose_enrolment(Verifier& verifier, const EnrolOptions& o) {
   p.days = owner_days(p.faces, p.groups);
   p.scan.cluster_seconds = seconds_since(t0);
   return p;
-}
-
-json proposal_json(const Proposal& p) {
-  json faces = json::array();
-  for (std::size_t i = 0; i < p.faces.size(); ++i) {
-    const LibraryFace& f = p.faces[i];
-    faces.push_back({{"id", i},
-                     {"file", f.file},
-                     {"index", f.index},
-                     {"box", f.box},
-                     {"taken", f.taken},
-                     {"taken_from", f.taken_from},
-                     {"day", f.day},
-                     {"group", f.group},
-                     {"score", f.score},
-                     {"matches", f.matches}});
-  }
-  json groups = json::array();
-  for (const auto& g : p.groups)
-    groups.push_back({{"id", g.id},
-                      {"size", g.faces.size()},
-                      {"score", g.score},
-                      {"matching", g.matching},
-                      {"owner", g.owner},
-                      {"faces", g.faces}});
-  json days = json::array();
-  for (const auto& d : p.days)
-    days.push_back({{"day", d.day}, {"taken_from", d.taken_from}, {"faces", d.faces}});
-  const LibraryScan& s = p.scan;
-  return {{"library", p.library},
-          {"seeds", p.seeds},
-          {"model", p.model},
-          {"rule", p.rule},
-          {"seed_faces", p.seed_faces},
-          {"clustering", {{"method", p.method}, {"cut", p.cut}, {"groups", p.groups.size()}}},
-          {"scan",
-           {{"photos", s.photos},
-            {"detected", s.detected},
-            {"from_cache", s.from_cache},
-            {"unreadable", s.unreadable},
-            {"no_face", s.no_face},
-            {"faces", s.faces},
-            {"embedded", s.embedded},
-            {"unreadable_files", s.unreadable_files},
-            {"seconds",
-             {{"detect", s.detect_seconds},
-              {"embed", s.embed_seconds},
-              {"cluster", s.cluster_seconds}}}}},
-          {"faces", std::move(faces)},
-          {"groups", std::move(groups)},
-          {"owner", {{"faces", p.owner_faces()}, {"days", std::move(days)}}}};
-}
-
-Proposal proposal_from_json(const json& j) {
-  try {
-    Proposal p;
-    p.library = j.at("library").get<std::string>();
-    p.seeds = j.at("seeds").get<std::string>();
-    p.model = j.at("model").get<std::string>();
-    p.rule = j.at("rule").get<std::string>();
-    p.method = j.at("clustering").at("method").get<std::string>();
-    p.cut = j.at("clustering").at("cut").get<float>();
-    for (const auto& f : j.at("faces")) {
-      LibraryFace face;
-      face.file = f.at("file").get<std::string>();
-      face.index = f.at("index").get<int>();
-      face.box = f.at("box").get<std::array<float, 4>>();
-      face.taken = f.at("taken").get<std::string>();
-      face.taken_from = f.at("taken_from").get<std::string>();
-      face.day = f.at("day").get<std::string>();
-      face.group = f.at("group").get<int>();
-      face.score = f.at("score").get<float>();
-      face.matches = f.at("matches").get<bool>();
-      p.faces.push_back(std::move(face));
-    }
-    auto in_range = [&](const std::vector<int>& ids) {
-      for (int id : ids)
-        if (id < 0 || static_cast<std::size_t>(id) >= p.faces.size())
-          throw std::out_of_range("face id " + std::to_string(id) + " out of range");
-      return ids;
-    };
-    for (const auto& g : j.at("groups"))
-      p.groups.push_back({g.at("id").get<int>(), in_range(g.at("faces").get<std::vector<int>>()),
-                          g.at("score").get<float>(), g.at("matching").get<float>(),
-                          g.at("owner").get<bool>()});
-    for (const auto& d : j.at("owner").at("days"))
-      p.days.push_back({d.at("day").get<std::string>(), d.at("taken_from").get<std::string>(),
-                        in_range(d.at("faces").get<std::vector<int>>())});
-    return p;
-  } catch (const std::exception& e) {
-    throw input_error(std::string("not a faceenroll proposal: ") + e.what());
-  }
-}
-
-cv::Mat face_crop(const LibraryFace& face, double margin) {
-  const cv::Mat image = read_image(face.file);
-  const float side = std::max(face.box[2], face.box[3]) * static_cast<float>(1 + 2 * margin);
-  const cv::Point2f centre(face.box[0] + face.box[2] / 2, face.box[1] + face.box[3] / 2);
-  const cv::Rect want(cv::Point(cvRound(centre.x - side / 2), cvRound(centre.y - side / 2)),
-                      cv::Size(cvRound(side), cvRound(side)));
-  const cv::Rect inside = want & cv::Rect(0, 0, image.cols, image.rows);
-  if (inside.empty()) throw input_error(face.file + ": the face lies outside the photo");
-  return image(inside).clone();
-}
-
-namespace {
-
-/// `crop` centred on a black square of `side` px.
-cv::Mat thumbnail(const cv::Mat& crop, int side) {
-  const double scale = static_cast<double>(side) / std::max(crop.cols, crop.rows);
-  cv::Mat small;
-  cv::resize(crop, small, cv::Size(), scale, scale, cv::INTER_AREA);
-  cv::Mat out(side, side, CV_8UC3, cv::Scalar(0, 0, 0));
-  small.copyTo(
-      out(cv::Rect((side - small.cols) / 2, (side - small.rows) / 2, small.cols, small.rows)));
-  return out;
-}
-
-void label(cv::Mat& image, const std::string& text, cv::Point origin, double scale) {
-  int baseline = 0;
-  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
-  cv::rectangle(image,
-                cv::Rect(origin.x, origin.y - size.height - 4, size.width + 6, size.height + 8),
-                cv::Scalar(40, 40, 40), cv::FILLED);
-  cv::putText(image, text, cv::Point(origin.x + 3, origin.y), cv::FONT_HERSHEY_SIMPLEX, scale,
-              cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
-}
-
-}  // namespace
-
-cv::Mat day_sheet(const Proposal& proposal, const OwnerDay& day, int thumb) {
-  std::vector<cv::Mat> thumbs;
-  for (int i : day.faces) {
-    const LibraryFace& face = proposal.faces[static_cast<std::size_t>(i)];
-    cv::Mat t = thumbnail(face_crop(face), thumb);
-    char score[32];
-    std::snprintf(score, sizeof score, "%.2f", face.score);
-    label(t, score, cv::Point(2, thumb - 4), 0.4);
-    thumbs.push_back(std::move(t));
-  }
-  const cv::Mat grid = contact_sheet(thumbs, 10);
-  const int header = 30;
-  cv::Mat sheet(grid.rows + header, std::max(grid.cols, 10 * thumb), CV_8UC3, cv::Scalar(0, 0, 0));
-  if (!grid.empty()) grid.copyTo(sheet(cv::Rect(0, header, grid.cols, grid.rows)));
-  label(sheet,
-        day.day + ": " + std::to_string(day.faces.size()) + " faces proposed (date from " +
-            day.taken_from + "); score = the rule's value against the seeds",
-        cv::Point(4, 22), 0.5);
-  return sheet;
-}
-
-namespace {
-
-/// A file name for face `face` in `folder` that no other file there has.
-std::string free_name(const LibraryFace& face, const fs::path& folder,
-                      std::set<std::string>& taken) {
-  const std::string stem = fs::path(face.file).stem().string() + "_" + std::to_string(face.index);
-  std::string name = stem + ".jpg";
-  for (int n = 2; taken.count((folder / name).string()) || fs::exists(folder / name); ++n)
-    name = stem + "-" + std::to_string(n) + ".jpg";
-  taken.insert((folder / name).string());
-  return name;
-}
-
-/// A relative path that stays inside its folder (no "..", not absolute).
-bool stays_inside(const fs::path& relative) {
-  if (relative.empty() || relative.is_absolute()) return false;
-  for (const auto& part : relative)
-    if (part == "..") return false;
-  return true;
-}
-
-}  // namespace
-
-void require_outside_library(const fs::path& library, const fs::path& into) {
-  std::error_code a, b;
-  const fs::path lib = fs::weakly_canonical(fs::absolute(library), a);
-  const fs::path dir = fs::weakly_canonical(fs::absolute(into), b);
-  if (a || b || lib.empty()) return;
-  const auto rest = std::mismatch(lib.begin(), lib.end(), dir.begin(), dir.end()).first;
-  if (rest == lib.end() || (std::next(rest) == lib.end() && rest->empty()))
-    throw usage_error(into.string() + " is inside the library " + library.string() +
-                      ": the library is only read, choose another folder");
-}
-
-Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
-                            const fs::path& into, int references_per_day) {
-  require_outside_library(proposal.library, into);
-  if (fs::exists(into / kEnrolmentManifest))
-    throw usage_error(into.string() +
-                      " holds an enrolment already; undo it first (faceenroll undo " +
-                      into.string() + ")");
-  const std::set<int> chosen(ticked.begin(), ticked.end());
-  if (chosen.empty()) throw usage_error("no face ticked: nothing to enrol");
-  std::set<int> proposed;
-  for (const auto& d : proposal.days) proposed.insert(d.faces.begin(), d.faces.end());
-  for (int id : chosen)
-    if (!proposed.count(id))
-      throw usage_error("face " + std::to_string(id) + " is not one of the proposed faces");
-
-  Enrolment e;
-  e.into = into;
-  std::set<std::string> names;
-  json days = json::array();
-  try {
-    for (const auto& d : proposal.days) {
-      int day_faces = 0;
-      for (int id : d.faces) {
-        if (!chosen.count(id)) continue;
-        const LibraryFace& face = proposal.faces[static_cast<std::size_t>(id)];
-        const cv::Mat crop = face_crop(face);
-        std::vector<fs::path> targets = {fs::path(d.day)};
-        if (day_faces < references_per_day) targets.push_back(fs::path("references") / d.day);
-        for (const auto& folder : targets) {
-          create_folder(into / folder, "the enrolment folder");
-          const fs::path file = folder / free_name(face, into / folder, names);
-          write_image(into / file, crop);
-          e.files.push_back(file.string());
-        }
-        e.references += day_faces < references_per_day;
-        ++day_faces;
-      }
-      if (day_faces > 0) {
-        days.push_back({{"day", d.day}, {"taken_from", d.taken_from}, {"faces", day_faces}});
-        e.faces += static_cast<std::size_t>(day_faces);
-        ++e.days;
-      }
-    }
-    const json manifest = {{"library", proposal.library},
-                           {"seeds", proposal.seeds},
-                           {"model", proposal.model},
-                           {"confirmed", local_time(std::time(nullptr))},
-                           {"days", days},
-                           {"files", e.files}};
-    write_file_atomically(into / kEnrolmentManifest, "the enrolment manifest",
-                          manifest.dump(2) + "\n");
-    e.files.push_back(kEnrolmentManifest);
-  } catch (...) {
-    std::error_code ec;
-    for (const auto& f : e.files) fs::remove(into / f, ec);
-    throw;
-  }
-  logger()->info("enrolled {} faces of {} day(s) into {} ({} references)", e.faces, e.days,
-                 into.string(), e.references);
-  return e;
-}
-
-std::size_t undo_enrolment(const fs::path& into) {
-  const fs::path manifest_file = into / kEnrolmentManifest;
-  std::ifstream in(manifest_file);
-  if (!in)
-    throw input_error(into.string() + ": no enrolment to undo (no " + kEnrolmentManifest + ")");
-  std::vector<std::string> files;
-  try {
-    files = json::parse(in).at("files").get<std::vector<std::string>>();
-  } catch (const std::exception& e) {
-    throw input_error(manifest_file.string() + ": not an enrolment manifest: " + e.what());
-  }
-  for (const auto& f : files)
-    if (!stays_inside(f))
-      throw input_error(manifest_file.string() + ": refusing a path outside the folder: " + f);
-  std::size_t removed = 0;
-  std::set<fs::path, std::greater<>> folders;  // deepest first
-  for (const auto& f : files) {
-    std::error_code ec;
-    removed += fs::remove(into / f, ec) ? 1 : 0;
-    for (fs::path parent = fs::path(f).parent_path(); !parent.empty();
-         parent = parent.parent_path())
-      folders.insert(parent);
-  }
-  std::error_code ec;
-  removed += fs::remove(manifest_file, ec) ? 1 : 0;
-  for (const auto& folder : folders)
-    if (fs::is_empty(into / folder, ec)) fs::remove(into / folder, ec);
-  logger()->info("removed the {} files of the enrolment in {}", removed, into.string());
-  return removed;
 }
 
 }  // namespace faceid

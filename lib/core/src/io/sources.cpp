@@ -45,8 +45,9 @@ std::vector<fs::path> list_images_recursive(const fs::path& dir) {
   require_folder(dir);
   std::vector<fs::path> files;
   std::error_code ec;
-  const auto options = fs::directory_options::follow_directory_symlink |
-                       fs::directory_options::skip_permission_denied;
+  // Links to folders are not followed: a loop would never end, and a link to a folder of the
+  // library would list its photos twice.
+  const auto options = fs::directory_options::skip_permission_denied;
   for (auto it = fs::recursive_directory_iterator(dir, options, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const bool hidden = it->path().filename().string().rfind('.', 0) == 0;

@@ -4,18 +4,20 @@
 // sessions and references.
 //
 //   Verifier verifier("models/me");
-//   Proposal p = propose_enrolment(verifier, {"~/Pictures", "my_seeds", default_cache_dir()});
-//   write_image("day.png", day_sheet(p, p.days.front()));           // review
-//   Enrolment e = confirm_enrolment(p, ticked_faces, "enrolled");   // writes, after review
+//   Proposal p = propose_enrolment(verifier, {"/home/me/Pictures", "my_seeds",
+//   default_cache_dir()}); write_image("day.png", day_sheet(p, p.days.front()));           //
+//   review Enrolment e = confirm_enrolment(p, ticked_faces, "enrolled");   // writes, after review
 //   undo_enrolment("enrolled");                                     // and back
 //
 // 1. Every photo of the library (recursive; JPEG, PNG, ...; EXIF orientation honoured) is decoded
 //    and every face detected once: the face index (io/face_index.hpp) remembers the boxes and the
 //    capture time per file, and the embedding cache each face's embedding per model, so that a
 //    second run over a grown library only does the new photos. Unreadable photos are skipped and
-//    counted.
+//    counted (so is a photo gone or changed since it was indexed, when it must be read again).
 // 2. The seeds (a few photos of the owner) are the verifier's references: each face gets the
-//    verifier's rule against them (match share, calibrated for the bundle's target FAR).
+//    verifier's rule against them (the match share), fitted for EnrolOptions::target_far on the
+//    bundle's held-out strangers (a bundle without them keeps its own threshold, said in a
+//    warning).
 // 3. The faces are grouped into people by the model's score of every pair (score/cluster.hpp).
 //    A group is the owner's when most of its faces pass the rule against the seeds: the group
 //    carries the owner to the days the seeds do not show.
@@ -40,9 +42,9 @@ namespace faceid {
 class Verifier;
 
 struct EnrolOptions {
-  std::filesystem::path library;  ///< the photo library (read only)
-  std::filesystem::path seeds;    ///< a few photos of the owner (the largest face of each)
-  std::filesystem::path cache_dir;
+  std::filesystem::path library;    ///< the photo library (read only)
+  std::filesystem::path seeds;      ///< a few photos of the owner (the largest face of each)
+  std::filesystem::path cache_dir;  ///< the face index and the embeddings (default_cache_dir())
   int threads = 2;
   std::string method = "average";  ///< "average" or "whispers" (score/cluster.hpp; docs/enrol.md)
   /// Two faces are neighbours above this score; unset: the verifier's detection threshold once

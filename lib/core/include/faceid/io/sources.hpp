@@ -23,8 +23,8 @@ bool has_image_extension(const std::filesystem::path& file);
 std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir);
 
 /// The image files inside `dir` and all its sub-folders (a photo library), sorted; hidden files
-/// and folders (".*") are left out, links followed. Throws Error(Input) when `dir` does not exist
-/// or is not a folder. May return an empty list.
+/// and folders (".*") are left out, links to files followed, links to folders not. Throws
+/// Error(Input) when `dir` does not exist or is not a folder. May return an empty list.
 std::vector<std::filesystem::path> list_images_recursive(const std::filesystem::path& dir);
 
 /// The sub-folders directly inside `dir` (hidden ones, named ".*", left out), sorted. Throws
