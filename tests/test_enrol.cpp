@@ -285,6 +285,12 @@ TEST(Enrol, BadSeedsAndLibraries) {
       [&] { propose_enrolment(verifier, options(lib.dir / "empty", lib.seeds(), lib.cache())); },
       ErrorKind::Input, "no photos");
 
+  // Seeds in a sub-folder (a capture session, as references may be) count.
+  copy_photo(lib.anchor[0], lib.dir / "nested_seeds" / "evening" / "s.jpg", kFirstDay);
+  EXPECT_EQ(propose_enrolment(verifier, options(lib.root(), lib.dir / "nested_seeds", lib.cache()))
+                .seed_faces,
+            1u);
+
   // Seeds of someone who is not in the library: groups, but no owner.
   copy_photo(lib.anchor[20], lib.dir / "other_seeds" / "s.jpg", kFirstDay);
   const Proposal none =

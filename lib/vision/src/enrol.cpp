@@ -341,7 +341,7 @@ namespace {
 /// The proposal's start: the folders checked, the seeds loaded as the verifier's references with
 /// the rule fitted to them, the cut.
 Proposal start_proposal(Verifier& verifier, const EnrolOptions& o) {
-  if (o.seeds.empty() || list_images(o.seeds).empty())
+  if (o.seeds.empty() || list_images_recursive(o.seeds).empty())  // sub-folders are sessions
     throw usage_error(o.seeds.string() +
                       ": no photos in the seeds folder; put ~5 photos of yourself there");
   Proposal p;
