@@ -243,6 +243,20 @@ TEST(Enrol, TwoPhotosOfOneNameGetTwoFilesAndAFailedConfirmLeavesNothing) {
   EXPECT_TRUE(fs::exists(into / p.days[0].day / "me_0_0-2.jpg"));
   undo_enrolment(into);
 
+  // Another person's group as negatives (facetrain --negatives), never the owner's.
+  const auto other =
+      std::find_if(p.groups.begin(), p.groups.end(), [](const FaceGroup& g) { return !g.owner; });
+  ASSERT_NE(other, p.groups.end());
+  const Enrolment e = confirm_enrolment(p, all, into, 10, {other->id});
+  EXPECT_EQ(e.negatives, other->faces.size());
+  EXPECT_EQ(files_in(into / "negatives" / ("person-" + std::to_string(other->id))),
+            other->faces.size());
+  undo_enrolment(into);
+  EXPECT_FALSE(fs::exists(into / "negatives"));
+  const int owner_group = p.faces[p.days[0].faces[0]].group;
+  expect_error([&] { confirm_enrolment(p, all, into, 10, {owner_group}); }, ErrorKind::Usage,
+               "not one of the other people's groups");
+
   // A photo gone between the proposal and the confirm: the confirm fails, and what it had
   // written goes, folders and manifest included.
   fs::remove(lib.root() / "2022" / "trip" / "again_1.jpg");

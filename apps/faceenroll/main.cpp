@@ -48,7 +48,7 @@ struct Options {
   std::string library, seeds, model = "models/me", out = "enrol", cluster = "average";
   std::optional<float> cut, threshold, ratio;
   std::string proposal, into, undo;
-  std::vector<int> untick;
+  std::vector<int> untick, negatives;
   int references = 10;
   double target_far = 1e-4;
   cli::PipelineOptions pipeline;
@@ -161,18 +161,22 @@ int confirm(const Options& o, const cli::CommonOptions& common) {
           return std::find(d.faces.begin(), d.faces.end(), id) != d.faces.end();
         }))
       throw usage_error("--untick " + std::to_string(id) + ": not one of the proposed faces");
-  const Enrolment e = confirm_enrolment(p, ticked, o.into, o.references);
+  const Enrolment e = confirm_enrolment(p, ticked, o.into, o.references, o.negatives);
   if (common.json) {
     cli::print_json({{"into", o.into},
                      {"faces", e.faces},
                      {"days", e.days},
                      {"references", e.references},
+                     {"negatives", e.negatives},
                      {"files", e.files}});
   } else {
     std::cout << fmt::format(
-        "enrolled {} faces of {} day(s) into {}: one folder per day, {} of them in {}/references "
-        "(undo: faceenroll undo {})\n",
-        e.faces, e.days, o.into, e.references, o.into, o.into);
+        "enrolled {} faces of {} day(s) into {}: one folder per day, {} of them in {}/references"
+        "{} (undo: faceenroll undo {})\n",
+        e.faces, e.days, o.into, e.references, o.into,
+        e.negatives ? fmt::format("; {} faces of other people in {}/negatives", e.negatives, o.into)
+                    : "",
+        o.into);
   }
   return 0;
 }
@@ -222,6 +226,9 @@ int main(int argc, char** argv) {
          cli::add_threshold_options(app, o.threshold, o.ratio);
          app.add_option("--into", o.into, "confirm: the enrolment folder");
          app.add_option("--untick", o.untick, "confirm: face ids to leave out (proposal.json)");
+         app.add_option("--negatives", o.negatives,
+                        "confirm: other people's groups (scan's 'person N') to write as "
+                        "INTO/negatives/person-N/ for facetrain --negatives");
          app.add_option("--references", o.references, "confirm: references per day")
              ->check(CLI::PositiveNumber)
              ->capture_default_str();

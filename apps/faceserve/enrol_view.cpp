@@ -185,18 +185,33 @@ nlohmann::json EnrolView::confirm(const std::string& body) {
       throw HttpError{400, fmt::format("face {} is not one of the proposed faces", value)};
     ticked.push_back(static_cast<int>(value));
   }
+  std::vector<int> negatives;
+  if (request.contains("negatives")) {
+    if (!request["negatives"].is_array())
+      throw HttpError{400, "negatives: a list of other people's group ids"};
+    for (const auto& id : request["negatives"]) {
+      if (!id.is_number_integer())
+        throw HttpError{400, "negatives: group ids are integers, not " + id.dump()};
+      negatives.push_back(id.get<int>());
+    }
+  }
   std::lock_guard<std::mutex> lock(write_mutex_);
   if (enrolled())
     throw HttpError{409,
                     fmt::format("{} holds an enrolment already: undo it first", shown(o_.into))};
   Enrolment e;
   try {
-    e = confirm_enrolment(*p, ticked, o_.into);
+    e = confirm_enrolment(*p, ticked, o_.into, 10, negatives);
   } catch (const Error& err) {
     throw refusal(err);
   }
-  return {{"written", e.files.size()},  {"faces", e.faces},      {"days", e.days},
-          {"references", e.references}, {"into", shown(e.into)}, {"files", e.files}};
+  return {{"written", e.files.size()},
+          {"faces", e.faces},
+          {"days", e.days},
+          {"references", e.references},
+          {"negatives", e.negatives},
+          {"into", shown(e.into)},
+          {"files", e.files}};
 }
 
 nlohmann::json EnrolView::undo() {

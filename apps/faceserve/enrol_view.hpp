@@ -58,9 +58,10 @@ class EnrolView {
   /// id that is not a face of the proposal, 409 before the proposal is ready, 422 when the photo
   /// cannot be read any more.
   std::string thumbnail(const std::string& id);
-  /// POST /api/enrol/confirm with {"faces": [ids]}: confirm_enrolment's answer as JSON. HttpError
-  /// 400 for a body that is not such a list or an id that is not proposed, 409 when an
-  /// enrolment is already there (or no proposal yet), 422 when a photo or a file fails.
+  /// POST /api/enrol/confirm with {"faces": [ids], "negatives": [group ids] (optional)}:
+  /// confirm_enrolment's answer as JSON. HttpError 400 for a body that is not such a list or an id
+  /// that is not proposed, 409 when an enrolment is already there (or no proposal yet), 422 when a
+  /// photo or a file fails.
   nlohmann::json confirm(const std::string& body);
   /// POST /api/enrol/undo: {"removed": n}; HttpError 409 when there is nothing to undo.
   nlohmann::json undo();

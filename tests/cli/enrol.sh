@@ -51,20 +51,24 @@ untick=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["o
   "$tmp/proposal/proposal.json")
 untick_file=$(python3 -c 'import json,os,sys; p=json.load(open(sys.argv[1])); f=p["faces"][int(sys.argv[2])]; print(os.path.splitext(os.path.basename(f["file"]))[0])' \
   "$tmp/proposal/proposal.json" "$untick")
-check confirm 0 "enrolled 15 faces of 2 day\(s\)" -- \
-  "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled" --untick "$untick" --references 3
+other=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(next(g["id"] for g in p["groups"] if not g["owner"] and g["size"] == 3))' \
+  "$tmp/proposal/proposal.json")
+check confirm 0 "enrolled 15 faces of 2 day\(s\).*; 3 faces of other people" -- \
+  "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled" --untick "$untick" --references 3 \
+  --negatives "$other"
 written=$(find "$tmp/enrolled/2022-09-07" "$tmp/enrolled/2022-09-10" -type f | wc -l)
 refs=$(find "$tmp/enrolled/references" -type f | wc -l)
-if [ "$written" -eq 15 ] && [ "$refs" -eq 6 ] && ! ls "$tmp/enrolled"/*/ | grep -q "^${untick_file}_"; then
+negatives=$(find "$tmp/enrolled/negatives/person-$other" -type f | wc -l)
+if [ "$written" -eq 15 ] && [ "$refs" -eq 6 ] && [ "$negatives" -eq 3 ] && ! ls "$tmp/enrolled"/*/ | grep -q "^${untick_file}_"; then
   echo "ok   enrolled_exactly_the_ticked"
-else echo "FAIL enrolled_exactly_the_ticked: $written faces, $refs references"; fails=$((fails+1)); fi
+else echo "FAIL enrolled_exactly_the_ticked: $written faces, $refs references, $negatives negatives"; fails=$((fails+1)); fi
 check enrolled_faces_verify 0 "" -- "$bin/faceverify" -m "$tmp/model" --refs "$tmp/enrolled/references" \
   "${anchor[60]}" -o "$tmp/verified.jpg"
 check untick_unknown 2 "^error: --untick 99999: not one of the proposed faces" -- \
   "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled2" --untick 99999
 check confirm_twice 2 "^error: .*holds an enrolment already; undo it first" -- \
   "$bin/faceenroll" confirm "$tmp/proposal/proposal.json" --into "$tmp/enrolled"
-check undo 0 "removed the 22 files" -- "$bin/faceenroll" undo "$tmp/enrolled"
+check undo 0 "removed the 25 files" -- "$bin/faceenroll" undo "$tmp/enrolled"
 [ -z "$(find "$tmp/enrolled" -type f 2>/dev/null)" ] && echo "ok   undo_leaves_nothing" ||
   { echo "FAIL undo_leaves_nothing: $(find "$tmp/enrolled" -type f | head -3)"; fails=$((fails+1)); }
 check undo_nothing 3 "^error: .*no enrolment to undo" -- "$bin/faceenroll" undo "$tmp/enrolled"

@@ -113,7 +113,10 @@ try:
     stranger = next(i for i, f in enumerate(p["faces"]) if f["file"] not in owner_files and i not in owner)
     for name, body, expected in (("unknown_id", {"faces": [99999]}, 400), ("stranger", {"faces": [stranger]}, 400),
                                  ("none_ticked", {"faces": []}, 400), ("not_json", b"faces=1,2", 400),
-                                 ("ids_not_integers", {"faces": ["1"]}, 400), ("no_list", {"ids": [1]}, 400)):
+                                 ("ids_not_integers", {"faces": ["1"]}, 400), ("no_list", {"ids": [1]}, 400),
+                                 ("negatives_not_integers", {"faces": owner, "negatives": ["2"]}, 400),
+                                 ("owner_group_as_negatives", {"faces": owner,
+                                                               "negatives": [p["faces"][owner[0]]["group"]]}, 400)):
         status, answer = post(server, "/api/enrol/confirm", body)
         check(f"confirm_{name} -> {expected}", status == expected and "\n" not in answer.get("error", "\n"),
               (status, answer))

@@ -105,7 +105,8 @@ void require_outside_library(const fs::path& library, const fs::path& into) {
 }
 
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
-                            const fs::path& into, int references_per_day) {
+                            const fs::path& into, int references_per_day,
+                            const std::vector<int>& negatives) {
   require_outside_library(proposal.library, into);
   if (fs::exists(into / kEnrolmentManifest))
     throw usage_error(into.string() +
@@ -136,6 +137,17 @@ Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ti
       e.references += static_cast<std::size_t>(std::min(day_faces, references_per_day));
       ++e.days;
     }
+  }
+  for (const int id : std::set<int>(negatives.begin(), negatives.end())) {
+    const auto group = std::find_if(proposal.groups.begin(), proposal.groups.end(),
+                                    [&](const FaceGroup& g) { return g.id == id; });
+    if (group == proposal.groups.end() || group->owner)
+      throw usage_error("group " + std::to_string(id) + " is not one of the other people's groups");
+    const fs::path folder = fs::path("negatives") / ("person-" + std::to_string(id));
+    for (int face : group->faces)
+      plan.push_back({face, folder / free_name(proposal.faces[static_cast<std::size_t>(face)],
+                                               into / folder, names)});
+    e.negatives += group->faces.size();
   }
   for (const auto& p : plan) e.files.push_back(p.file.string());
 

@@ -138,17 +138,21 @@ struct Enrolment {
   std::filesystem::path into;
   std::vector<std::string> files;  ///< relative to `into`, the manifest last
   std::size_t faces = 0, days = 0, references = 0;
+  std::size_t negatives = 0;  ///< faces of other people written under negatives/
 };
 
 /// Writes the ticked faces (ids into proposal.faces, each one of the owner's proposed faces): one
 /// folder per day, `into`/<day>/ (for facetrain --self DIR... sessions), and
 /// `into`/references/<day>/ with up to `references_per_day` best-scoring faces of each day
 /// (faceverify's references, one capture session per day), and the manifest `into`/enrolment.json
-/// that undo_enrolment reads. Throws Error(Usage) for a face id that is not proposed, no face
-/// ticked, or an `into` that holds an enrolment already; Error(Input) when a photo cannot be read
-/// or a file written (what was written is removed).
+/// that undo_enrolment reads. `negatives`: ids of other people's groups (a partner, a child, a
+/// look-alike) whose faces go to `into`/negatives/person-<id>/, one folder per person, for
+/// facetrain --negatives. Throws Error(Usage) for a face id that is not proposed, a group that is
+/// not another person's, no face ticked, or an `into` that holds an enrolment already;
+/// Error(Input) when a photo cannot be read or a file written (what was written is removed).
 Enrolment confirm_enrolment(const Proposal& proposal, const std::vector<int>& ticked,
-                            const std::filesystem::path& into, int references_per_day = 10);
+                            const std::filesystem::path& into, int references_per_day = 10,
+                            const std::vector<int>& negatives = {});
 
 /// Throws Error(Usage) when `into` is the library or a folder inside it (symbolic links resolved):
 /// the library is only read.
