@@ -1,6 +1,7 @@
 // faceserve's "Find me in my photos" view in a real browser (headless Debian Chromium, puppeteer-core):
 // the tab appears, the proposal arrives, the proposed faces are shown by day with their
-// thumbnails; one face is unticked, Confirm writes exactly the ticked faces into the enrolment
+// thumbnails; one face is unticked and one other person marked a look-alike, Confirm writes exactly
+// the ticked faces (and that person's as negatives) into the enrolment
 // folder (checked on disk), and Undo removes them. Screenshots go to OUT_DIR (enrol_review.png is
 // docs/faceserve_enrol.png).
 //   node enrol_browser_test.mjs BIN_DIR WORK_DIR OUT_DIR   (WORK_DIR holds enrol_fixture.sh's output)
@@ -77,10 +78,16 @@ try {
   check("nothing_written_before_confirm", !fs.existsSync(into), filesUnder(scratch));
   await page.screenshot({ path: path.join(outDir, "enrol_review.png"), fullPage: true });
 
+  // Mark the first other person as a look-alike: written as negatives.
+  const lookalike = await page.$eval("#enrol-others input.lookalike", (i) => { i.click(); return Number(i.dataset.group); });
+
   await page.click("#enrol-confirm");
   await page.waitForSelector("#enrol-result[data-written]", { timeout: 60000 });
   const written = filesUnder(into);
-  const dayFiles = written.filter((f) => !f.startsWith("references/") && f !== "enrolment.json");
+  const negatives = written.filter((f) => f.startsWith(`negatives/person-${lookalike}/`));
+  check("lookalike_written_as_negatives", negatives.length >= 2, written);
+  const dayFiles = written.filter((f) => !f.startsWith("references/") && !f.startsWith("negatives/") &&
+                                         f !== "enrolment.json");
   const stem = (file) => path.basename(file, path.extname(file));
   const perDay = Object.fromEntries(after.days.map((d) => [d.day, d.faces.filter((f) => f.ticked).length]));
   const onDisk = Object.fromEntries(after.days.map((d) => [d.day, dayFiles.filter((f) => path.dirname(f) === d.day).length]));
